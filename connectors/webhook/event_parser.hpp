@@ -1,0 +1,65 @@
+#pragma once
+
+// Turns a webhook body into validated, scrubbed events ready for the store. Pure: no I/O, no
+// clock, no Beast. Every rejection names the field and the reason.
+
+#include "store/event.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace sessiondx::webhook {
+
+struct ingest_settings {
+  /// ECMAScript regex a session_id must match in full.
+  std::string session_id_pattern = "^[A-Za-z0-9_-]{8,64}$";
+  /// Largest accepted event, measured as its JSON text.
+  std::size_t max_event_bytes = 256 * 1024;
+  /// Most events accepted in one request.
+  std::size_t max_events_per_request = 10'000;
+};
+
+enum class body_format { json, ndjson };
+
+struct rejected_event {
+  std::size_t index = 0;  ///< position in the request (array index or NDJSON line number, 0-based)
+  std::string error;      ///< "<field>: <reason>"
+};
+
+struct parsed_batch {
+  std::vector<store::event> events;  ///< valid events, scrubbed and normalised
+  std::vector<std::size_t> indexes;  ///< request position of each valid event
+  std::vector<rejected_event> rejected;
+};
+
+/// The body as a whole is unusable (not JSON, empty, too many events): answered with 400.
+struct body_error {
+  std::string message;
+};
+
+class event_parser {
+ public:
+  /// Throws std::invalid_argument when session_id_pattern is not a valid regex.
+  explicit event_parser(ingest_settings settings);
+  ~event_parser();
+  event_parser(event_parser&&) noexcept;
+  event_parser& operator=(event_parser&&) noexcept;
+
+  /// Parses one event object, a JSON array of events, or NDJSON (one event per non-empty line).
+  /// A body that is not JSON at all (for NDJSON: no line is JSON) is a body_error; individual
+  /// events that fail validation are listed in parsed_batch::rejected and do not affect the rest.
+  /// Thread-safe (const).
+  std::variant<parsed_batch, body_error> parse(std::string_view body, body_format format) const;
+
+  const ingest_settings& settings() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sessiondx::webhook

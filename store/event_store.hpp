@@ -1,0 +1,149 @@
+#pragma once
+
+// The narrow interface between the service and its event store. Nothing here names SQLite: a
+// PostgreSQL store can implement the same interface later without touching bot/ or connectors/.
+
+#include "store/event.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace sessiondx::store {
+
+/// What happened to one event handed to the writer.
+enum class append_outcome : std::uint8_t { stored, duplicate };
+
+/// Completion of one append(): either an error (nothing of the batch is stored) or one outcome
+/// per event, in the order they were given.
+struct append_result {
+  std::error_code error;
+  std::vector<append_outcome> outcomes;
+};
+
+/// Errors of the store itself.
+enum class errc {
+  overloaded = 1,  ///< The write queue is full; retry later.
+  shutting_down,   ///< The store is closing and takes no more writes.
+  write_failed,    ///< The commit failed (disk full, I/O error); nothing of the batch is stored.
+};
+const std::error_category& store_category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+
+enum class sync_mode { normal, full };
+
+struct store_settings {
+  std::filesystem::path path = "sessiondx.db";
+  /// normal: every acknowledged event survives a process crash; full: also a power loss.
+  sync_mode synchronous = sync_mode::normal;
+  /// Events queued for the writer beyond which append() fails fast with errc::overloaded.
+  std::size_t max_queued_events = 200'000;
+  /// Upper bound on the events committed in one transaction.
+  std::size_t max_commit_events = 10'000;
+  int retention_days = 30;
+  /// Rows deleted per retention transaction, so pruning never stalls ingest for long.
+  std::size_t retention_batch = 2'000;
+  std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
+  /// Checkpoints run on a background connection once the WAL holds this many pages.
+  int checkpoint_pages = 4'000;
+  std::size_t read_connections = 4;
+  std::int64_t cache_kib = 65'536;
+  /// Wall clock in Unix epoch milliseconds, used only to compute the retention cutoff.
+  std::function<std::int64_t()> now_ms;  ///< empty: the system clock
+};
+
+/// Per-type counts and facts of one session.
+struct session_summary {
+  std::string session_id;
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  std::int64_t event_count = 0;
+  std::vector<std::pair<std::string, std::int64_t>> counts_by_type;  ///< sorted by type
+  std::string context;      ///< latest non-empty context JSON of the session, "" if none
+  std::string app_version;  ///< latest app_version seen in the session, "" if none
+};
+
+/// How many other sessions hit the same problem within a window, and since when.
+struct blast_radius {
+  std::string issue_key;
+  std::int64_t other_sessions = 0;
+  std::int64_t first_seen_ms = 0;  ///< earliest occurrence in another session; 0 when none
+};
+
+struct app_version_seen {
+  std::string version;
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;
+};
+
+struct store_stats {
+  std::int64_t queued_events = 0;
+  std::int64_t committed_events = 0;
+  std::int64_t duplicate_events = 0;
+  std::int64_t commits = 0;
+  std::int64_t pruned_events = 0;
+  std::int64_t commit_errors = 0;
+};
+
+/// The event store. Thread-safe: every member may be called from any thread.
+class event_store {
+ public:
+  using append_handler = std::function<void(append_result)>;
+
+  virtual ~event_store() = default;
+
+  /// Queues a batch for the single writer. `done` runs exactly once, on the writer thread, after
+  /// the batch is committed (or failed as a whole); it must not block. When the queue is full or
+  /// the store is closing, `done` runs at once on the caller's thread with errc::overloaded or
+  /// errc::shutting_down. Events are taken as already validated.
+  virtual void append(std::vector<event> batch, append_handler done) = 0;
+
+  /// Blocking convenience for tools and tests: append and wait for the commit.
+  append_result append_and_wait(std::vector<event> batch);
+
+  /// A session's events in time order (ties in arrival order), at most `limit` of them: when the
+  /// session has more, the most recent `limit` are returned. Blocking; call off I/O threads.
+  virtual std::vector<event> session_events(const std::string& session_id, std::size_t limit) = 0;
+
+  /// Summary of a session, or nullopt when no event of it is stored.
+  virtual std::optional<session_summary> summary(const std::string& session_id) = 0;
+
+  /// Distinct sessions other than `session_id` with an event of `issue_key` at or after
+  /// `since_ms`, and the earliest such event.
+  virtual blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
+                                      std::int64_t since_ms) = 0;
+
+  /// Known session ids that extend `typed` (a prefix) or differ from it by one character,
+  /// nearest first, at most `limit`.
+  virtual std::vector<std::string> similar_sessions(const std::string& typed,
+                                                    std::size_t limit) = 0;
+
+  /// App versions seen in events at or after `since_ms`.
+  virtual std::vector<app_version_seen> app_versions(std::int64_t since_ms) = 0;
+
+  /// Deletes up to `max_rows` events with ts older than `cutoff_ms`; returns how many. Sessions
+  /// left with no event are forgotten too. The background retention task calls this in a loop.
+  virtual std::size_t prune_before(std::int64_t cutoff_ms, std::size_t max_rows) = 0;
+
+  virtual store_stats stats() const = 0;
+
+  /// Stops taking writes, commits what is queued, stops background work. Idempotent; the
+  /// destructor calls it.
+  virtual void close() = 0;
+};
+
+/// Opens (creating if needed) and migrates an SQLite event store, starts its writer, checkpoint
+/// and retention threads. Throws std::runtime_error naming the path on failure. ":memory:" is
+/// not supported (readers need to share the file); tests use a temporary file.
+std::unique_ptr<event_store> make_sqlite_store(const store_settings& settings);
+
+}  // namespace sessiondx::store
+
+template <>
+struct std::is_error_code_enum<sessiondx::store::errc> : std::true_type {};
