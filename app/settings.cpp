@@ -1,0 +1,239 @@
+#include "app/settings.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <sstream>
+#include <vector>
+
+namespace sessiondx::app {
+namespace {
+
+/// One configurable key: how to read it from text (environment) or TOML, and where it goes.
+struct key_spec {
+  std::string section;
+  std::string key;
+  std::string help;
+  std::function<void(app_settings&, const std::string&)> set_text;  // throws std::invalid_argument
+  std::function<std::string(const app_settings&)> get_text;
+};
+
+std::int64_t parse_int(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    throw std::invalid_argument("expected an integer, got \"" + text + "\"");
+  if (value < min || value > max)
+    throw std::invalid_argument("must be between " + std::to_string(min) + " and " +
+                                std::to_string(max));
+  return value;
+}
+
+template <typename Field>
+key_spec int_key(std::string section, std::string key, std::string help, std::int64_t min,
+                 std::int64_t max, Field field) {
+  return {std::move(section), std::move(key), std::move(help),
+          [=](app_settings& s, const std::string& v) {
+            field(s) = static_cast<std::remove_reference_t<decltype(field(s))>>(parse_int(v, min, max));
+          },
+          [=](const app_settings& s) {
+            return std::to_string(field(s));
+          }};
+}
+
+std::vector<key_spec> key_specs() {
+  std::vector<key_spec> keys;
+  keys.push_back({"server", "listen", "address of the webhook receiver, HOST:PORT",
+                  [](app_settings& s, const std::string& v) {
+                    std::tie(s.server.host, s.server.port) = parse_listen(v, "server.listen");
+                  },
+                  [](const app_settings& s) {
+                    const bool v6 = s.server.host.find(':') != std::string::npos;
+                    return (v6 ? "[" + s.server.host + "]" : s.server.host) + ":" +
+                           std::to_string(s.server.port);
+                  }});
+  keys.push_back(int_key("server", "io_threads", "threads serving HTTP", 1, 64,
+                         [](auto& s) -> auto& { return s.io_threads; }));
+  keys.push_back(int_key("server", "max_body_bytes", "largest request body, after decompression",
+                         1024, 1LL << 30,
+                         [](auto& s) -> auto& { return s.server.max_body_bytes; }));
+  keys.push_back({"server", "idle_timeout_s", "seconds before an idle connection is closed",
+                  [](app_settings& s, const std::string& v) {
+                    s.server.idle_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
+                  },
+                  [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
+  keys.push_back({"ingest", "timestamp_tolerance_s",
+                  "how far webhook-timestamp may be from now, in seconds",
+                  [](app_settings& s, const std::string& v) {
+                    s.server.timestamp_tolerance = std::chrono::seconds(parse_int(v, 1, 86400));
+                  },
+                  [](const app_settings& s) {
+                    return std::to_string(s.server.timestamp_tolerance.count());
+                  }});
+  keys.push_back({"ingest", "session_id_pattern", "regex a session id must match in full",
+                  [](app_settings& s, const std::string& v) { s.ingest.session_id_pattern = v; },
+                  [](const app_settings& s) { return s.ingest.session_id_pattern; }});
+  keys.push_back(int_key("ingest", "max_events_per_request", "most events in one request", 1,
+                         1'000'000,
+                         [](auto& s) -> auto& { return s.ingest.max_events_per_request; }));
+  keys.push_back({"store", "path", "SQLite database file",
+                  [](app_settings& s, const std::string& v) {
+                    if (v.empty()) throw std::invalid_argument("must not be empty");
+                    s.store.path = v;
+                  },
+                  [](const app_settings& s) { return s.store.path.string(); }});
+  keys.push_back({"store", "synchronous",
+                  "normal (survives a process crash) or full (also a power loss)",
+                  [](app_settings& s, const std::string& v) {
+                    if (v == "normal") s.store.synchronous = store::sync_mode::normal;
+                    else if (v == "full") s.store.synchronous = store::sync_mode::full;
+                    else throw std::invalid_argument("expected normal or full, got \"" + v + "\"");
+                  },
+                  [](const app_settings& s) {
+                    return std::string(s.store.synchronous == store::sync_mode::full ? "full" : "normal");
+                  }});
+  keys.push_back(int_key("store", "retention_days", "days events are kept (0 keeps them forever)",
+                         0, 36500, [](auto& s) -> auto& { return s.store.retention_days; }));
+  keys.push_back(int_key("store", "max_queued_events",
+                         "events waiting for the writer before requests get 503", 100, 100'000'000,
+                         [](auto& s) -> auto& { return s.store.max_queued_events; }));
+  keys.push_back(int_key("store", "cache_kib", "SQLite page cache per connection, KiB", 1024,
+                         16'777'216, [](auto& s) -> auto& { return s.store.cache_kib; }));
+  keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
+                  [](app_settings& s, const std::string& v) {
+                    static const std::vector<std::string> levels{"trace", "debug", "info",
+                                                                 "warn",  "error", "off"};
+                    if (std::find(levels.begin(), levels.end(), v) == levels.end())
+                      throw std::invalid_argument("expected one of trace|debug|info|warn|error|off");
+                    s.log_level = v;
+                  },
+                  [](const app_settings& s) { return s.log_level; }});
+  return keys;
+}
+
+std::string env_name(const key_spec& k) {
+  std::string name = "SESSIONDX_" + k.section + "_" + k.key;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return name;
+}
+
+/// TOML scalars as text, so the file and the environment share one parser per key.
+std::optional<std::string> toml_scalar_text(const toml::node& node) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  return std::nullopt;
+}
+
+bool looks_secret(const std::string& key) {
+  return key.find("secret") != std::string::npos || key.find("token") != std::string::npos ||
+         key.find("password") != std::string::npos;
+}
+
+}  // namespace
+
+std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,
+                                                   const std::string& what) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw config_error(what + ": expected HOST:PORT, got \"" + text + "\"");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    return {host, static_cast<std::uint16_t>(parse_int(text.substr(colon + 1), 0, 65535))};
+  } catch (const std::invalid_argument& e) {
+    throw config_error(what + ": port " + e.what());
+  }
+}
+
+app_settings load_settings(const std::optional<std::filesystem::path>& file, const env_lookup& env) {
+  app_settings settings;
+  const auto keys = key_specs();
+
+  if (file) {
+    toml::table table;
+    try {
+      table = toml::parse_file(file->string());
+    } catch (const toml::parse_error& e) {
+      std::ostringstream where;
+      where << e.source().begin;
+      throw config_error(file->string() + ":" + where.str() + ": " + std::string(e.description()));
+    }
+    for (const auto& [section, node] : table) {
+      const std::string section_name(section.str());
+      const auto* entries = node.as_table();
+      if (!entries)
+        throw config_error(file->string() + ": " + section_name + ": expected a [section] table");
+      for (const auto& [key, value] : *entries) {
+        const std::string name = section_name + "." + std::string(key.str());
+        if (looks_secret(std::string(key.str())))
+          throw config_error(file->string() + ": " + name +
+                             ": secrets are read only from the environment, never from a file");
+        const auto spec = std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) {
+          return k.section == section_name && k.key == key.str();
+        });
+        if (spec == keys.end()) throw config_error(file->string() + ": " + name + ": unknown key");
+        const auto text = toml_scalar_text(value);
+        if (!text) throw config_error(file->string() + ": " + name + ": expected a string or number");
+        try {
+          spec->set_text(settings, *text);
+        } catch (const std::invalid_argument& e) {
+          throw config_error(file->string() + ": " + name + ": " + e.what());
+        } catch (const config_error& e) {
+          throw config_error(file->string() + ": " + e.what());
+        }
+      }
+    }
+  }
+
+  for (const auto& spec : keys) {
+    const std::string name = env_name(spec);
+    const char* value = env(name.c_str());
+    if (value == nullptr) continue;
+    try {
+      spec.set_text(settings, value);
+    } catch (const std::invalid_argument& e) {
+      throw config_error("environment: " + name + ": " + e.what());
+    } catch (const config_error& e) {
+      throw config_error("environment: " + name + ": " + e.what());
+    }
+  }
+
+  if (const char* secret = env("SESSIONDX_WEBHOOK_SECRET"); secret != nullptr && *secret != '\0') {
+    settings.server.secret = webhook::webhook_secret::parse(secret);
+    if (!settings.server.secret)
+      throw config_error(
+          "environment: SESSIONDX_WEBHOOK_SECRET: expected whsec_ followed by base64 of at least "
+          "16 bytes");
+  }
+  return settings;
+}
+
+std::string default_config_toml() {
+  const app_settings defaults;
+  std::string out =
+      "# sessiondx configuration. Every key can be overridden by SESSIONDX_<SECTION>_<KEY>.\n"
+      "# Secrets (SESSIONDX_WEBHOOK_SECRET) are read from the environment only.\n";
+  std::string section;
+  for (const auto& spec : key_specs()) {
+    if (spec.section != section) {
+      section = spec.section;
+      out += "\n[" + section + "]\n";
+    }
+    const std::string value = spec.get_text(defaults);
+    const bool numeric = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
+    std::string quoted = value;
+    if (!numeric) {
+      quoted = "'" + value + "'";  // TOML literal string: no escapes needed for regexes
+    }
+    out += "# " + spec.help + " (" + env_name(spec) + ")\n" + spec.key + " = " + quoted + "\n";
+  }
+  return out;
+}
+
+}  // namespace sessiondx::app

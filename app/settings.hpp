@@ -1,0 +1,45 @@
+#pragma once
+
+// Service configuration: embedded defaults, then an optional TOML file, then the environment
+// (every `section.key` as SESSIONDX_SECTION_KEY). Secrets come only from the environment.
+
+#include "connectors/webhook/event_parser.hpp"
+#include "connectors/webhook/server.hpp"
+#include "store/event_store.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace sessiondx::app {
+
+struct app_settings {
+  webhook::server_settings server;
+  int io_threads = 1;
+  webhook::ingest_settings ingest;
+  store::store_settings store;
+  std::string log_level = "info";
+};
+
+/// A configuration problem, worded for the operator: "<where>: <section.key>: <reason>".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using env_lookup = std::function<const char*(const char*)>;
+
+/// Builds the settings. `file` is read when given (a missing file is an error); `env` is the
+/// environment (std::getenv in production). Throws config_error on an unknown key in the file,
+/// a value of the wrong type or out of range, or a secret placed in the file.
+app_settings load_settings(const std::optional<std::filesystem::path>& file, const env_lookup& env);
+
+/// Parses "HOST:PORT" or "[v6]:PORT"; throws config_error naming `what`.
+std::pair<std::string, std::uint16_t> parse_listen(const std::string& text, const std::string& what);
+
+/// The documented keys with their defaults, as a TOML document (for `sessiondx config`).
+std::string default_config_toml();
+
+}  // namespace sessiondx::app

@@ -1,0 +1,64 @@
+#pragma once
+
+// The webhook receiver: POST /v1/events (signed, durable before 2xx), GET /healthz, GET /metrics.
+// Beast stays inside server.cpp; this header only needs Asio's io_context.
+
+#include "connectors/webhook/event_parser.hpp"
+#include "connectors/webhook/signature.hpp"
+#include "store/event_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sessiondx::webhook {
+
+struct server_settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  ///< 0 picks an ephemeral port (tests)
+  /// Largest request body, applied both on the wire and after gzip decompression.
+  std::size_t max_body_bytes = 5 * 1024 * 1024;
+  std::chrono::seconds timestamp_tolerance{300};
+  /// A keep-alive connection idle this long, or a request not read within it, is closed.
+  std::chrono::seconds idle_timeout{60};
+  /// Retry-After sent with 503 when the writer is saturated.
+  std::chrono::seconds retry_after{1};
+  /// nullopt: no signature check (allowed only on a loopback address; the caller enforces it).
+  std::optional<webhook_secret> secret;
+  /// Unix seconds now; empty means the system clock. Injected by tests.
+  std::function<std::int64_t()> now_unix_s;
+};
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+class webhook_server {
+ public:
+  /// The parser and the store must outlive the server. Nothing runs until start().
+  webhook_server(boost::asio::io_context& ioc, server_settings settings, const event_parser& parser,
+                 store::event_store& store);
+  ~webhook_server();
+  webhook_server(const webhook_server&) = delete;
+  webhook_server& operator=(const webhook_server&) = delete;
+
+  /// Binds and starts accepting; returns the bound endpoint. Throws boost::system::system_error
+  /// when the address cannot be bound. Call from any thread before running the io_context.
+  boost::asio::ip::tcp::endpoint start();
+
+  /// Stops accepting and closes idle connections; requests in flight still get their answer.
+  /// The io_context's run() returns once every connection has finished. Thread-safe, idempotent.
+  void stop();
+
+  struct impl;  ///< Implementation detail, defined in server.cpp.
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace sessiondx::webhook
