@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
       std::cout << sessiondx::app::default_config_toml();
       return 0;
     }
+    // With no subcommand, sessiondx serves with its embedded defaults.
     const std::optional<std::filesystem::path> file =
         config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
     return sessiondx::app::serve(settings_from(file, listen, db));

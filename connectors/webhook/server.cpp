@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <mutex>
@@ -253,6 +254,22 @@ net::awaitable<response> handle_request(server_impl self, request req) {
   co_return self->ingest_reply(req, batch, result.outcomes);
 }
 
+/// After refusing a request whose body was not read, closing at once could make the kernel reset
+/// the connection and destroy the answer before the client reads it. Shut down our side, then
+/// read and discard what the client still sends, for a bounded time and amount.
+net::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 16 * 1024> sink{};
+  std::size_t drained = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (drained < 64 * 1024 * 1024) {
+    auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), nothrow);
+    if (rec) break;
+    drained += n;
+  }
+}
+
 /// Reads only the header first, so that oversized or unwanted bodies are refused before they are
 /// read, and `Expect: 100-continue` senders (curl) get their go-ahead.
 net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
@@ -321,7 +338,12 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
 
     stream.expires_after(self->settings_.idle_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
-    if (wec || !res.keep_alive()) break;
+    if (wec) break;
+    if (refuse) {
+      co_await linger_close(stream);
+      co_return;
+    }
+    if (!res.keep_alive()) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -1,0 +1,92 @@
+#include "app/settings.hpp"
+
+#include "tests/support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+
+using namespace sessiondx;
+
+namespace {
+
+struct fake_env {
+  std::map<std::string, std::string> vars;
+  app::env_lookup lookup() const {
+    return [this](const char* name) -> const char* {
+      const auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+std::filesystem::path write_file(const test::temp_dir& dir, const std::string& text) {
+  const auto path = dir / "sessiondx.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("defaults serve one machine with no file at all", "[settings]") {
+  const auto s = app::load_settings(std::nullopt, fake_env{}.lookup());
+  CHECK(s.server.host == "127.0.0.1");
+  CHECK(s.server.port == 8080);
+  CHECK(s.store.path == "sessiondx.db");
+  CHECK(s.store.retention_days == 30);
+  CHECK_FALSE(s.server.secret);
+}
+
+TEST_CASE("the file sets keys and the environment overrides them", "[settings]") {
+  test::temp_dir dir;
+  const auto file = write_file(dir, "[server]\nlisten = '0.0.0.0:9000'\n[store]\nretention_days = 7\n"
+                                    "synchronous = 'full'\n");
+  fake_env env;
+  env.vars["SESSIONDX_STORE_RETENTION_DAYS"] = "3";
+  env.vars["SESSIONDX_WEBHOOK_SECRET"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto s = app::load_settings(file, env.lookup());
+  CHECK(s.server.host == "0.0.0.0");
+  CHECK(s.server.port == 9000);
+  CHECK(s.store.retention_days == 3);
+  CHECK(s.store.synchronous == store::sync_mode::full);
+  CHECK(s.server.secret);
+}
+
+TEST_CASE("configuration errors name the key and the reason", "[settings]") {
+  test::temp_dir dir;
+  const auto message_of = [&](const std::string& toml, fake_env env = {}) {
+    try {
+      app::load_settings(toml.empty() ? std::nullopt : std::optional(write_file(dir, toml)),
+                         env.lookup());
+    } catch (const app::config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message_of("[store]\nretention_dayz = 3\n"),
+             Catch::Contains("store.retention_dayz: unknown key"));
+  CHECK_THAT(message_of("[store]\nsynchronous = 'sometimes'\n"),
+             Catch::Contains("store.synchronous: expected normal or full"));
+  CHECK_THAT(message_of("[server]\nlisten = 'nowhere'\n"), Catch::Contains("expected HOST:PORT"));
+  CHECK_THAT(message_of("[webhook]\nsecret = 'whsec_abc'\n"),
+             Catch::Contains("secrets are read only from the environment"));
+  CHECK_THAT(message_of("[server\n"), Catch::Contains("sessiondx.toml"));
+  fake_env bad_port;
+  bad_port.vars["SESSIONDX_SERVER_IO_THREADS"] = "many";
+  CHECK_THAT(message_of("", bad_port), Catch::Contains("SESSIONDX_SERVER_IO_THREADS: expected an integer"));
+  fake_env bad_secret;
+  bad_secret.vars["SESSIONDX_WEBHOOK_SECRET"] = "hunter2";
+  const auto secret_error = message_of("", bad_secret);
+  CHECK_THAT(secret_error, Catch::Contains("SESSIONDX_WEBHOOK_SECRET"));
+  CHECK_THAT(secret_error, !Catch::Contains("hunter2"));
+}
+
+TEST_CASE("the printed defaults parse back to the defaults", "[settings]") {
+  test::temp_dir dir;
+  const auto s = app::load_settings(write_file(dir, app::default_config_toml()), fake_env{}.lookup());
+  const app::app_settings defaults;
+  CHECK(s.server.port == defaults.server.port);
+  CHECK(s.ingest.session_id_pattern == defaults.ingest.session_id_pattern);
+  CHECK(s.store.retention_days == defaults.store.retention_days);
+}
