@@ -1,0 +1,81 @@
+#pragma once
+
+// The structured result of diagnosing one session. Platform-independent: connectors and the
+// command line render it (text, Markdown, JSON, Block Kit...). Plain data.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sessiondx::bot {
+
+enum class verdict { healthy, degraded, broken, unknown };
+enum class category { loading, interface, messages, backend };
+enum class severity { info, warning, error, critical };
+
+std::string_view to_string(verdict v);
+std::string_view to_string(category c);
+std::string_view to_string(severity s);
+
+/// One event cited as evidence, already summarised in one line ("POST /api/payment -> 502 in
+/// 812 ms"). Text comes from customer data: renderers must neutralise it.
+struct evidence {
+  std::int64_t ts_ms = 0;
+  std::string type;
+  std::string summary;
+};
+
+/// Other sessions that hit the same problem (same issue key) in the blast-radius window.
+struct blast {
+  std::int64_t other_sessions = 0;
+  std::int64_t since_ms = 0;  ///< earliest occurrence in another session; 0 when none
+  std::string assessment;     ///< "41 other sessions since 10:02 UTC — likely an incident"
+};
+
+struct finding {
+  std::string rule;  ///< stable rule id, e.g. "web_vital.lcp", "api.failed", "interface.rage_click"
+  bot::category category = category::loading;
+  bot::severity severity = severity::warning;
+  std::string title;      ///< one line: "Payment API failed: POST /api/payment -> 502"
+  std::string threshold;  ///< the rule and threshold applied: "LCP 7.4 s > 4.0 s, poor"
+  std::int64_t first_seen_ms = 0;
+  std::int64_t count = 0;
+  std::string issue_key;  ///< cross-session key, "" when none
+  std::optional<blast> other_sessions;
+  /// The probable cause this symptom was linked to (a finding's title), "" when none:
+  /// "502 from POST /api/payment 300 ms before".
+  std::string caused_by;
+  std::vector<bot::evidence> evidence;
+};
+
+struct session_context {
+  std::string browser, os, device, app_version, locale, region;
+  std::string newest_app_version;  ///< newest version seen across sessions, "" if unknown
+  bool outdated_app = false;       ///< app_version older than newest_app_version
+};
+
+struct timeline_entry {
+  std::int64_t ts_ms = 0;
+  std::string type;
+  std::string summary;
+  bool problem = false;  ///< part of a finding
+};
+
+struct diagnosis {
+  std::string session_id;
+  bot::verdict verdict = verdict::unknown;
+  std::string headline;          ///< the single most likely cause first
+  std::string customer_summary;  ///< plain language, pasteable into the ticket
+  std::string next_step;         ///< workaround for the customer, or escalate with a summary
+  session_context context;
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  std::int64_t event_count = 0;
+  bool events_truncated = false;        ///< the session had more events than were analysed
+  std::vector<finding> findings;        ///< most likely cause first
+  std::vector<std::string> checked;     ///< what was checked (shown for a clean session)
+  std::vector<timeline_entry> timeline; ///< key events in time order
+};
+
+}  // namespace sessiondx::bot
