@@ -1,1 +1,292 @@
-// placeholder: being written
+#include "bot/issue_key.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+
+namespace sessiondx::bot {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_alnum(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::uint64_t fnv1a(std::string_view data, std::uint64_t hash = 0xcbf29ce484222325ULL) {
+  for (char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string to_hex16(std::uint64_t v) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = hex[v & 15];
+    v >>= 4;
+  }
+  return out;
+}
+
+// Numbers -> N, hex runs of 8+ -> H, quoted values -> "…": the parts of an error message that
+// vary between occurrences of the same error.
+std::string normalise_message(std::string_view m) {
+  std::string out;
+  out.reserve(m.size());
+  std::size_t i = 0;
+  while (i < m.size()) {
+    const char c = m[i];
+    const bool token_start = i == 0 || !is_alnum(m[i - 1]);
+    if ((c == '"' || c == '\'' || c == '`') && token_start) {
+      // A quote opens a value only at a token start and closes before a non-word byte, so the
+      // apostrophe of "can't" is not mistaken for one.
+      std::size_t close = i + 1;
+      while (close < m.size() &&
+             !(m[close] == c && (close + 1 == m.size() || !is_alnum(m[close + 1])))) {
+        ++close;
+      }
+      if (close < m.size()) {
+        out += "\"…\"";
+        i = close + 1;
+        continue;
+      }
+    }
+    if (is_alnum(c) && token_start) {
+      std::size_t end = i;
+      bool all_hex = true;
+      while (end < m.size() && is_alnum(m[end])) {
+        all_hex = all_hex && is_hex(m[end]);
+        ++end;
+      }
+      if (all_hex && end - i >= 8) {
+        out += 'H';
+        i = end;
+        continue;
+      }
+    }
+    if (is_digit(c)) {
+      while (i < m.size() && is_digit(m[i])) ++i;
+      out += 'N';
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+// A stack line that names a code location: Chrome's "    at fn (url:1:2)", Firefox/Safari's
+// "fn@url:1:2", or anything ending in ":line:col".
+bool looks_like_frame(std::string_view line) {
+  if (line.starts_with("at ")) return true;
+  if (line.find('@') != std::string_view::npos) return true;
+  std::string_view s = line;
+  while (!s.empty() && s.back() == ')') s.remove_suffix(1);
+  std::size_t digits = 0;
+  while (digits < s.size() && is_digit(s[s.size() - 1 - digits])) ++digits;
+  return digits > 0 && digits < s.size() && s[s.size() - 1 - digits] == ':';
+}
+
+// The frame without ":line:col", query strings and fragments; "at " dropped.
+std::string normalise_frame(std::string_view frame) {
+  if (frame.starts_with("at ")) frame.remove_prefix(3);
+  std::string out;
+  out.reserve(frame.size());
+  std::size_t i = 0;
+  while (i < frame.size()) {
+    const char c = frame[i];
+    if (c == '?' || c == '#') {
+      // Query or fragment of a URL: up to the location, the closing parenthesis or a space.
+      while (i < frame.size() && frame[i] != ')' && !is_space(frame[i]) &&
+             !(frame[i] == ':' && i + 1 < frame.size() && is_digit(frame[i + 1]))) {
+        ++i;
+      }
+      continue;
+    }
+    if (c == ':' && i + 1 < frame.size() && is_digit(frame[i + 1])) {
+      std::size_t end = i + 1;
+      while (end < frame.size() && is_digit(frame[end])) ++end;
+      if (end == frame.size() || frame[end] == ')' || frame[end] == ':' || is_space(frame[end])) {
+        i = end;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+std::string_view top_frame(std::string_view stack, std::string_view message) {
+  std::string_view fallback;
+  std::size_t pos = 0;
+  while (pos < stack.size()) {
+    std::size_t end = stack.find('\n', pos);
+    if (end == std::string_view::npos) end = stack.size();
+    std::string_view line = trim(stack.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty()) continue;
+    if (looks_like_frame(line)) return line;
+    const bool repeats_message =
+        !message.empty() && (line.find(message) != std::string_view::npos ||
+                             message.find(line) != std::string_view::npos);
+    if (fallback.empty() && !repeats_message) fallback = line;
+  }
+  return fallback;
+}
+
+const std::string* string_attr(const nlohmann::json& attrs, const char* key) {
+  if (!attrs.is_object()) return nullptr;
+  auto it = attrs.find(key);
+  if (it == attrs.end() || !it->is_string()) return nullptr;
+  const auto& s = it->get_ref<const std::string&>();
+  return s.empty() ? nullptr : &s;
+}
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
+  }
+  return true;
+}
+
+// A path segment that is an identifier rather than part of the route.
+bool is_id_segment(std::string_view seg) {
+  if (seg.empty()) return false;
+  bool all_digits = true;
+  bool all_hex = true;
+  bool any_digit = false;
+  for (char c : seg) {
+    all_digits = all_digits && is_digit(c);
+    all_hex = all_hex && is_hex(c);
+    any_digit = any_digit || is_digit(c);
+  }
+  return all_digits || is_uuid(seg) || (all_hex && any_digit && seg.size() >= 8);
+}
+
+// The route-level path of an absolute or relative URL.
+std::string url_path(std::string_view url) {
+  if (auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+    auto slash = url.find_first_of("/?#");
+    url = slash == std::string_view::npos ? std::string_view() : url.substr(slash);
+  } else if (url.starts_with("//")) {
+    url.remove_prefix(2);
+    auto slash = url.find_first_of("/?#");
+    url = slash == std::string_view::npos ? std::string_view() : url.substr(slash);
+  }
+  if (auto q = url.find_first_of("?#"); q != std::string_view::npos) url = url.substr(0, q);
+  if (url.empty()) return "/";
+
+  std::string out;
+  out.reserve(url.size());
+  std::size_t pos = 0;
+  while (pos <= url.size()) {
+    std::size_t end = url.find('/', pos);
+    if (end == std::string_view::npos) end = url.size();
+    std::string_view seg = url.substr(pos, end - pos);
+    out += is_id_segment(seg) ? std::string_view(":id") : seg;
+    if (end < url.size()) out += '/';
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string uppercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+  return out;
+}
+
+// Keys are indexed: keep them short whatever the sender put in a route or service name.
+std::string bounded(std::string key) {
+  constexpr std::size_t k_max_key = 256;
+  if (key.size() > k_max_key) {
+    key.resize(k_max_key);
+    // Do not leave half a UTF-8 character at the end.
+    while (!key.empty() && (static_cast<unsigned char>(key.back()) & 0xC0) == 0x80) key.pop_back();
+    if (!key.empty() && static_cast<unsigned char>(key.back()) >= 0xC0) key.pop_back();
+  }
+  return key;
+}
+
+bool http_failed(const nlohmann::json& attrs) {
+  if (!attrs.is_object()) return false;
+  if (auto err = attrs.find("error"); err != attrs.end()) {
+    const bool present = !(err->is_null() || (err->is_boolean() && !err->get<bool>()) ||
+                           (err->is_string() && err->get_ref<const std::string&>().empty()));
+    if (present) return true;
+  }
+  auto status = attrs.find("status");
+  if (status == attrs.end() || !status->is_number()) return false;
+  const double code = status->get<double>();
+  return code >= 500 || code == 0;
+}
+
+}  // namespace
+
+std::string js_error_fingerprint(std::string_view message, std::string_view stack) {
+  std::string text = normalise_message(trim(message));
+  text += '\n';
+  text += normalise_frame(top_frame(stack, trim(message)));
+  return to_hex16(fnv1a(text));
+}
+
+std::string issue_key(std::string_view type, std::string_view message,
+                      const nlohmann::json& attrs) {
+  if (message.empty()) {
+    if (auto* m = string_attr(attrs, "message")) message = *m;
+  }
+  if (type == "js_error") {
+    if (auto* fp = string_attr(attrs, "fingerprint")) return bounded("js:" + *fp);
+    const std::string* stack = string_attr(attrs, "stack");
+    return "js:" + js_error_fingerprint(message, stack ? std::string_view(*stack) : "");
+  }
+  if (type == "http_request") {
+    if (!http_failed(attrs)) return "";
+    const std::string* method = string_attr(attrs, "method");
+    std::string key = "route:" + (method ? uppercase(*method) : std::string("GET")) + " ";
+    if (auto* route = string_attr(attrs, "route")) {
+      key += *route;
+    } else if (auto* url = string_attr(attrs, "url")) {
+      key += url_path(*url);
+    } else {
+      key += "(unknown)";
+    }
+    return bounded(std::move(key));
+  }
+  if (type == "resource_error") {
+    const std::string* url = string_attr(attrs, "url");
+    return bounded("resource:" + (url ? url_path(*url) : std::string("(unknown)")));
+  }
+  if (type == "backend_error") {
+    const std::string* service = string_attr(attrs, "service");
+    return bounded("backend:" + (service ? *service : std::string("unknown")) + ":" +
+                   js_error_fingerprint(message, ""));
+  }
+  if (type == "ui_message") {
+    // What the user saw on screen: an error message shown to many users is one problem.
+    const std::string* level = string_attr(attrs, "level");
+    if (level == nullptr || (*level != "error" && *level != "critical")) return "";
+    std::string_view text = message;
+    if (auto* t = string_attr(attrs, "text"); text.empty() && t != nullptr) text = *t;
+    return "ui:" + js_error_fingerprint(text, "");
+  }
+  return "";
+}
+
+}  // namespace sessiondx::bot

@@ -21,6 +21,9 @@ std::string js_error_fingerprint(std::string_view message, std::string_view stac
 ///    network error or timeout): "route:<METHOD> <route>" (attrs.route, else the URL's path)
 ///  - resource_error: "resource:<url path>"
 ///  - backend_error:  "backend:<service>:<fingerprint of message>"
+///  - ui_message with attrs.level "error" or "critical": "ui:<fingerprint of message or text>"
+/// `message` may be empty; attrs.message is used then. URL paths have numeric, UUID and long hex
+/// segments replaced by ":id"; keys are at most 256 bytes.
 std::string issue_key(std::string_view type, std::string_view message, const nlohmann::json& attrs);
 
 }  // namespace sessiondx::bot

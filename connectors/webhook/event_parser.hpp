@@ -6,7 +6,9 @@
 #include "store/event.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,6 +42,10 @@ struct parsed_batch {
 struct body_error {
   std::string message;
 };
+
+/// Parses an RFC 3339 timestamp (YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm)) into Unix epoch
+/// milliseconds, truncating the fraction; nullopt when malformed or out of range. Pure.
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 class event_parser {
  public:

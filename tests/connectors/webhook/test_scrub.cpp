@@ -1,0 +1,148 @@
+#include "connectors/webhook/scrub.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using sessiondx::webhook::scrub;
+using sessiondx::webhook::scrub_in_place;
+
+TEST_CASE("scrub: e-mail addresses") {
+  CHECK(scrub("contact jane.doe+shop@example.co.uk now") == "contact [email] now");
+  CHECK(scrub("a@b.io") == "[email]");
+  CHECK(scrub("user_1%x@mail-server.example.com,") == "[email],");
+  CHECK(scrub("mailto:john@example.com?subject=x") == "mailto:[email]?subject=x");
+  CHECK(scrub("two: a@x.org and b@y.net.") == "two: [email] and [email].");
+  // Not addresses: no dot in the domain, numeric last label, nothing before '@'.
+  CHECK(scrub("Object@7f3a1b") == "Object@7f3a1b");
+  CHECK(scrub("npm i @scope/pkg@1.2.3") == "npm i @scope/pkg@1.2.3");
+  CHECK(scrub("@media screen") == "@media screen");
+  CHECK(scrub("user@localhost") == "user@localhost");
+}
+
+TEST_CASE("scrub: IPv4 addresses") {
+  CHECK(scrub("client 192.168.1.23 connected") == "client [ip] connected");
+  CHECK(scrub("from=10.0.0.1:8080") == "from=[ip]:8080");
+  CHECK(scrub("ip:127.0.0.1") == "ip:[ip]");
+  CHECK(scrub("(255.255.255.255)") == "([ip])");
+  // A 4-part dotted number with parts <= 255 is indistinguishable from an address: scrubbed.
+  CHECK(scrub("build 2.14.0.1") == "build [ip]");
+  // Not addresses.
+  CHECK(scrub("version 1.2.3") == "version 1.2.3");
+  CHECK(scrub("1.2.3.4.5") == "1.2.3.4.5");
+  CHECK(scrub("300.1.1.1") == "300.1.1.1");
+  CHECK(scrub("v1.2.3.4") == "v1.2.3.4");
+  CHECK(scrub("took 1.25 s") == "took 1.25 s");
+}
+
+TEST_CASE("scrub: IPv6 addresses") {
+  CHECK(scrub("2001:0db8:85a3:0000:0000:8a2e:0370:7334") == "[ip]");
+  CHECK(scrub("peer 2001:db8::8a2e:370:7334 reset") == "peer [ip] reset");
+  CHECK(scrub("listening on ::1") == "listening on [ip]");
+  CHECK(scrub("http://[::1]:8080/x") == "http://[[ip]]:8080/x");
+  CHECK(scrub("link fe80::1%eth0") == "link [ip]%eth0");
+  CHECK(scrub("mapped ::ffff:192.0.2.128 ok") == "mapped [ip] ok");
+  CHECK(scrub("FE80::ABCD:1") == "[ip]");
+  // Not addresses.
+  CHECK(scrub("at 10:02:33 the user clicked") == "at 10:02:33 the user clicked");
+  CHECK(scrub("10:02:33.120Z") == "10:02:33.120Z");
+  CHECK(scrub("std::vector<int>::size") == "std::vector<int>::size");
+  CHECK(scrub("a::b") == "a::b");
+  CHECK(scrub("dead::beef") == "dead::beef");
+  CHECK(scrub("mac 00:1a:2b:3c:4d:5e") == "mac 00:1a:2b:3c:4d:5e");
+  CHECK(scrub("1::2::3") == "1::2::3");
+}
+
+TEST_CASE("scrub: card numbers pass the Luhn check") {
+  CHECK(scrub("card 4111111111111111 declined") == "card [card] declined");
+  CHECK(scrub("4111 1111 1111 1111") == "[card]");
+  CHECK(scrub("4111-1111-1111-1111.") == "[card].");
+  CHECK(scrub("amex 3782 822463 10005") == "amex [card]");
+  CHECK(scrub("5555555555554444") == "[card]");
+  CHECK(scrub("on 10 2024 4111 1111 1111 1111") == "on 10 2024 [card]");
+  // 16 digits failing Luhn are kept.
+  CHECK(scrub("order 4111111111111112") == "order 4111111111111112");
+  CHECK(scrub("4111 1111 1111 1112") == "4111 1111 1111 1112");
+  // Too short / too long, glued to letters, epoch timestamps.
+  CHECK(scrub("411111111111") == "411111111111");
+  CHECK(scrub("41111111111111111111111") == "41111111111111111111111");
+  CHECK(scrub("x4111111111111111") == "x4111111111111111");
+  CHECK(scrub("4111111111111111ab") == "4111111111111111ab");
+  CHECK(scrub("ts 1718000000000 and 1718000000000000") == "ts 1718000000000 and 1718000000000000");
+  // Double separators do not join groups.
+  CHECK(scrub("4111  1111  1111  1111") == "4111  1111  1111  1111");
+}
+
+TEST_CASE("scrub: bearer tokens") {
+  CHECK(scrub("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x") ==
+        "Authorization: Bearer [secret]");
+  CHECK(scrub("bearer abcdef123456") == "bearer [secret]");
+  CHECK(scrub("BEARER\tAbC1234567890+/==") == "BEARER\t[secret]");
+  CHECK(scrub("the bearer of bad news") == "the bearer of bad news");
+  CHECK(scrub("Bearer short1") == "Bearer short1");
+}
+
+TEST_CASE("scrub: secret query and form parameters") {
+  const char* keys[] = {"password", "passwd", "pwd", "token",  "access_token", "refresh_token",
+                        "api_key",  "apikey", "key", "secret", "client_secret"};
+  for (std::string key : keys) {
+    CAPTURE(key);
+    CHECK(scrub("/login?" + key + "=hunter2&next=/") == "/login?" + key + "=[secret]&next=/");
+    CHECK(scrub(key + "=abc") == key + "=[secret]");
+    CHECK(scrub("a=1;" + key + "=x#frag") == "a=1;" + key + "=[secret]#frag");
+    CHECK(scrub("sent " + key + "=v 'q'") == "sent " + key + "=[secret] 'q'");
+  }
+  CHECK(scrub("?Password=Hunter2") == "?Password=[secret]");
+  CHECK(scrub("&API_KEY=abc\"x") == "&API_KEY=[secret]\"x");
+  CHECK(scrub("?token=a@b.com") == "?token=[secret]");
+  // Not secret keys or not at a parameter boundary.
+  CHECK(scrub("?monkey=banana") == "?monkey=banana");
+  CHECK(scrub("?api-key=abc") == "?api-key=abc");
+  CHECK(scrub("x.token=abc") == "x.token=abc");
+  CHECK(scrub("?token=&a=1") == "?token=&a=1");
+  CHECK(scrub("a == b") == "a == b");
+}
+
+TEST_CASE("scrub: diagnosis data survives") {
+  const char* kept[] = {
+      "2024-05-01T10:02:33.123Z",
+      "2024-05-01T10:02:33+02:00",
+      "1718000000000",
+      "took 1234 ms",
+      "duration_ms=850",
+      "HTTP 503 Service Unavailable",
+      "GET /api/orders/123 -> 500",
+      "550e8400-e29b-41d4-a716-446655440000",
+      "12345678-1234-1234-1234-123456789012",
+      "fingerprint 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "trace 4bf92f3577b34da6a3ce929d0e0e4736",
+      "release 1.2.3 (build 2.14.0)",
+      "Cannot read properties of undefined (reading 'map')",
+      "Zahlung fehlgeschlagen – bitte erneut versuchen 🙁",
+      "支付失败,请重试",
+      "",
+      "plain text without anything",
+      "width=100%",
+      "x = 5 ; y=7",
+  };
+  for (std::string text : kept) {
+    CAPTURE(text);
+    CHECK(scrub(text) == text);
+    std::string copy = text;
+    CHECK_FALSE(scrub_in_place(copy));
+    CHECK(copy == text);
+  }
+}
+
+TEST_CASE("scrub: in place reports a change and keeps unicode around replacements") {
+  std::string text = "Überweisung für jane@example.com – 10.1.2.3 📦";
+  CHECK(scrub_in_place(text));
+  CHECK(text == "Überweisung für [email] – [ip] 📦");
+  CHECK_FALSE(scrub_in_place(text));
+}
+
+TEST_CASE("scrub: mixed text") {
+  CHECK(scrub("POST https://shop.example/pay?card=1&token=abc123 from 203.0.113.9 by "
+              "jo@ex.com with 4242 4242 4242 4242") ==
+        "POST https://shop.example/pay?card=1&token=[secret] from [ip] by [email] with [card]");
+}
