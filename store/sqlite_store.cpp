@@ -1,1 +1,353 @@
-// placeholder: being written
+// make_sqlite_store: the SQLite event store's threads and queue. One writer thread owns the only
+// writing connection and commits queued batches in groups; a checkpointer thread keeps the WAL
+// short without ever stalling a commit; a retention thread prunes old events through the writer;
+// readers borrow read-only connections from a pool on the caller's thread.
+
+#include "store/event_store.hpp"
+#include "store/reader.hpp"
+#include "store/schema.hpp"
+#include "store/writer.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <thread>
+#include <variant>
+
+namespace sessiondx::store {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::int64_t ms_per_day = 86'400'000;
+// The checkpointer looks at the WAL size at least this often, besides being woken by the writer.
+constexpr auto checkpoint_poll = 150ms;
+// The first retention pass runs this soon after start (or after one interval, if shorter).
+constexpr std::chrono::milliseconds first_retention_delay = 1s;
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct append_job {
+  std::vector<event> batch;
+  event_store::append_handler done;
+};
+
+struct prune_job {
+  std::int64_t cutoff_ms = 0;
+  std::size_t max_rows = 0;
+  std::promise<std::size_t> deleted;
+};
+
+using job = std::variant<append_job, prune_job>;
+
+// A handler that throws must not take the writer thread down, nor keep the other handlers of
+// its group from running.
+void complete(event_store::append_handler& done, append_result result) noexcept {
+  try {
+    done(std::move(result));
+  } catch (...) {
+  }
+}
+
+class sqlite_store final : public event_store {
+ public:
+  explicit sqlite_store(const store_settings& settings)
+      : settings_(settings),
+        writer_(std::make_unique<detail::writer_connection>(settings_, wal_pages_)),
+        checkpointer_db_(std::make_unique<SQLite::Database>(
+            detail::open_connection(settings_, detail::connection_role::checkpointer))),
+        readers_(std::make_unique<detail::reader_pool>(settings_)) {
+    writer_thread_ = std::thread([this] { write_loop(); });
+    checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
+    if (settings_.retention_days > 0) retention_thread_ = std::thread([this] { retention_loop(); });
+  }
+
+  ~sqlite_store() override {
+    close();
+    // The writer closes last, so that SQLite removes the (already empty) WAL file.
+    readers_.reset();
+    checkpointer_db_.reset();
+    writer_.reset();
+  }
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  void append(std::vector<event> batch, append_handler done) override {
+    errc refused{};
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (closing_) {
+        refused = errc::shutting_down;
+      } else if (queued_events_ + batch.size() > settings_.max_queued_events) {
+        refused = errc::overloaded;
+      } else {
+        queued_events_ += batch.size();
+        queued_gauge_.store(static_cast<std::int64_t>(queued_events_), std::memory_order_relaxed);
+        queue_.emplace_back(append_job{std::move(batch), std::move(done)});
+      }
+    }
+    if (refused != errc{}) {
+      done(append_result{make_error_code(refused), {}});
+      return;
+    }
+    queue_cv_.notify_one();
+  }
+
+  std::vector<event> session_events(const std::string& session_id, std::size_t limit) override {
+    return readers_->borrow()->session_events(session_id, limit);
+  }
+
+  std::optional<session_summary> summary(const std::string& session_id) override {
+    return readers_->borrow()->summary(session_id);
+  }
+
+  blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
+                              std::int64_t since_ms) override {
+    return readers_->borrow()->other_sessions(issue_key, session_id, since_ms);
+  }
+
+  std::vector<std::string> similar_sessions(const std::string& typed, std::size_t limit) override {
+    return readers_->borrow()->similar_sessions(typed, limit);
+  }
+
+  std::vector<app_version_seen> app_versions(std::int64_t since_ms) override {
+    return readers_->borrow()->app_versions(since_ms);
+  }
+
+  // Runs on the writer thread, between group commits, so there is still exactly one writer and
+  // ingest waits for at most one retention batch.
+  std::size_t prune_before(std::int64_t cutoff_ms, std::size_t max_rows) override {
+    std::future<std::size_t> deleted;
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (closing_) return 0;
+      prune_job job{cutoff_ms, max_rows, {}};
+      deleted = job.deleted.get_future();
+      queue_.emplace_back(std::move(job));
+    }
+    queue_cv_.notify_one();
+    return deleted.get();
+  }
+
+  store_stats stats() const override {
+    return {queued_gauge_.load(std::memory_order_relaxed),
+            committed_.load(std::memory_order_relaxed),
+            duplicates_.load(std::memory_order_relaxed),
+            commits_.load(std::memory_order_relaxed),
+            pruned_.load(std::memory_order_relaxed),
+            commit_errors_.load(std::memory_order_relaxed)};
+  }
+
+  void close() override {
+    std::lock_guard close_lock(close_mutex_);
+    if (closed_) return;
+    closed_ = true;
+    {
+      std::lock_guard lock(queue_mutex_);
+      closing_ = true;
+    }
+    queue_cv_.notify_all();
+    {
+      std::lock_guard lock(background_mutex_);
+      stopping_ = true;
+    }
+    background_cv_.notify_all();
+    // Retention first: its last prune is still served by the writer, which drains the queue.
+    if (retention_thread_.joinable()) retention_thread_.join();
+    if (writer_thread_.joinable()) writer_thread_.join();
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+    // Readers are idle or between statements, so nothing pins the WAL: empty it.
+    writer_->checkpoint_truncate();
+  }
+
+ private:
+  void write_loop() {
+    std::vector<append_job> group;
+    std::vector<const std::vector<event>*> batches;
+    std::vector<std::vector<append_outcome>> outcomes;
+    for (;;) {
+      std::optional<prune_job> prune;
+      {
+        std::unique_lock lock(queue_mutex_);
+        queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) return;  // closing, and everything queued is committed
+        if (auto* p = std::get_if<prune_job>(&queue_.front())) {
+          prune.emplace(std::move(*p));
+          queue_.pop_front();
+        } else {
+          // Everything queued up to max_commit_events, in whole batches (at least one).
+          std::size_t events = 0;
+          while (!queue_.empty()) {
+            auto* a = std::get_if<append_job>(&queue_.front());
+            if (a == nullptr) break;
+            if (!group.empty() && events + a->batch.size() > settings_.max_commit_events) break;
+            events += a->batch.size();
+            group.push_back(std::move(*a));
+            queue_.pop_front();
+          }
+          queued_events_ -= events;
+          queued_gauge_.store(static_cast<std::int64_t>(queued_events_), std::memory_order_relaxed);
+        }
+      }
+      if (prune) {
+        run_prune(*prune);
+      } else {
+        commit_group(group, batches, outcomes);
+        group.clear();
+      }
+    }
+  }
+
+  void commit_group(std::vector<append_job>& group, std::vector<const std::vector<event>*>& batches,
+                    std::vector<std::vector<append_outcome>>& outcomes) {
+    batches.clear();
+    for (const auto& job : group) batches.push_back(&job.batch);
+    outcomes.resize(group.size());
+    try {
+      const detail::commit_counts counts = writer_->commit(batches, outcomes);
+      committed_.fetch_add(counts.stored, std::memory_order_relaxed);
+      duplicates_.fetch_add(counts.duplicates, std::memory_order_relaxed);
+      commits_.fetch_add(1, std::memory_order_relaxed);
+    } catch (...) {
+      commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      for (auto& job : group) {
+        complete(job.done, append_result{make_error_code(errc::write_failed), {}});
+      }
+      return;
+    }
+    wake_checkpointer_if_needed();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      complete(group[i].done, append_result{{}, std::move(outcomes[i])});
+    }
+  }
+
+  void run_prune(prune_job& job) {
+    try {
+      const std::size_t deleted = writer_->prune(job.cutoff_ms, job.max_rows);
+      pruned_.fetch_add(static_cast<std::int64_t>(deleted), std::memory_order_relaxed);
+      job.deleted.set_value(deleted);
+    } catch (...) {
+      commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      job.deleted.set_exception(std::current_exception());
+    }
+    wake_checkpointer_if_needed();
+  }
+
+  void wake_checkpointer_if_needed() {
+    if (wal_pages_.load(std::memory_order_relaxed) < settings_.checkpoint_pages) return;
+    if (checkpoint_wanted_.exchange(true, std::memory_order_relaxed)) return;
+    { std::lock_guard lock(background_mutex_); }
+    background_cv_.notify_all();
+  }
+
+  // PASSIVE checkpoints never wait for the writer or readers, so commits never stall on them;
+  // what they cannot copy yet (pages a reader still needs) is copied on a later round.
+  void checkpoint_loop() {
+    std::unique_lock lock(background_mutex_);
+    while (!stopping_) {
+      background_cv_.wait_for(lock, checkpoint_poll, [&] {
+        return stopping_ || checkpoint_wanted_.load(std::memory_order_relaxed);
+      });
+      if (stopping_) return;
+      checkpoint_wanted_.store(false, std::memory_order_relaxed);
+      const int pages = wal_pages_.load(std::memory_order_relaxed);
+      if (pages < settings_.checkpoint_pages) continue;
+      lock.unlock();
+      int log_frames = 0;
+      int checkpointed = 0;
+      const int rc =
+          sqlite3_wal_checkpoint_v2(checkpointer_db_->getHandle(), nullptr,
+                                    SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+      // Fully copied back: nothing to do until the writer reports a long WAL again (unless it
+      // already did meanwhile).
+      if (rc == SQLITE_OK && log_frames == checkpointed) {
+        int expected = pages;
+        wal_pages_.compare_exchange_strong(expected, 0, std::memory_order_relaxed);
+      }
+      lock.lock();
+    }
+  }
+
+  void retention_loop() {
+    const std::int64_t keep_ms = static_cast<std::int64_t>(settings_.retention_days) * ms_per_day;
+    const std::size_t batch = std::max<std::size_t>(settings_.retention_batch, 1);
+    auto next =
+        std::chrono::steady_clock::now() +
+        std::min<std::chrono::milliseconds>(settings_.retention_interval, first_retention_delay);
+    std::unique_lock lock(background_mutex_);
+    for (;;) {
+      if (background_cv_.wait_until(lock, next, [&] { return stopping_; })) return;
+      lock.unlock();
+      const std::int64_t now = settings_.now_ms ? settings_.now_ms() : system_now_ms();
+      try {
+        while (prune_before(now - keep_ms, batch) >= batch) {
+          std::lock_guard stop_check(background_mutex_);
+          if (stopping_) break;
+        }
+      } catch (...) {
+        // Counted in commit_errors by the writer; the next round tries again.
+      }
+      lock.lock();
+      next = std::chrono::steady_clock::now() + settings_.retention_interval;
+    }
+  }
+
+  const store_settings settings_;
+  std::atomic<int> wal_pages_{0};
+  std::unique_ptr<detail::writer_connection> writer_;
+  std::unique_ptr<SQLite::Database> checkpointer_db_;
+  std::unique_ptr<detail::reader_pool> readers_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<job> queue_;
+  std::size_t queued_events_ = 0;
+  bool closing_ = false;
+
+  std::mutex background_mutex_;
+  std::condition_variable background_cv_;
+  bool stopping_ = false;
+  std::atomic<bool> checkpoint_wanted_{false};
+
+  std::mutex close_mutex_;
+  bool closed_ = false;
+
+  std::atomic<std::int64_t> queued_gauge_{0};
+  std::atomic<std::int64_t> committed_{0};
+  std::atomic<std::int64_t> duplicates_{0};
+  std::atomic<std::int64_t> commits_{0};
+  std::atomic<std::int64_t> pruned_{0};
+  std::atomic<std::int64_t> commit_errors_{0};
+
+  std::thread writer_thread_;
+  std::thread checkpoint_thread_;
+  std::thread retention_thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<event_store> make_sqlite_store(const store_settings& settings) {
+  if (settings.path.empty() || settings.path == ":memory:") {
+    throw std::runtime_error("sessiondx store: \"" + settings.path.string() +
+                             "\": a database file path is required (readers share the file)");
+  }
+  try {
+    return std::make_unique<sqlite_store>(settings);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("sessiondx store: cannot open \"" + settings.path.string() +
+                             "\": " + e.what());
+  }
+}
+
+}  // namespace sessiondx::store

@@ -1,0 +1,82 @@
+#pragma once
+
+// The read side of the SQLite store: read-only connections with their prepared statements, and
+// a small pool that lends them to calling threads.
+
+#include "store/event_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace sessiondx::store::detail {
+
+/// One read-only connection and its cached statements. Used by one thread at a time; every
+/// statement is reset right after use, so an idle reader holds no snapshot and never keeps the
+/// WAL from being checkpointed.
+class reader_connection {
+ public:
+  explicit reader_connection(const store_settings& settings);
+
+  std::vector<event> session_events(const std::string& session_id, std::size_t limit);
+  std::optional<session_summary> summary(const std::string& session_id);
+  blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
+                              std::int64_t since_ms);
+  std::vector<std::string> similar_sessions(const std::string& typed, std::size_t limit);
+  std::vector<app_version_seen> app_versions(std::int64_t since_ms);
+
+ private:
+  struct range_scan {
+    SQLite::Statement between;  ///< ?1 <= key < ?2, at most ?3 rows
+    SQLite::Statement from;     ///< ?1 <= key, at most ?3 rows (no upper bound exists)
+  };
+  /// Calls fn(key) for up to `max_rows` keys starting with `prefix`, in key order.
+  template <typename Fn>
+  void scan_prefix(range_scan& scan, const std::string& prefix, std::size_t max_rows, Fn fn);
+
+  SQLite::Database db_;
+  SQLite::Statement begin_;
+  SQLite::Statement commit_;
+  SQLite::Statement session_events_;
+  SQLite::Statement session_row_;
+  SQLite::Statement type_counts_;
+  SQLite::Statement other_sessions_;
+  range_scan session_ids_;
+  range_scan rev_ids_;
+  SQLite::Statement app_versions_;
+};
+
+/// Lends reader connections; borrowing blocks while all of them are in use.
+class reader_pool {
+ public:
+  reader_pool(const store_settings& settings);
+
+  class lease {
+   public:
+    lease(reader_pool& pool, reader_connection& reader) : pool_(&pool), reader_(&reader) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() { pool_->give_back(*reader_); }
+    reader_connection* operator->() const { return reader_; }
+
+   private:
+    reader_pool* pool_;
+    reader_connection* reader_;
+  };
+
+  lease borrow();
+
+ private:
+  void give_back(reader_connection& reader);
+
+  std::vector<std::unique_ptr<reader_connection>> readers_;
+  std::mutex mutex_;
+  std::condition_variable idle_cv_;
+  std::vector<reader_connection*> idle_;
+};
+
+}  // namespace sessiondx::store::detail

@@ -1,0 +1,81 @@
+#pragma once
+
+// The write side of the SQLite store: the one connection that ever writes, its cached
+// statements, and the transactions it runs (group commit, retention). Used only by the store's
+// writer thread, and by close() once that thread has ended.
+
+#include "store/event_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <atomic>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sessiondx::store::detail {
+
+/// What one group commit did.
+struct commit_counts {
+  std::int64_t stored = 0;
+  std::int64_t duplicates = 0;
+};
+
+class writer_connection {
+ public:
+  /// Opens (creating) and migrates the database. `wal_pages` receives the size of the WAL in
+  /// pages after each commit, for the checkpointer.
+  writer_connection(const store_settings& settings, std::atomic<int>& wal_pages);
+  ~writer_connection();
+  writer_connection(const writer_connection&) = delete;
+  writer_connection& operator=(const writer_connection&) = delete;
+
+  /// Inserts the batches in one IMMEDIATE transaction and fills outcomes[i] for batches[i].
+  /// Throws (after rolling back) when anything fails; then nothing of any batch is stored.
+  commit_counts commit(const std::vector<const std::vector<event>*>& batches,
+                       std::vector<std::vector<append_outcome>>& outcomes);
+
+  /// Deletes up to max_rows events older than cutoff_ms, fixes or forgets their sessions, and
+  /// forgets app versions not seen since the cutoff, in one transaction. Throws on failure.
+  std::size_t prune(std::int64_t cutoff_ms, std::size_t max_rows);
+
+  /// wal_checkpoint(TRUNCATE): true when the whole WAL was copied back and emptied.
+  bool checkpoint_truncate() noexcept;
+
+ private:
+  void rollback() noexcept;
+
+  // `key` is the event string the map's string_view key points into, bound as TEXT.
+  struct session_totals {
+    const std::string* key = nullptr;
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
+    std::int64_t count = 0;
+    const event* latest_context = nullptr;
+    const event* latest_app_version = nullptr;
+  };
+  struct version_totals {
+    const std::string* key = nullptr;
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
+  };
+
+  SQLite::Database db_;
+  SQLite::Statement begin_;
+  SQLite::Statement commit_;
+  SQLite::Statement insert_event_;
+  SQLite::Statement upsert_session_;
+  SQLite::Statement upsert_app_version_;
+  SQLite::Statement prune_events_;
+  SQLite::Statement session_first_ts_;
+  SQLite::Statement shrink_session_;
+  SQLite::Statement forget_session_;
+  SQLite::Statement prune_app_versions_;
+  // Per-commit aggregates, kept to reuse their buckets; keys point into the batches.
+  std::unordered_map<std::string_view, session_totals> sessions_;
+  std::unordered_map<std::string_view, version_totals> versions_;
+  std::unordered_map<std::string, std::int64_t> pruned_per_session_;
+};
+
+}  // namespace sessiondx::store::detail
