@@ -1,1 +1,130 @@
+#include "bot/issue_key.hpp"
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+using sessiondx::bot::issue_key;
+using sessiondx::bot::js_error_fingerprint;
+
+namespace {
+
+const char* chrome_stack_a =
+    "TypeError: Cannot read properties of undefined (reading 'map')\n"
+    "    at renderCart (https://shop.example/static/app.js?v=3:120:17)\n"
+    "    at commitRoot (https://shop.example/static/vendor.js:2:4410)";
+const char* chrome_stack_b =
+    "TypeError: Cannot read properties of undefined (reading 'map')\n"
+    "    at renderCart (https://shop.example/static/app.js?v=4:131:5)\n"
+    "    at commitRoot (https://shop.example/static/vendor.js:2:9999)";
+
+}  // namespace
+
+TEST_CASE("issue_key: same error on other lines and with other values, same fingerprint") {
+  const auto a =
+      js_error_fingerprint("Cannot read properties of undefined (reading 'map')", chrome_stack_a);
+  const auto b =
+      js_error_fingerprint("Cannot read properties of undefined (reading 'map')", chrome_stack_b);
+  CHECK(a.size() == 16);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a == b);
+
+  // Numbers, hex ids and quoted values vary between occurrences.
+  CHECK(js_error_fingerprint("Order 123 failed for 'alice'", "at pay (app.js:1:2)") ==
+        js_error_fingerprint("Order 98765 failed for 'bob'", "at pay (app.js:77:3)"));
+  CHECK(js_error_fingerprint("object deadbeef12345678 missing", "") ==
+        js_error_fingerprint("object 0badc0ffee000001 missing", ""));
+  // Firefox-style frames.
+  CHECK(js_error_fingerprint("x is undefined", "renderCart@https://shop.example/app.js:120:17\n") ==
+        js_error_fingerprint("x is undefined", "renderCart@https://shop.example/app.js:9:1\n"));
+}
+
+TEST_CASE("issue_key: different errors, different fingerprints") {
+  const auto base =
+      js_error_fingerprint("Cannot read properties of undefined (reading 'map')", chrome_stack_a);
+  CHECK(js_error_fingerprint("Cannot read properties of null (reading 'map')", chrome_stack_a) !=
+        base);
+  CHECK(js_error_fingerprint("Cannot read properties of undefined (reading 'map')",
+                             "TypeError: x\n    at checkout (https://shop.example/app.js:1:1)") !=
+        base);
+  CHECK(js_error_fingerprint("a", "") != js_error_fingerprint("b", ""));
+  // The apostrophe in "can't" is not a quote: the rest of the message still counts.
+  CHECK(js_error_fingerprint("can't access property 'a', x is undefined", "") !=
+        js_error_fingerprint("can't access property 'a', y is null", ""));
+}
+
+TEST_CASE("issue_key: js_error uses the sender's fingerprint, else computes one") {
+  CHECK(issue_key("js_error", "boom", json{{"fingerprint", "abc123"}}) == "js:abc123");
+  const json attrs = {{"stack", chrome_stack_a}};
+  CHECK(issue_key("js_error", "Cannot read properties of undefined (reading 'map')", attrs) ==
+        "js:" + js_error_fingerprint("Cannot read properties of undefined (reading 'map')",
+                                     chrome_stack_a));
+  // Message from attrs when the event has none.
+  CHECK(issue_key("js_error", "", json{{"message", "boom"}}) ==
+        "js:" + js_error_fingerprint("boom", ""));
+}
+
+TEST_CASE("issue_key: failed http_request groups by method and route") {
+  CHECK(issue_key("http_request", "",
+                  json{{"method", "post"}, {"route", "/api/pay"}, {"status", 502}}) ==
+        "route:POST /api/pay");
+  CHECK(issue_key("http_request", "",
+                  json{{"url", "https://shop.example/api/orders/123?x=1"}, {"status", 500}}) ==
+        "route:GET /api/orders/:id");
+  CHECK(issue_key("http_request", "",
+                  json{{"method", "GET"}, {"url", "/api/orders/456#top"}, {"status", 503}}) ==
+        "route:GET /api/orders/:id");
+  CHECK(issue_key("http_request", "",
+                  json{{"method", "DELETE"},
+                       {"url",
+                        "//cdn.example/u/550e8400-e29b-41d4-a716-446655440000/cart/"
+                        "9f86d081884c7d65"},
+                       {"error", "timeout"}}) == "route:DELETE /u/:id/cart/:id");
+  CHECK(issue_key("http_request", "", json{{"url", "https://shop.example"}, {"status", 0}}) ==
+        "route:GET /");
+  CHECK(issue_key("http_request", "",
+                  json{{"method", "PUT"},
+                       {"url", "/api/v2/cart"},
+                       {"status", 0},
+                       {"error", "network error"}}) == "route:PUT /api/v2/cart");
+  CHECK(issue_key("http_request", "", json{{"status", 504}}) == "route:GET (unknown)");
+}
+
+TEST_CASE("issue_key: non-failures and ordinary events give no key") {
+  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"status", 200}}).empty());
+  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"status", 404}}).empty());
+  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"status", 499}}).empty());
+  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}}).empty());
+  CHECK(issue_key("http_request", "", json{{"route", "/a"}, {"status", 200}, {"error", nullptr}})
+            .empty());
+  CHECK(issue_key("http_request", "", json{{"route", "/a"}, {"status", 200}, {"error", false}})
+            .empty());
+  CHECK(issue_key("http_request", "", json::object()).empty());
+  CHECK(issue_key("page_view", "", json{{"lcp_ms", 5000}}).empty());
+  CHECK(issue_key("click", "", json{{"target", "#pay"}}).empty());
+  CHECK(issue_key("ui_message", "Saved", json{{"level", "info"}}).empty());
+  CHECK(issue_key("my_custom_type", "boom", json::object()).empty());
+}
+
+TEST_CASE("issue_key: resource, backend and ui errors") {
+  CHECK(issue_key("resource_error", "",
+                  json{{"url", "https://cdn.example/img/products/123/main.jpg?w=200"}}) ==
+        "resource:/img/products/:id/main.jpg");
+  CHECK(issue_key("resource_error", "", json::object()) == "resource:(unknown)");
+  CHECK(issue_key("backend_error", "payment provider timeout after 3000 ms",
+                  json{{"service", "payments"}}) ==
+        "backend:payments:" + js_error_fingerprint("payment provider timeout after 9 ms", ""));
+  CHECK(issue_key("backend_error", "x", json::object()).starts_with("backend:unknown:"));
+  CHECK(issue_key("ui_message", "", json{{"level", "error"}, {"text", "Payment failed (E42)"}}) ==
+        issue_key("ui_message", "", json{{"level", "error"}, {"text", "Payment failed (E17)"}}));
+  CHECK(issue_key("ui_message", "", json{{"level", "error"}, {"text", "Payment failed"}})
+            .starts_with("ui:"));
+}
+
+TEST_CASE("issue_key: keys stay bounded") {
+  const std::string long_route(1000, 'a');
+  const auto key =
+      issue_key("http_request", "", json{{"route", "/" + long_route}, {"status", 500}});
+  CHECK(key.size() <= 256);
+  CHECK(key.starts_with("route:GET /aaa"));
+}
