@@ -63,6 +63,52 @@ TEST_CASE("store: a batch that does not fit the queue is refused at once", "[sto
   CHECK_FALSE(s->append_and_wait(batch_of("S", 0, 10)).error);
 }
 
+TEST_CASE("store: the queue counts waiting events and refuses what does not fit", "[store]") {
+  temp_dir dir;
+  auto settings = test_settings(dir);
+  settings.max_queued_events = 10;
+  settings.max_commit_events = 4;  // smaller than some batches: those still commit whole
+  auto s = store::make_sqlite_store(settings);
+
+  // A handler runs on the writer thread; this one holds the writer until released, so that the
+  // next batches wait in the queue.
+  std::mutex m;
+  std::condition_variable cv;
+  bool writer_held = false;
+  bool release = false;
+  s->append(batch_of("Q", 0, 1), [&](store::append_result) {
+    std::unique_lock lock(m);
+    writer_held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return writer_held; }));
+  }
+  std::atomic<int> stored{0};
+  std::atomic<int> refused{0};
+  auto count = [&](store::append_result r) {
+    if (!r.error) stored += static_cast<int>(r.outcomes.size());
+    if (r.error == store::errc::overloaded) ++refused;
+  };
+  s->append(batch_of("Q", 1, 6), count);
+  CHECK(s->stats().queued_events == 6);
+  s->append(batch_of("Q", 7, 5), count);  // 6 + 5 > 10
+  CHECK(refused == 1);
+  s->append(batch_of("Q", 12, 4), count);  // 6 + 4 == 10 fits
+  CHECK(s->stats().queued_events == 10);
+  CHECK(refused == 1);
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  CHECK(eventually([&] { return stored == 10; }));
+  CHECK(s->stats().queued_events == 0);
+  CHECK(s->session_events("Q", 100).size() == 11);
+}
+
 TEST_CASE("store: after close appends fail with shutting_down and queued batches are committed",
           "[store]") {
   temp_dir dir;
