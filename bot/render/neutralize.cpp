@@ -1,0 +1,205 @@
+#include "bot/render/neutralize.hpp"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace sessiondx::bot::render {
+namespace {
+
+constexpr char32_t replacement = 0xFFFD;
+constexpr std::string_view zwsp = "\u200B";
+
+// Decodes one code point at `i` and advances `i`; invalid input yields U+FFFD and one byte.
+char32_t decode(std::string_view s, std::size_t& i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b0 = byte(i);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  std::size_t len = 0;
+  char32_t cp = 0, min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    ++i;
+    return replacement;
+  }
+  if (i + len > s.size()) {
+    ++i;
+    return replacement;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    unsigned char b = byte(i + k);
+    if ((b & 0xC0) != 0x80) {
+      ++i;
+      return replacement;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return replacement;
+  }
+  i += len;
+  return cp;
+}
+
+void encode(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool is_word(char32_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+char32_t lower(char32_t c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+bool starts_with_ci(const std::vector<char32_t>& cps, std::size_t at, std::string_view word) {
+  if (at + word.size() > cps.size()) return false;
+  for (std::size_t k = 0; k < word.size(); ++k) {
+    if (lower(cps[at + k]) != static_cast<char32_t>(word[k])) return false;
+  }
+  return true;
+}
+
+// Step 1: code points without controls, line breaks or bidi overrides; cut at max_chars.
+std::vector<char32_t> clean_code_points(std::string_view s, std::size_t max_chars) {
+  std::vector<char32_t> cps;
+  cps.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t c = decode(s, i);
+    if (c == '\n' || c == '\r' || c == '\t' || c == 0x2028 || c == 0x2029 || c == 0x85) {
+      c = ' ';
+    } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
+               (c >= 0x2066 && c <= 0x2069)) {
+      continue;
+    }
+    cps.push_back(c);
+  }
+  if (max_chars > 0 && cps.size() > max_chars) {
+    cps.resize(max_chars - 1);
+    while (!cps.empty() && cps.back() == ' ') cps.pop_back();
+    cps.push_back(0x2026);
+  }
+  return cps;
+}
+
+bool is_mass_mention(const std::vector<char32_t>& cps, std::size_t at) {
+  for (std::string_view w : {"everyone", "here", "channel", "all"}) {
+    if (starts_with_ci(cps, at, w)) return true;
+  }
+  return false;
+}
+
+bool markdown_special(char32_t c) {
+  switch (c) {
+    case '\\':
+    case '`':
+    case '*':
+    case '_':
+    case '~':
+    case '|':
+    case '[':
+    case ']':
+    case '(':
+    case ')':
+    case '#':
+    case '<':
+    case '>':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) encode(decode(s, i), out);
+  return out;
+}
+
+bool is_plain_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string neutralize(std::string_view field, target t, std::size_t max_chars) {
+  auto cps = clean_code_points(field, max_chars);
+  const bool md = t == target::markdown;
+  std::string out;
+  out.reserve(cps.size() + 8);
+
+  // A leading list marker ("- ", "+ ", "1. ", "1) ") would turn the line into a list item.
+  std::size_t start = 0;
+  auto ends_marker = [&](std::size_t k) { return k + 1 == cps.size() || cps[k + 1] == ' '; };
+  if (md && !cps.empty()) {
+    if ((cps[0] == '-' || cps[0] == '+') && ends_marker(0)) {
+      out += '\\';
+      encode(cps[0], out);
+      start = 1;
+    } else if (cps[0] >= '0' && cps[0] <= '9') {
+      std::size_t k = 0;
+      while (k < cps.size() && cps[k] >= '0' && cps[k] <= '9') ++k;
+      if (k < cps.size() && (cps[k] == '.' || cps[k] == ')') && ends_marker(k)) {
+        for (std::size_t d = 0; d < k; ++d) encode(cps[d], out);
+        out += '\\';
+        encode(cps[k], out);
+        start = k + 1;
+      }
+    }
+  }
+
+  for (std::size_t i = start; i < cps.size(); ++i) {
+    char32_t c = cps[i];
+    if (c == '@') {
+      bool word_start = i == 0 || !(is_word(cps[i - 1]) || cps[i - 1] == '.' || cps[i - 1] == '-' ||
+                                    cps[i - 1] == '+');
+      bool next_word = i + 1 < cps.size() && is_word(cps[i + 1]);
+      bool is_mention =
+          md ? word_start && next_word : i + 1 < cps.size() && is_mass_mention(cps, i + 1);
+      out += '@';
+      if (is_mention) out += zwsp;
+      continue;
+    }
+    if (c == '<' && i + 1 < cps.size() &&
+        (cps[i + 1] == '!' || cps[i + 1] == '@' || cps[i + 1] == '#')) {
+      if (md) out += '\\';
+      out += '<';
+      out += zwsp;
+      continue;
+    }
+    if (md && markdown_special(c)) out += '\\';
+    encode(c, out);
+  }
+  return out;
+}
+
+}  // namespace sessiondx::bot::render

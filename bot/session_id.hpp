@@ -1,0 +1,54 @@
+#pragma once
+
+// What a session id looks like, and how to get one out of text pasted from a ticket. Pure.
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+
+namespace sessiondx::bot {
+
+/// The configured shape of a session id, compiled once. Copyable; thread-safe to share const.
+class session_id_format {
+ public:
+  /// The default: `^[A-Za-z0-9_-]{8,64}$`.
+  session_id_format();
+  /// `pattern` is an ECMAScript regex matched against the whole id; `description` completes
+  /// "A session id is …" and `example` is a valid id, both shown to people who typed a bad id.
+  /// Throws std::regex_error when the pattern does not compile.
+  session_id_format(std::string pattern, std::string description, std::string example);
+
+  bool matches(std::string_view id) const;
+  const std::string& pattern() const { return pattern_; }
+  const std::string& description() const { return description_; }
+  const std::string& example() const { return example_; }
+
+  /// Ids longer than this are rejected before the regex runs (std::regex recurses per character).
+  static constexpr std::size_t max_length = 256;
+
+ private:
+  std::string pattern_;
+  std::string description_;
+  std::string example_;
+  std::regex regex_;
+};
+
+/// A cleaned id, or a message for the person who typed it.
+struct clean_id_result {
+  std::optional<std::string> id;
+  std::string error;  ///< set when `id` is empty: what is wrong and what an id looks like
+};
+
+/// Strips what a copy from a ticket or a chat drags along — surrounding spaces, backticks,
+/// straight and curly quotes, angle brackets, parentheses, zero-width spaces and trailing
+/// punctuation (". , ; : ! ?") — then validates the rest against `format`. The error message
+/// quotes (a shortened copy of) the input; renderers neutralise it like any other text.
+clean_id_result clean_session_id(std::string_view text,
+                                 const session_id_format& format = session_id_format());
+
+/// "8–64 letters, digits, '-' or '_' (e.g. abcd1234efgh5678); the customer finds it in the
+/// website footer." — the explanation appended to every bad-id message.
+std::string session_id_hint(const session_id_format& format);
+
+}  // namespace sessiondx::bot

@@ -1,0 +1,89 @@
+#include "bot/render/render.hpp"
+#include "tests/bot/test_render_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+// Each renderer's output is compared with a reviewed file under tests/bot/snapshots/. To accept a
+// deliberate change, run with SESSIONDX_UPDATE_SNAPSHOTS=1, review the diff and commit it.
+
+using namespace sessiondx;
+using namespace sessiondx::bot::render;
+using sessiondx::test::full;
+using sessiondx::test::summary;
+using sessiondx::test::timeline;
+
+namespace {
+
+bool updating() {
+  const char* v = std::getenv("SESSIONDX_UPDATE_SNAPSHOTS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+void check_snapshot(const std::string& name, const std::string& actual) {
+  std::filesystem::path path = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / name;
+  if (updating()) {
+    std::ofstream(path, std::ios::binary) << actual;
+    WARN("snapshot written: " << path);
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) FAIL("missing snapshot " << path << " (run with SESSIONDX_UPDATE_SNAPSHOTS=1)");
+  std::stringstream expected;
+  expected << in.rdbuf();
+  INFO("snapshot " << path);
+  CHECK(actual == expected.str());
+}
+
+void check_all(const std::string& name, const bot::reply& r) {
+  check_snapshot(name + ".txt", render_text(r));
+  check_snapshot(name + ".md", render_markdown(r));
+  check_snapshot(name + ".json", render_json(r));
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: broken checkout with a correlated 502", "[render][snapshot]") {
+  check_all("broken_checkout.summary", summary(test::broken_checkout()));
+  check_all("broken_checkout.timeline", timeline(test::broken_checkout()));
+  check_all("broken_checkout.full", full(test::broken_checkout()));
+}
+
+TEST_CASE("snapshot: full view cut at a small limit", "[render][snapshot]") {
+  render_options small;
+  small.max_chars = 1000;
+  check_snapshot("broken_checkout.full.cut.md",
+                 render_markdown(full(test::broken_checkout()), small));
+}
+
+TEST_CASE("snapshot: slow loading across midnight", "[render][snapshot]") {
+  check_all("slow_loading.summary", summary(test::slow_loading()));
+  check_all("slow_loading.timeline", timeline(test::slow_loading()));
+}
+
+TEST_CASE("snapshot: healthy session", "[render][snapshot]") {
+  check_all("healthy.summary", summary(test::healthy()));
+  check_all("healthy.full", full(test::healthy()));
+}
+
+TEST_CASE("snapshot: unknown session with similar ids", "[render][snapshot]") {
+  check_all("unknown", test::unknown());
+  check_all("unknown.none", bot::unknown_session_reply{"zzzz9999zzzz", {}, 0});
+}
+
+TEST_CASE("snapshot: hostile event text", "[render][snapshot]") {
+  check_all("hostile.summary", summary(test::hostile()));
+  check_all("hostile.full", full(test::hostile()));
+}
+
+TEST_CASE("snapshot: help and errors", "[render][snapshot]") {
+  check_all("help", bot::help_reply{});
+  bot::command_handler handler([](const std::string&) -> bot::diagnose_result { return {}; });
+  check_all("error.bad_id", handler.handle({"U1", "C1", "/session `ab*c` <@U999> @here"}));
+  check_all("error.unknown_command", handler.handle({"U1", "C1", "/sesion abcd1234efgh5678"}));
+}
