@@ -1,0 +1,248 @@
+// run_rules: parses each event's attributes once, runs the rule families (bot/rules/*.cpp),
+// links symptoms to causes, asks for the blast radius, ranks, and writes the diagnosis.
+
+#include "bot/rules.hpp"
+
+#include "bot/rules/engine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <string_view>
+
+namespace sessiondx::bot {
+namespace {
+
+using detail::draft;
+using detail::npos;
+using detail::session_view;
+
+// Long sessions keep every problem in the timeline but only this many entries in all.
+constexpr std::size_t k_max_timeline = 200;
+
+nlohmann::json parse_object(const std::string& text) {
+  if (text.empty()) return nlohmann::json::object();
+  // No exceptions: malformed attributes read as none.
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return nlohmann::json::object();
+  return j;
+}
+
+void build_view(const session_input& input, session_view& view) {
+  const auto& events = input.events;
+  std::vector<std::size_t> order(events.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  // The store returns time order; a stable sort keeps arrival order for equal times and makes
+  // hand-built inputs safe.
+  if (!std::is_sorted(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return events[a].ts_ms < events[b].ts_ms;
+      })) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return events[a].ts_ms < events[b].ts_ms;
+    });
+  }
+  view.events.reserve(events.size());
+  for (std::size_t i : order) {
+    detail::view_event v;
+    v.ev = &events[i];
+    v.attrs = parse_object(events[i].attrs);
+    v.message = events[i].message;
+    if (v.message.empty()) v.message = detail::str_attr(v.attrs, "message");
+    view.events.push_back(std::move(v));
+  }
+  if (!view.events.empty()) view.last_ts_ms = view.events.back().ev->ts_ms;
+}
+
+// Dotted numeric versions compare numerically ("2.10.0" > "2.9.1"); anything else as strings.
+int compare_versions(std::string_view a, std::string_view b) {
+  auto strip = [](std::string_view v) {
+    if (!v.empty() && (v.front() == 'v' || v.front() == 'V')) v.remove_prefix(1);
+    return v;
+  };
+  auto numeric = [](std::string_view v) {
+    if (v.empty() || v.front() == '.' || v.back() == '.') return false;
+    return std::all_of(v.begin(), v.end(),
+                       [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+  };
+  std::string_view x = strip(a), y = strip(b);
+  if (!numeric(x) || !numeric(y)) return a < b ? -1 : a > b ? 1 : 0;
+  while (!x.empty() || !y.empty()) {
+    auto next = [](std::string_view& v) {
+      const auto dot = v.find('.');
+      std::string_view part = v.substr(0, dot);
+      v = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
+      while (part.size() > 1 && part.front() == '0') part.remove_prefix(1);
+      return part;
+    };
+    std::string_view p = next(x), q = next(y);
+    if (p.empty()) p = "0";
+    if (q.empty()) q = "0";
+    if (p.size() != q.size()) return p.size() < q.size() ? -1 : 1;
+    if (p != q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+std::string context_field(const nlohmann::json& ctx, const char* key) {
+  auto it = ctx.find(key);
+  if (it == ctx.end()) return {};
+  if (it->is_string()) return detail::clip(it->get_ref<const std::string&>(), 80);
+  if (it->is_number()) return it->dump();
+  if (it->is_object()) {
+    // {"name": "Chrome", "version": "124"} reads as "Chrome 124".
+    std::string out(detail::str_attr(*it, "name"));
+    std::string version(detail::str_attr(*it, "version"));
+    if (!version.empty()) out += (out.empty() ? "" : " ") + version;
+    return detail::clip(out, 80);
+  }
+  return {};
+}
+
+session_context read_context(const session_input& input) {
+  session_context c;
+  std::string_view text;
+  if (input.summary && !input.summary->context.empty()) text = input.summary->context;
+  for (auto it = input.events.rbegin(); text.empty() && it != input.events.rend(); ++it) {
+    if (!it->context.empty()) text = it->context;
+  }
+  const nlohmann::json ctx = parse_object(std::string(text));
+  c.browser = context_field(ctx, "browser");
+  c.os = context_field(ctx, "os");
+  c.device = context_field(ctx, "device");
+  c.locale = context_field(ctx, "locale");
+  c.region = context_field(ctx, "region");
+  if (input.summary && !input.summary->app_version.empty())
+    c.app_version = input.summary->app_version;
+  for (auto it = input.events.rbegin(); c.app_version.empty() && it != input.events.rend(); ++it) {
+    c.app_version = it->app_version;
+  }
+  if (c.app_version.empty()) c.app_version = context_field(ctx, "app_version");
+  for (const auto& seen : input.app_versions) {
+    if (seen.version.empty()) continue;
+    if (c.newest_app_version.empty() || compare_versions(seen.version, c.newest_app_version) > 0) {
+      c.newest_app_version = seen.version;
+    }
+  }
+  c.outdated_app = !c.app_version.empty() && !c.newest_app_version.empty() &&
+                   compare_versions(c.app_version, c.newest_app_version) < 0;
+  return c;
+}
+
+std::string assessment(std::int64_t others, std::int64_t since_ms, std::int64_t reference_ms,
+                       const rule_settings& s) {
+  if (others <= 0) return "only this session — likely specific to this customer";
+  std::string text = std::to_string(others) + (others == 1 ? " other session" : " other sessions");
+  if (since_ms > 0) text += " since " + detail::fmt_utc_since(since_ms, reference_ms);
+  if (others >= s.incident_sessions) text += " — likely an incident";
+  return text;
+}
+
+void add_blast_radius(session_view& view, const blast_lookup& others) {
+  if (!others) return;
+  std::map<std::string, std::optional<store::blast_radius>> cache;
+  for (draft& d : view.drafts) {
+    if (d.f.issue_key.empty()) continue;
+    auto [it, inserted] = cache.try_emplace(d.f.issue_key);
+    if (inserted) {
+      try {
+        it->second = others(d.f.issue_key);
+      } catch (const std::exception&) {
+        // The store could not answer: the finding stands without its blast radius.
+      }
+    }
+    if (!it->second) continue;
+    blast b;
+    b.other_sessions = it->second->other_sessions;
+    b.since_ms = it->second->other_sessions > 0 ? it->second->first_seen_ms : 0;
+    b.assessment = assessment(b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
+    d.f.other_sessions = std::move(b);
+  }
+}
+
+// Events with a critical severity (or level) make an error finding critical.
+void escalate_critical(session_view& view) {
+  for (draft& d : view.drafts) {
+    if (d.f.severity != severity::error) continue;
+    for (std::size_t pos : d.events) {
+      if (view.events[pos].ev->severity == "critical") {
+        d.f.severity = severity::critical;
+        break;
+      }
+    }
+  }
+}
+
+std::vector<std::size_t> rank(const session_view& view) {
+  std::vector<std::size_t> order(view.drafts.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto others = [&](std::size_t i) {
+    const auto& b = view.drafts[i].f.other_sessions;
+    return b ? b->other_sessions : std::int64_t{0};
+  };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const draft& x = view.drafts[a];
+    const draft& y = view.drafts[b];
+    if (x.linked_cause != y.linked_cause) return x.linked_cause;
+    if (x.f.severity != y.f.severity) return x.f.severity > y.f.severity;
+    if (x.blocks != y.blocks) return x.blocks;
+    if (others(a) != others(b)) return others(a) > others(b);
+    if (x.f.first_seen_ms != y.f.first_seen_ms) return x.f.first_seen_ms < y.f.first_seen_ms;
+    if (x.f.rule != y.f.rule) return x.f.rule < y.f.rule;
+    return x.f.title < y.f.title;
+  });
+  return order;
+}
+
+verdict decide(const session_view& view) {
+  bool any = false;
+  for (const draft& d : view.drafts) {
+    if (d.blocks || d.f.severity == severity::critical) return verdict::broken;
+    any = any || d.f.severity >= severity::warning;
+  }
+  return any ? verdict::degraded : verdict::healthy;
+}
+
+}  // namespace
+
+diagnosis run_rules(const session_input& input, const rule_settings& settings,
+                    const blast_lookup& others) {
+  session_view view(settings);
+  build_view(input, view);
+
+  detail::detect_loading(view);
+  detail::detect_interface(view);
+  detail::detect_messages(view);
+  detail::detect_backend(view);
+  escalate_critical(view);
+  detail::correlate(view);
+  add_blast_radius(view, others);
+
+  diagnosis d;
+  d.session_id = input.session_id;
+  d.context = read_context(input);
+  d.events_truncated = input.events_truncated;
+  if (input.summary) {
+    d.first_seen_ms = input.summary->first_seen_ms;
+    d.last_seen_ms = input.summary->last_seen_ms;
+    d.event_count = input.summary->event_count;
+  } else if (!view.events.empty()) {
+    d.first_seen_ms = view.events.front().ev->ts_ms;
+    d.last_seen_ms = view.events.back().ev->ts_ms;
+    d.event_count = static_cast<std::int64_t>(view.events.size());
+  }
+
+  const std::vector<std::size_t> ranked = rank(view);
+  d.verdict = decide(view);
+  const detail::report_input facts{d.session_id,  d.context,       d.events_truncated,
+                                   d.event_count, d.first_seen_ms, d.last_seen_ms};
+  d.headline = detail::write_headline(view, ranked);
+  d.customer_summary = detail::write_customer_summary(view, ranked, facts);
+  d.next_step = detail::write_next_step(view, ranked, facts);
+  d.checked = detail::write_checked(view, facts);
+  d.timeline = detail::write_timeline(view, k_max_timeline);
+  d.findings.reserve(ranked.size());
+  for (std::size_t i : ranked) d.findings.push_back(std::move(view.drafts[i].f));
+  return d;
+}
+
+}  // namespace sessiondx::bot

@@ -1,0 +1,205 @@
+// Unresponsive-interface rules: long tasks, rage clicks (from clicks and from the sender's
+// rage_click events), dead clicks and error clicks. INP is measured with the other Web Vitals
+// (bot/rules/vitals.cpp).
+
+#include "bot/rules/engine.hpp"
+
+#include <algorithm>
+
+namespace sessiondx::bot::detail {
+namespace {
+
+struct rage_episode {
+  std::string target;
+  std::vector<std::size_t> clicks;  ///< positions
+};
+
+// Adds an episode (several events, one evidence line) to a draft.
+void add_episode(session_view& view, draft& d, const std::vector<std::size_t>& positions,
+                 std::string summary) {
+  const store::event& first = *view.events[positions.front()].ev;
+  if (d.events.empty() || first.ts_ms < d.f.first_seen_ms) d.f.first_seen_ms = first.ts_ms;
+  d.events.insert(d.events.end(), positions.begin(), positions.end());
+  ++d.f.count;
+  if (d.f.evidence.size() < view.settings.max_evidence) {
+    d.f.evidence.push_back({first.ts_ms, first.type, std::move(summary)});
+  }
+}
+
+draft& rage_draft(session_view& view, const std::string& target) {
+  return view.group("rage|" + target, [&] {
+    draft n;
+    n.f.rule = "interface.rage_click";
+    n.f.category = category::interface;
+    n.f.severity = severity::warning;
+    n.f.title = "Rage clicks on " + clip(target, 80);
+    n.symptom = true;
+    n.plain = "the customer clicked " + clip(target, 80) + " again and again without a response";
+    n.symptom_phrase = "the customer rage-clicked " + clip(target, 80);
+    n.escalation = "element " + clip(target, 80);
+    return n;
+  });
+}
+
+std::string rage_text(session_view& view, const rage_episode& ep) {
+  const auto span =
+      view.events[ep.clicks.back()].ev->ts_ms - view.events[ep.clicks.front()].ev->ts_ms;
+  return std::to_string(ep.clicks.size()) + " clicks on " + clip(ep.target, 80) + " in " +
+         fmt_duration(static_cast<double>(span));
+}
+
+void finish_chain(session_view& view, rage_episode& chain, std::vector<rage_episode>& episodes) {
+  if (static_cast<int>(chain.clicks.size()) >= view.settings.rage_click_count) {
+    episodes.push_back(std::move(chain));
+  }
+  chain = {};
+}
+
+}  // namespace
+
+void detect_interface(session_view& view) {
+  const auto& s = view.settings;
+  std::vector<rage_episode> episodes;
+  rage_episode chain;
+  std::vector<std::size_t> sender_rage;
+  std::size_t last_click = npos;
+  double worst_task = 0, total_task = 0;
+
+  for (std::size_t pos = 0; pos < view.events.size(); ++pos) {
+    const view_event& e = view.events[pos];
+    const std::string& type = e.ev->type;
+    if (type == "click") {
+      ++view.counts.clicks;
+      const std::string_view target = click_target(e);
+      const bool chained =
+          !chain.clicks.empty() && chain.target == target &&
+          e.ev->ts_ms - view.events[chain.clicks.back()].ev->ts_ms <= s.rage_click_gap_ms;
+      if (!chained) {
+        finish_chain(view, chain, episodes);
+        chain.target = std::string(target);
+      }
+      chain.clicks.push_back(pos);
+      last_click = pos;
+    } else if (type == "rage_click") {
+      sender_rage.push_back(pos);
+    } else if (type == "dead_click") {
+      ++view.counts.dead;
+      const std::string target(click_target(e));
+      draft& d = view.group("dead|" + target, [&] {
+        draft n;
+        n.f.rule = "interface.dead_click";
+        n.f.category = category::interface;
+        n.f.severity = severity::warning;
+        n.f.title = "Dead click: " + clip(target, 80) + " did nothing";
+        n.f.threshold = "dead_click reported by the sender on " + clip(target, 80) +
+                        " (no page activity after the click)";
+        n.plain = "clicking " + clip(target, 80) + " did nothing";
+        n.escalation = "element " + clip(target, 80);
+        return n;
+      });
+      view.add(d, pos);
+    } else if (type == "js_error" && last_click != npos) {
+      const auto gap = e.ev->ts_ms - view.events[last_click].ev->ts_ms;
+      if (gap >= 0 && gap <= s.error_click_window_ms) {
+        ++view.counts.error_clicks;
+        const view_event& click = view.events[last_click];
+        const std::string target(click_target(click));
+        draft& d = view.group("errclick|" + target, [&] {
+          draft n;
+          n.f.rule = "interface.error_click";
+          n.f.category = category::interface;
+          n.f.severity = severity::error;
+          n.f.title = "Error click: clicking " + clip(target, 80) + " raised a JavaScript error";
+          n.f.threshold = "click on " + clip(target, 80) + " followed " +
+                          fmt_duration(static_cast<double>(gap)) + " later by JavaScript error " +
+                          quoted(e.message, 80) + " (window " +
+                          fmt_duration(static_cast<double>(s.error_click_window_ms)) + ")";
+          n.symptom = true;
+          n.blocks = true;
+          n.plain = "clicking " + clip(target, 80) + " made the page fail with an error";
+          n.symptom_phrase = "the customer's click on " + clip(target, 80) + " failed";
+          n.escalation = "element " + clip(target, 80) + ", error " + quoted(e.message, 80);
+          return n;
+        });
+        add_episode(view, d, {last_click, pos},
+                    "click on " + clip(target, 80) + ", then " + summarize(e) + " " +
+                        fmt_duration(static_cast<double>(gap)) + " later");
+        last_click = npos;  // one error click per click
+      }
+    } else if (type == "long_task") {
+      auto ms = num_attr(e.attrs, "duration_ms");
+      if (!ms || *ms < s.long_task_ms) continue;
+      ++view.counts.long_tasks;
+      worst_task = std::max(worst_task, *ms);
+      total_task += *ms;
+      draft& d = view.group("long_task", [&] {
+        draft n;
+        n.f.rule = "interface.long_task";
+        n.f.category = category::interface;
+        n.f.severity = severity::warning;
+        return n;
+      });
+      view.add(d, pos);
+    }
+  }
+  finish_chain(view, chain, episodes);
+
+  for (const rage_episode& ep : episodes) {
+    ++view.counts.rage;
+    add_episode(view, rage_draft(view, ep.target), ep.clicks, rage_text(view, ep));
+  }
+  // The sender's rage_click events, unless they describe an episode already found in the clicks.
+  for (std::size_t pos : sender_rage) {
+    const view_event& e = view.events[pos];
+    const std::string target(click_target(e));
+    const auto ts = e.ev->ts_ms;
+    const bool known = std::any_of(episodes.begin(), episodes.end(), [&](const rage_episode& ep) {
+      return ep.target == target &&
+             ts >= view.events[ep.clicks.front()].ev->ts_ms - s.rage_click_gap_ms &&
+             ts <= view.events[ep.clicks.back()].ev->ts_ms + s.rage_click_gap_ms;
+    });
+    draft& d = rage_draft(view, target);
+    if (known) {
+      d.events.push_back(pos);
+      continue;
+    }
+    ++view.counts.rage;
+    std::string text = "rage_click reported by the sender on " + clip(target, 80);
+    if (auto n = num_attr(e.attrs, "count")) text += " (" + fmt_number(*n, 0) + " clicks)";
+    add_episode(view, d, {pos}, text);
+  }
+  // Threshold texts: the biggest episode found in the clicks, else the sender's report.
+  for (std::size_t i = 0; i < view.drafts.size(); ++i) {
+    draft& d = view.drafts[i];
+    if (d.f.rule == "interface.rage_click" && d.f.threshold.empty()) {
+      const rage_episode* biggest = nullptr;
+      for (const rage_episode& ep : episodes) {
+        if (view.group_index("rage|" + ep.target) == i &&
+            (!biggest || ep.clicks.size() > biggest->clicks.size())) {
+          biggest = &ep;
+        }
+      }
+      const std::string rule = " (rage: " + std::to_string(s.rage_click_count) +
+                               " or more clicks on the same element, each within " +
+                               fmt_duration(static_cast<double>(s.rage_click_gap_ms)) +
+                               " of the previous)";
+      d.f.threshold = biggest                ? rage_text(view, *biggest) + rule
+                      : d.f.evidence.empty() ? "rage_click reported by the sender"
+                                             : d.f.evidence.front().summary;
+      if (d.f.count > 1) d.f.threshold += "; " + std::to_string(d.f.count) + " episodes";
+    }
+    if (d.f.rule == "interface.long_task") {
+      const std::string n = std::to_string(d.f.count);
+      d.f.title = "Page froze: " + n + (d.f.count == 1 ? " long task" : " long tasks") +
+                  ", worst " + fmt_duration(worst_task);
+      d.f.threshold = n + (d.f.count == 1 ? " long task" : " long tasks") + " ≥ " +
+                      fmt_duration(s.long_task_ms) + ", worst " + fmt_duration(worst_task) + ", " +
+                      fmt_duration(total_task) + " total";
+      d.plain = "the page froze for up to " + fmt_duration(worst_task) + " at a time";
+      d.escalation = "long tasks: worst " + fmt_duration(worst_task) + ", " +
+                     fmt_duration(total_task) + " total";
+    }
+  }
+}
+
+}  // namespace sessiondx::bot::detail

@@ -1,0 +1,128 @@
+// Unexpected-message rules: error and warning messages shown to the customer (ui_message), and
+// JavaScript errors grouped by fingerprint. Backend errors tied to the session live here too.
+
+#include "bot/issue_key.hpp"
+#include "bot/rules/engine.hpp"
+
+namespace sessiondx::bot::detail {
+namespace {
+
+void detect_ui_message(session_view& view, std::size_t pos) {
+  const view_event& e = view.events[pos];
+  const std::string level = ui_level(e);
+  const bool is_error = level == "error" || level == "critical" || level == "fatal";
+  const bool is_warning = level == "warning" || level == "warn";
+  if (!is_error && !is_warning) {
+    ++view.counts.ui_other;
+    return;
+  }
+  const std::string_view text = ui_text(e);
+  std::string key = is_error ? event_issue_key(e) : std::string();
+  const std::string group = is_error ? "ui.error|" + key : "ui.warning|" + std::string(text);
+  if (is_error) {
+    ++view.counts.ui_errors;
+  } else {
+    ++view.counts.ui_warnings;
+  }
+  draft& d = view.group(group, [&] {
+    draft n;
+    const std::string shown = quoted(text.empty() ? std::string_view("(no text)") : text);
+    const std::string_view component = str_attr(e.attrs, "component");
+    n.f.rule = is_error ? "ui_message.error" : "ui_message.warning";
+    n.f.category = category::messages;
+    n.f.severity = level == "critical" || level == "fatal" ? severity::critical
+                   : is_error                              ? severity::error
+                                                           : severity::warning;
+    n.f.title = std::string(is_error ? "Error" : "Warning") + " shown to the customer: " + shown;
+    n.f.threshold = "ui_message level " + level + ": " + shown +
+                    (component.empty() ? std::string() : " in " + clip(component, 40));
+    n.f.issue_key = key;
+    n.symptom = true;
+    n.blocks = is_error;
+    n.plain = "the page showed the " + std::string(is_error ? "error" : "warning") + " " + shown;
+    n.symptom_phrase = "the customer saw " + shown;
+    n.escalation = "message shown " + shown +
+                   (component.empty() ? std::string() : " in " + clip(component, 40));
+    return n;
+  });
+  view.add(d, pos);
+}
+
+void detect_js_error(session_view& view, std::size_t pos) {
+  const view_event& e = view.events[pos];
+  ++view.counts.js_errors;
+  const std::string_view sender_fp = str_attr(e.attrs, "fingerprint");
+  const std::string key = event_issue_key(e);
+  draft& d = view.group("js|" + key, [&] {
+    draft n;
+    ++view.counts.js_groups;
+    const std::string fp = !sender_fp.empty()
+                               ? std::string(sender_fp)
+                               : js_error_fingerprint(e.message, str_attr(e.attrs, "stack"));
+    const std::string msg =
+        quoted(e.message.empty() ? std::string_view("(no message)") : e.message);
+    n.f.rule = "js_error";
+    n.f.category = category::messages;
+    n.f.severity = severity::error;
+    n.f.title = "JavaScript error: " + clip(e.message.empty() ? "(no message)" : e.message, 100);
+    n.f.threshold = "js_error " + msg + ", fingerprint " + clip(fp, 40) +
+                    (sender_fp.empty() ? " (message + top stack frame)" : " (from the sender)");
+    n.f.issue_key = key;
+    n.symptom = true;
+    n.blocks = true;
+    n.plain = "the page hit a JavaScript error (" + msg + ")";
+    n.symptom_phrase = "the JavaScript error " + msg;
+    n.cause_phrase = "the JavaScript error " + msg;
+    n.escalation = "JavaScript error " + msg + ", fingerprint " + clip(fp, 40);
+    if (auto src = str_attr(e.attrs, "source"); !src.empty())
+      n.escalation += ", in " + clip(src, 80);
+    return n;
+  });
+  view.add(d, pos);
+}
+
+}  // namespace
+
+void detect_messages(session_view& view) {
+  for (std::size_t pos = 0; pos < view.events.size(); ++pos) {
+    const std::string& type = view.events[pos].ev->type;
+    if (type == "ui_message") {
+      detect_ui_message(view, pos);
+    } else if (type == "js_error") {
+      detect_js_error(view, pos);
+    }
+  }
+}
+
+void detect_backend(session_view& view) {
+  for (std::size_t pos = 0; pos < view.events.size(); ++pos) {
+    const view_event& e = view.events[pos];
+    if (e.ev->type != "backend_error") continue;
+    ++view.counts.backend_errors;
+    const std::string key = event_issue_key(e);
+    draft& d = view.group("backend|" + key, [&] {
+      draft n;
+      const std::string_view svc = str_attr(e.attrs, "service");
+      const std::string service = svc.empty() ? std::string("(unknown service)") : clip(svc, 40);
+      const std::string msg =
+          quoted(e.message.empty() ? std::string_view("(no message)") : e.message);
+      n.f.rule = "backend.error";
+      n.f.category = category::backend;
+      n.f.severity = e.ev->severity == "critical" ? severity::critical : severity::error;
+      n.f.title = "Backend error in " + service + ": " + msg;
+      n.f.threshold = "backend_error from " + service + ": " + msg;
+      n.f.issue_key = key;
+      n.blocks = true;
+      n.plain = "the " + service + " service reported an error (" + msg + ")";
+      n.cause_phrase = service + " reported " + msg;
+      n.escalation = "service " + service + ", error " + msg;
+      return n;
+    });
+    if (auto t = str_attr(e.attrs, "trace_id"); !t.empty() && d.trace_ids.size() < 3) {
+      d.trace_ids.emplace_back(t);
+    }
+    view.add(d, pos);
+  }
+}
+
+}  // namespace sessiondx::bot::detail

@@ -1,0 +1,125 @@
+#include "bot/rules/vitals.hpp"
+
+#include <algorithm>
+
+namespace sessiondx::bot::detail {
+namespace {
+
+std::string fmt_value(double v, bool unitless) {
+  return unitless ? fmt_number(v, 2) : fmt_duration(v);
+}
+
+std::string plain_for(const char* name, const std::string& worst) {
+  const std::string_view n = name;
+  if (n == "LCP") return "pages loaded slowly (the main content took " + worst + " to appear)";
+  if (n == "FCP") return "pages took " + worst + " to show anything";
+  if (n == "TTFB") return "the server took " + worst + " to start sending the page";
+  if (n == "CLS") return "the page layout jumped around while loading (CLS " + worst + ")";
+  return "the page reacted slowly to clicks and typing (up to " + worst + ")";
+}
+
+}  // namespace
+
+vital_tracker::vital_tracker(const rule_settings& s) {
+  auto set = [](metric& m, const char* name, const char* rule, const char* page_attr, double good,
+                double poor, bool unitless, bot::category cat) {
+    m.name = name;
+    m.rule = rule;
+    m.page_attr = page_attr;
+    m.good = good;
+    m.poor = poor;
+    m.unitless = unitless;
+    m.category = cat;
+  };
+  set(metrics_[0], "LCP", "web_vital.lcp", "lcp_ms", s.lcp_good_ms, s.lcp_poor_ms, false,
+      category::loading);
+  set(metrics_[1], "FCP", "web_vital.fcp", "fcp_ms", s.fcp_good_ms, s.fcp_poor_ms, false,
+      category::loading);
+  set(metrics_[2], "TTFB", "web_vital.ttfb", "ttfb_ms", s.ttfb_good_ms, s.ttfb_poor_ms, false,
+      category::loading);
+  set(metrics_[3], "CLS", "web_vital.cls", "cls", s.cls_good, s.cls_poor, true, category::loading);
+  set(metrics_[4], "INP", "web_vital.inp", "inp_ms", s.inp_good_ms, s.inp_poor_ms, false,
+      category::interface);
+}
+
+void vital_tracker::measure(session_view& view, metric& m, double value, std::size_t pos) {
+  ++m.measured;
+  ++view.counts.vital_measurements;
+  if (&m == &metrics_[4]) ++view.counts.inp_measurements;
+  if (value <= m.good) return;
+  if (value > m.poor) {
+    ++m.poor_count;
+  } else {
+    ++m.needs_improvement;
+  }
+  ++view.counts.slow_vitals;
+  if (m.bad.empty() || value > m.worst) {
+    m.worst = value;
+    m.worst_pos = pos;
+  }
+  if (m.bad.empty() || m.bad.back() != pos) m.bad.push_back(pos);
+}
+
+void vital_tracker::from_page_view(session_view& view, std::size_t pos) {
+  const auto& attrs = view.events[pos].attrs;
+  for (metric& m : metrics_) {
+    if (auto v = num_attr(attrs, m.page_attr); v && *v >= 0) measure(view, m, *v, pos);
+  }
+}
+
+void vital_tracker::from_web_vital(session_view& view, std::size_t pos) {
+  const auto& attrs = view.events[pos].attrs;
+  const std::string_view name = str_attr(attrs, "name");
+  const auto value = num_attr(attrs, "value");
+  if (!value || *value < 0) return;
+  for (metric& m : metrics_) {
+    // Names are matched case-insensitively: "lcp" and "LCP" are the same metric.
+    if (name.size() == std::string_view(m.name).size() &&
+        std::equal(name.begin(), name.end(), m.name,
+                   [](char a, char b) { return (a >= 'a' && a <= 'z' ? a - 32 : a) == b; })) {
+      measure(view, m, *value, pos);
+      return;
+    }
+  }
+}
+
+void vital_tracker::finish(session_view& view) {
+  for (metric& m : metrics_) {
+    if (m.bad.empty()) continue;
+    const bool poor = m.poor_count > 0;
+    const std::string worst = fmt_value(m.worst, m.unitless);
+    const std::string& page = view.events[m.worst_pos].ev->page;
+    draft& d = view.group(std::string("vital|") + m.name, [&] {
+      draft n;
+      n.f.rule = m.rule;
+      n.f.category = m.category;
+      n.f.severity = poor ? severity::error : severity::warning;
+      const std::string band = poor ? "poor" : "needs improvement";
+      const char* what = m.category == category::interface   ? "Slow response to input"
+                         : std::string_view(m.name) == "CLS" ? "Layout shifts"
+                                                             : "Slow loading";
+      n.f.title = std::string(what) + ": " + m.name + " " + worst +
+                  (page.empty() ? std::string() : " on " + clip(page, 80)) + " (" + band + ")";
+      if (poor) {
+        n.f.threshold =
+            std::string(m.name) + " " + worst + " > " + fmt_value(m.poor, m.unitless) + ", poor";
+      } else {
+        n.f.threshold = std::string(m.name) + " " + worst + " > " + fmt_value(m.good, m.unitless) +
+                        ", needs improvement (poor > " + fmt_value(m.poor, m.unitless) + ")";
+      }
+      if (m.bad.size() > 1 || m.measured > 1) {
+        n.f.threshold += "; " + std::to_string(m.poor_count) + " poor, " +
+                         std::to_string(m.needs_improvement) + " needs improvement of " +
+                         std::to_string(m.measured) + " measurements";
+      }
+      n.plain = plain_for(m.name, worst);
+      n.escalation = std::string(m.name) + " " + worst +
+                     (page.empty() ? std::string() : " on " + clip(page, 80));
+      n.cause_phrase = std::string(m.name) + " " + worst;
+      return n;
+    });
+    for (std::size_t pos : m.bad) view.add(d, pos);
+  }
+}
+
+}  // namespace sessiondx::bot::detail

@@ -1,0 +1,270 @@
+#include "bot/rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+// Golden scenarios: each file under tests/bot/fixtures/ holds a session's events (times as
+// "HH:MM:SS.mmm" UTC on the scenario's date), the context, the fake blast-radius answers and the
+// expected diagnosis: verdict, rules, and text fragments that must appear.
+
+using nlohmann::json;
+namespace bot = sessiondx::bot;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path fixtures_dir = SESSIONDX_RULES_FIXTURES;
+
+std::int64_t day_start_ms(const std::string& date) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned m = 0, dd = 0;
+  REQUIRE(std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &dd) == 3);
+  const sys_days start{year{y} / month{m} / day{dd}};
+  return duration_cast<milliseconds>(start.time_since_epoch()).count();
+}
+
+std::int64_t at_ms(std::int64_t day, const std::string& at) {
+  int h = 0, m = 0, s = 0, ms = 0;
+  const int n = std::sscanf(at.c_str(), "%d:%d:%d.%d", &h, &m, &s, &ms);
+  REQUIRE(n >= 3);
+  return day + ((h * 60 + m) * 60 + s) * 1000LL + ms;
+}
+
+struct scenario {
+  std::string name;
+  std::int64_t day = 0;
+  bot::session_input input;
+  std::map<std::string, sessiondx::store::blast_radius> others;
+  json expect;
+};
+
+scenario load(const fs::path& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  const json j = json::parse(in);
+  scenario sc;
+  sc.name = path.stem().string();
+  const std::int64_t day = day_start_ms(j.value("date", "2024-05-03"));
+  sc.day = day;
+  sc.input.session_id = j.value("session_id", "s_" + sc.name);
+  int n = 0;
+  for (const json& e : j.at("events")) {
+    sessiondx::store::event ev;
+    ev.id = "e" + std::to_string(++n);
+    ev.session_id = sc.input.session_id;
+    ev.ts_ms = at_ms(day, e.at("at").get<std::string>());
+    ev.type = e.at("type").get<std::string>();
+    ev.page = e.value("page", "");
+    ev.message = e.value("message", "");
+    ev.severity = e.value("severity", "");
+    if (e.contains("attrs")) ev.attrs = e["attrs"].dump();
+    // Malformed input as the store could hold it: raw text instead of a JSON object.
+    if (e.contains("attrs_raw")) ev.attrs = e["attrs_raw"].get<std::string>();
+    sc.input.events.push_back(std::move(ev));
+  }
+  sessiondx::store::session_summary summary;
+  summary.session_id = sc.input.session_id;
+  summary.event_count = static_cast<std::int64_t>(sc.input.events.size());
+  if (!sc.input.events.empty()) {
+    summary.first_seen_ms = sc.input.events.front().ts_ms;
+    summary.last_seen_ms = sc.input.events.back().ts_ms;
+  }
+  if (j.contains("context")) {
+    summary.context = j["context"].dump();
+    summary.app_version = j["context"].value("app_version", "");
+  }
+  sc.input.summary = summary;
+  for (const json& v : j.value("app_versions", json::array())) {
+    sc.input.app_versions.push_back({v.get<std::string>(), day, day});
+  }
+  const json others = j.value("others", json::object());
+  for (const auto& [key, o] : others.items()) {
+    sc.others[key] = {key, o.at("sessions").get<std::int64_t>(),
+                      at_ms(day, o.at("since").get<std::string>())};
+  }
+  sc.expect = j.at("expect");
+  return sc;
+}
+
+// Everything the diagnosis says, for failure messages and the determinism check.
+json dump(const bot::diagnosis& d) {
+  json j;
+  j["verdict"] = std::string(bot::to_string(d.verdict));
+  j["headline"] = d.headline;
+  j["customer_summary"] = d.customer_summary;
+  j["next_step"] = d.next_step;
+  j["checked"] = d.checked;
+  for (const auto& f : d.findings) {
+    json jf{{"rule", f.rule},
+            {"category", std::string(bot::to_string(f.category))},
+            {"severity", std::string(bot::to_string(f.severity))},
+            {"title", f.title},
+            {"threshold", f.threshold},
+            {"first_seen_ms", f.first_seen_ms},
+            {"count", f.count},
+            {"issue_key", f.issue_key},
+            {"caused_by", f.caused_by}};
+    if (f.other_sessions) {
+      jf["other_sessions"] = f.other_sessions->other_sessions;
+      jf["assessment"] = f.other_sessions->assessment;
+    }
+    for (const auto& e : f.evidence) jf["evidence"].push_back(e.summary);
+    j["findings"].push_back(jf);
+  }
+  for (const auto& t : d.timeline) {
+    j["timeline"].push_back(std::to_string(t.ts_ms) + (t.problem ? " ! " : "   ") + t.type + ": " +
+                            t.summary);
+  }
+  j["context"] = {{"app_version", d.context.app_version},
+                  {"newest", d.context.newest_app_version},
+                  {"outdated", d.context.outdated_app},
+                  {"browser", d.context.browser}};
+  return j;
+}
+
+bot::diagnosis run(const scenario& sc) {
+  const bot::blast_lookup others = [&](const std::string& key) {
+    // A key ending in '*' answers for every issue key with that prefix.
+    for (const auto& [k, radius] : sc.others) {
+      if (k == key || (k.ends_with('*') && key.starts_with(k.substr(0, k.size() - 1)))) {
+        return sessiondx::store::blast_radius{key, radius.other_sessions, radius.first_seen_ms};
+      }
+    }
+    return sessiondx::store::blast_radius{key, 0, 0};
+  };
+  return bot::run_rules(sc.input, bot::rule_settings{}, others);
+}
+
+void check_fragments(const json& expect, const char* field, const std::string& text) {
+  for (const json& fragment : expect.value(field, json::array())) {
+    INFO(field << " should contain: " << fragment.get<std::string>());
+    CHECK(text.find(fragment.get<std::string>()) != std::string::npos);
+  }
+}
+
+void check_absent(const json& expect, const char* field, const std::string& text) {
+  for (const json& fragment : expect.value(field, json::array())) {
+    INFO(field << " should not contain: " << fragment.get<std::string>());
+    CHECK(text.find(fragment.get<std::string>()) == std::string::npos);
+  }
+}
+
+void check_scenario(const scenario& sc) {
+  const bot::diagnosis d = run(sc);
+  INFO("scenario " << sc.name << "\n" << dump(d).dump(2));
+  const json& x = sc.expect;
+  CHECK(bot::to_string(d.verdict) == x.at("verdict").get<std::string>());
+  CHECK_FALSE(d.checked.empty());
+  CHECK_FALSE(d.headline.empty());
+  CHECK_FALSE(d.customer_summary.empty());
+  CHECK_FALSE(d.next_step.empty());
+
+  std::multiset<std::string> rules, expected_rules;
+  for (const auto& f : d.findings) rules.insert(f.rule);
+  for (const json& r : x.value("rules", json::array())) expected_rules.insert(r.get<std::string>());
+  CHECK(rules == expected_rules);
+  if (x.contains("first_rule")) {
+    REQUIRE_FALSE(d.findings.empty());
+    CHECK(d.findings.front().rule == x["first_rule"].get<std::string>());
+  }
+  check_fragments(x, "headline", d.headline);
+  check_fragments(x, "customer_summary", d.customer_summary);
+  check_fragments(x, "next_step", d.next_step);
+  check_absent(x, "headline_absent", d.headline);
+  check_absent(x, "customer_summary_absent", d.customer_summary);
+  std::string checked;
+  for (const auto& c : d.checked) checked += c + "\n";
+  check_fragments(x, "checked", checked);
+  if (x.contains("outdated_app")) CHECK(d.context.outdated_app == x["outdated_app"].get<bool>());
+
+  for (const json& ef : x.value("findings", json::array())) {
+    const std::string rule = ef.at("rule").get<std::string>();
+    auto it = std::find_if(d.findings.begin(), d.findings.end(),
+                           [&](const bot::finding& f) { return f.rule == rule; });
+    INFO("finding " << rule);
+    REQUIRE(it != d.findings.end());
+    const bot::finding& f = *it;
+    if (ef.contains("severity"))
+      CHECK(bot::to_string(f.severity) == ef["severity"].get<std::string>());
+    if (ef.contains("category"))
+      CHECK(bot::to_string(f.category) == ef["category"].get<std::string>());
+    if (ef.contains("count")) CHECK(f.count == ef["count"].get<std::int64_t>());
+    if (ef.contains("first_seen")) {
+      CHECK(f.first_seen_ms == at_ms(sc.day, ef["first_seen"].get<std::string>()));
+    }
+    if (ef.contains("other_sessions")) {
+      REQUIRE(f.other_sessions);
+      CHECK(f.other_sessions->other_sessions == ef["other_sessions"].get<std::int64_t>());
+    }
+    CHECK_FALSE(f.title.empty());
+    CHECK_FALSE(f.threshold.empty());
+    CHECK_FALSE(f.evidence.empty());
+    CHECK(f.evidence.size() <= bot::rule_settings{}.max_evidence);
+    check_fragments(ef, "title", f.title);
+    check_fragments(ef, "threshold", f.threshold);
+    check_fragments(ef, "caused_by", f.caused_by);
+    if (ef.contains("no_cause")) CHECK(f.caused_by.empty());
+    if (ef.contains("assessment")) {
+      REQUIRE(f.other_sessions);
+      check_fragments(ef, "assessment", f.other_sessions->assessment);
+      check_absent(ef, "assessment_absent", f.other_sessions->assessment);
+    }
+  }
+  // Problems in the findings are marked in the timeline, which is in time order.
+  const bool any_problem = std::any_of(d.timeline.begin(), d.timeline.end(),
+                                       [](const bot::timeline_entry& t) { return t.problem; });
+  CHECK(any_problem == !d.findings.empty());
+  CHECK(std::is_sorted(d.timeline.begin(), d.timeline.end(),
+                       [](const auto& a, const auto& b) { return a.ts_ms < b.ts_ms; }));
+}
+
+std::vector<fs::path> fixture_files() {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(fixtures_dir)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("rules scenarios: every golden fixture gives its expected diagnosis") {
+  const auto files = fixture_files();
+  REQUIRE(files.size() >= 20);
+  for (const auto& file : files) {
+    DYNAMIC_SECTION(file.stem().string()) { check_scenario(load(file)); }
+  }
+}
+
+TEST_CASE("rules scenarios: the same input twice gives the same diagnosis") {
+  for (const auto& file : fixture_files()) {
+    const scenario sc = load(file);
+    INFO(sc.name);
+    CHECK(dump(run(sc)) == dump(run(sc)));
+  }
+}
+
+TEST_CASE("rules scenarios: events out of order give the same diagnosis as in order") {
+  for (const auto& file : fixture_files()) {
+    scenario sc = load(file);
+    const json in_order = dump(run(sc));
+    std::reverse(sc.input.events.begin(), sc.input.events.end());
+    // Equal timestamps keep their (now reversed) arrival order, so only compare scenarios
+    // without ties.
+    std::set<std::int64_t> times;
+    for (const auto& e : sc.input.events) times.insert(e.ts_ms);
+    if (times.size() != sc.input.events.size()) continue;
+    INFO(sc.name);
+    CHECK(dump(run(sc)) == in_order);
+  }
+}
