@@ -17,15 +17,20 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <variant>
 #include <vector>
 
@@ -137,7 +142,33 @@ class in_flight_gate {
   std::size_t limit_;
 };
 
+/// CPU seconds of the busiest thread of this process (the store's writer, in practice) and of
+/// the whole process, from /proc; zeros when /proc is not there.
+std::pair<double, double> busiest_thread_and_total_cpu_s() {
+  double busiest = 0, total = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.rfind(')') == std::string::npos) continue;
+    // Fields after the ")" closing the thread name: state is field 3, utime 14, stime 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    const double secs = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    busiest = std::max(busiest, secs);
+    total += secs;
+  }
+  return {busiest, total};
+}
+
 struct ceiling_counts {
+  std::atomic<std::uint64_t> all_stored{0};  ///< warm-up and tail included, for CPU per event
   std::atomic<std::uint64_t> stored{0};
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> overloaded{0};
@@ -181,7 +212,10 @@ int run_ceiling(const options& opt) {
                 ++counts.overloaded;
               } else if (r.error) {
                 ++counts.failed;
-              } else if (queued >= from && done <= until) {
+              } else {
+                counts.all_stored += r.outcomes.size();
+              }
+              if (!r.error && queued >= from && done <= until) {
                 std::uint64_t stored = 0;
                 for (const auto o : r.outcomes) stored += o == store::append_outcome::stored;
                 counts.stored += stored;
@@ -197,7 +231,11 @@ int run_ceiling(const options& opt) {
   }
   for (auto& t : producers) t.join();
   for (auto& g : gates) g->drain(steady::now() + std::chrono::seconds(60));
+  const auto [writer_cpu_s, process_cpu_s] = busiest_thread_and_total_cpu_s();
   db->close();
+  const double all = static_cast<double>(std::max<std::uint64_t>(1, counts.all_stored.load()));
+  const double writer_us_per_event = writer_cpu_s * 1e6 / all;
+  const double process_us_per_event = process_cpu_s * 1e6 / all;
 
   const auto lat = sessiondx::bench::summarise(counts.commit_latency_us);
   const double eps = static_cast<double>(counts.stored.load()) / opt.duration_s;
@@ -214,7 +252,9 @@ int run_ceiling(const options& opt) {
                                 {"failed", counts.failed.load()},
                                 {"append_p50_ms", lat.p50_ms},
                                 {"append_p99_ms", lat.p99_ms},
-                                {"append_max_ms", lat.max_ms}}
+                                {"append_max_ms", lat.max_ms},
+                                {"writer_cpu_us_per_event", writer_us_per_event},
+                                {"process_cpu_us_per_event", process_us_per_event}}
                      .dump()
               << "\n";
   } else {
@@ -229,6 +269,8 @@ int run_ceiling(const options& opt) {
         static_cast<unsigned long long>(counts.failed.load()));
     std::printf("append->commit ms p50 %.2f  p99 %.2f  max %.2f\n", lat.p50_ms, lat.p99_ms,
                 lat.max_ms);
+    std::printf("CPU per event: busiest thread (writer) %.1f us, whole process %.1f us\n",
+                writer_us_per_event, process_us_per_event);
   }
   return counts.failed == 0 && counts.stored > 0 ? 0 : 1;
 }

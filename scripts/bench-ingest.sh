@@ -119,6 +119,16 @@ stop_server() {  # SIGTERM, bounded wait, then SIGKILL
   SERVER_PID=
 }
 
+# "tid cpu_ticks" for every server thread (utime + stime, fields 14 and 15 of /proc/.../stat).
+thread_ticks() {
+  local t
+  for t in /proc/"$SERVER_PID"/task/*; do
+    printf '%s %s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')"
+  done >"$1" 2>/dev/null || true
+}
+
+metric_snapshot() { curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" >"$1" || true; }
+
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # $1 = name, $2 = connections, $3 = batch. Samples per-thread CPU halfway through the run.
@@ -128,6 +138,8 @@ run_load() {
   "$LOADGEN" --target "127.0.0.1:$PORT" --connections "$conns" --batch "$batch" \
     --duration "$DURATION" --warmup "$WARMUP" --sessions "$SESSIONS" --json >"$WORK/$name.json" &
   local lg=$!
+  metric_snapshot "$WORK/$name.metrics-before"
+  thread_ticks "$WORK/$name.ticks-before"
   sleep "$(( WARMUP + DURATION / 3 ))"
   if kill -0 "$lg" 2>/dev/null; then
     cat /proc/loadavg >"$WORK/$name.loadavg"
@@ -139,8 +151,29 @@ run_load() {
     fi
   fi
   wait "$lg" || log "run $name: loadgen reported failures (see $WORK/$name.json)"
+  thread_ticks "$WORK/$name.ticks-after"
+  metric_snapshot "$WORK/$name.metrics-after"
+  # Events per commit over the whole run (warm-up included): how well group commit groups.
+  awk '$1 == "sessiondx_store_commits_total" || $1 ~ /^sessiondx_events_(accepted|duplicate)_total/ {
+         v[FILENAME, ($1 == "sessiondx_store_commits_total") ? "c" : "e"] += $2 }
+       END { dc = v[ARGV[2], "c"] - v[ARGV[1], "c"]; de = v[ARGV[2], "e"] - v[ARGV[1], "e"];
+             printf "%.1f\n", (dc > 0 ? de / dc : 0) }' \
+    "$WORK/$name.metrics-before" "$WORK/$name.metrics-after" >"$WORK/$name.per-commit" || true
+  # CPU microseconds per event of the I/O thread (tid = pid), of the busiest other thread (the
+  # store writer) and of the whole server: what each would sustain with a core of its own.
+  local events
+  events=$(awk '$1 ~ /^sessiondx_events_(accepted|duplicate)_total/ {
+                  v[FILENAME] += $2 } END { print v[ARGV[2]] - v[ARGV[1]] }' \
+           "$WORK/$name.metrics-before" "$WORK/$name.metrics-after" 2>/dev/null || echo 0)
+  awk -v pid="$SERVER_PID" -v events="$events" -v hz="$(getconf CLK_TCK)" '
+    FNR == NR { before[$1] = $2; next }
+    { d = $2 - before[$1]; total += d; if ($1 == pid) io = d; else if (d > writer) writer = d }
+    END { if (events > 0) printf "%.1f %.1f %.1f\n", io * 1e6 / hz / events,
+                                 writer * 1e6 / hz / events, total * 1e6 / hz / events }' \
+    "$WORK/$name.ticks-before" "$WORK/$name.ticks-after" >"$WORK/$name.cpu" || true
   jq -r '"  \(.requests_per_s|floor) req/s, \(.events_per_s|floor) events/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms, non-200 \(.non_200), io errors \(.io_errors)"' \
     "$WORK/$name.json" >&2
+  log "  CPU us/event (I/O thread, writer, whole server): $(cat "$WORK/$name.cpu" 2>/dev/null)"
 }
 
 log "starting server (synchronous=normal) on 127.0.0.1:$PORT, store of $((DB_BYTES / 1048576)) MiB"
@@ -184,10 +217,11 @@ log "ceiling: $(jq -r '"\(.events_per_s|floor) events/s, append p99 \(.append_p9
 # ---- table ----------------------------------------------------------------------------------
 j() { jq -r "$2" "$WORK/$1.json" 2>/dev/null || echo '-'; }
 row() {  # name, label, target
-  printf '| %-34s | %9s | %10s | %7s | %7s | %7s | %7s | %-22s |\n' "$2" \
+  printf '| %-34s | %9s | %10s | %7s | %7s | %7s | %7s | %9s | %-26s |\n' "$2" \
     "$(j "$1" '.requests_per_s|floor')" "$(j "$1" '.events_per_s|floor')" \
     "$(j "$1" '.p50_ms*100|round/100')" "$(j "$1" '.p99_ms*100|round/100')" \
-    "$(j "$1" '.max_ms*10|round/10')" "$(j "$1" '.non_200')" "$3"
+    "$(j "$1" '.max_ms*10|round/10')" "$(j "$1" '.non_200')" \
+    "$(cat "$WORK/$1.per-commit" 2>/dev/null || echo -)" "$3"
 }
 BATCH_EPS=$(j batch100-c64 '.events_per_s')
 CEILING_EPS=$(j ceiling '.events_per_s')
@@ -197,13 +231,14 @@ RATIO=$(awk -v a="$BATCH_EPS" -v b="$CEILING_EPS" 'BEGIN { if (b > 0) printf "%.
   cat "$WORK/machine.txt"
   echo "store:    $PREFILL prefilled events ($((DB_BYTES / 1048576)) MiB), $EVENTS_IN_STORE after the normal runs"
   echo
-  printf '| %-34s | %9s | %10s | %7s | %7s | %7s | %7s | %-22s |\n' \
-    run 'req/s' 'events/s' 'p50 ms' 'p99 ms' 'max ms' non-200 target
-  printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..11})" \
+  printf '| %-34s | %9s | %10s | %7s | %7s | %7s | %7s | %9s | %-26s |\n' \
+    run 'req/s' 'events/s' 'p50 ms' 'p99 ms' 'max ms' non-200 'ev/commit' target
+  printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..11})" \
     "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..9})" \
-    "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..24})"
+    "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..11})" \
+    "$(printf -- '-%.0s' {1..28})"
   row single-c8 'single event, 8 conns' 'p99 <= 2 ms'
-  row single-c64 'single event, 64 conns' '>= 20k req/s, p99 <= 10'
+  row single-c64 'single event, 64 conns' '>= 20k req/s, p99 <= 10 ms'
   row batch100-c64 'batch 100, 64 conns' '>= 80k events/s'
   if [[ $SKIP_FULL != 1 ]]; then
     row full-single-c8 'single event, 8 conns, sync=FULL' '(durability trade-off)'
@@ -212,6 +247,9 @@ RATIO=$(awk -v a="$BATCH_EPS" -v b="$CEILING_EPS" 'BEGIN { if (b > 0) printf "%.
   echo
   printf 'store ceiling (no HTTP, batch 100):  %s events/s  (append p99 %s ms)\n' \
     "$(j ceiling '.events_per_s|floor')" "$(j ceiling '.append_p99_ms*100|round/100')"
+  printf 'ceiling CPU per event:               writer %s us, whole process %s us\n' \
+    "$(j ceiling '.writer_cpu_us_per_event*10|round/10')" \
+    "$(j ceiling '.process_cpu_us_per_event*10|round/10')"
   printf 'batch ingest / ceiling:              %s %%   (target >= 70 %%)\n' "$RATIO"
   printf 'idle RSS:                            %s KiB (target <= 20480 KiB)\n' "$IDLE_RSS"
   printf 'peak RSS (VmHWM):                    %s KiB (RSS at the end of the runs %s KiB)\n' \
@@ -219,5 +257,11 @@ RATIO=$(awk -v a="$BATCH_EPS" -v b="$CEILING_EPS" 'BEGIN { if (b > 0) printf "%.
   printf 'load average during runs:            %s\n' \
     "$(for f in single-c8 single-c64 batch100-c64 ceiling; do
          [[ -f $WORK/$f.loadavg ]] && printf '%s=%s ' "$f" "$(cut -d' ' -f1 "$WORK/$f.loadavg")"; done)"
+  echo
+  echo 'CPU microseconds per event (whole run incl. warm-up; 1e6 / value = rate one core sustains):'
+  printf '  %-16s %12s %12s %14s\n' run 'I/O thread' writer 'whole server'
+  for f in single-c8 single-c64 batch100-c64 full-single-c8 full-single-c64; do
+    [[ -s $WORK/$f.cpu ]] && printf '  %-16s %12s %12s %14s\n' "$f" $(cat "$WORK/$f.cpu")
+  done
   echo "raw results, per-thread CPU (top -H) and server logs: $WORK"
 } | tee "$WORK/summary.txt"
