@@ -1,0 +1,158 @@
+#include "bot/diagnoser.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+// The diagnoser against a real SQLite store in a temporary directory.
+
+namespace bot = sessiondx::bot;
+namespace store = sessiondx::store;
+
+namespace {
+
+// 2024-05-03 10:00:00 UTC.
+constexpr std::int64_t t0 = 1714730400000;
+
+store::event make(std::string session, std::string id, std::int64_t ts, std::string type,
+                  std::string attrs, std::string issue_key = "",
+                  std::string app_version = "2.4.1") {
+  store::event e;
+  e.session_id = std::move(session);
+  e.id = std::move(id);
+  e.ts_ms = ts;
+  e.type = std::move(type);
+  e.attrs = std::move(attrs);
+  e.page = "/checkout";
+  e.issue_key = std::move(issue_key);
+  e.app_version = std::move(app_version);
+  if (!e.app_version.empty()) {
+    e.context =
+        R"({"browser":"Chrome 124","os":"Windows 11","app_version":")" + e.app_version + R"("})";
+  }
+  return e;
+}
+
+store::store_settings settings_in(const sessiondx::test::temp_dir& dir) {
+  store::store_settings s;
+  s.path = dir / "events.db";
+  s.retention_days = 0;
+  s.read_connections = 2;
+  s.cache_kib = 4096;
+  return s;
+}
+
+constexpr const char* payment_502 = R"({"method":"POST","route":"/api/payment","status":502})";
+constexpr const char* payment_key = "route:POST /api/payment";
+
+// The customer's session plus three other sessions that hit the same failing route (one of them
+// before the blast-radius window) and one healthy session.
+void load(store::event_store& s) {
+  std::vector<store::event> batch;
+  batch.push_back(make("S0CUSTOMER1", "a1", t0, "page_view", R"({"lcp_ms":1500})"));
+  batch.push_back(
+      make("S0CUSTOMER1", "a2", t0 + 131'000, "http_request", payment_502, payment_key, "2.3.0"));
+  batch.push_back(make("S0CUSTOMER1", "a3", t0 + 131'300, "ui_message",
+                       R"({"level":"error","text":"Payment failed"})", "", "2.3.0"));
+  batch.push_back(make("OTHER1", "b1", t0 + 60'000, "http_request", payment_502, payment_key));
+  batch.push_back(make("OTHER1", "b2", t0 + 62'000, "http_request", payment_502, payment_key));
+  batch.push_back(make("OTHER2", "c1", t0 + 90'000, "http_request", payment_502, payment_key));
+  batch.push_back(
+      make("OLD1", "d1", t0 - 3 * 86'400'000LL, "http_request", payment_502, payment_key));
+  batch.push_back(make("HEALTHY1", "e1", t0, "page_view", R"({"lcp_ms":900})"));
+  const auto result = s.append_and_wait(std::move(batch));
+  REQUIRE_FALSE(result.error);
+}
+
+}  // namespace
+
+TEST_CASE("diagnoser: a known session is diagnosed with its blast radius from other sessions") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  load(*s);
+  const bot::diagnoser dx(*s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; });
+
+  const auto result = dx.diagnose("S0CUSTOMER1");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  const auto& d = std::get<bot::diagnosis>(result);
+  CHECK(d.session_id == "S0CUSTOMER1");
+  CHECK(d.verdict == bot::verdict::broken);
+  CHECK(d.event_count == 3);
+  CHECK(d.first_seen_ms == t0);
+  CHECK_FALSE(d.events_truncated);
+  REQUIRE_FALSE(d.findings.empty());
+  const auto& top = d.findings.front();
+  CHECK(top.rule == "api.failed");
+  CHECK(top.issue_key == payment_key);
+  REQUIRE(top.other_sessions);
+  // OTHER1 (twice) and OTHER2 count once each; OLD1 is outside the 24 h window.
+  CHECK(top.other_sessions->other_sessions == 2);
+  CHECK(top.other_sessions->since_ms == t0 + 60'000);
+  CHECK(top.other_sessions->assessment == "2 other sessions since 10:01 UTC");
+  CHECK(d.headline.find("Payment failed: POST /api/payment returned 502, 300 ms before") == 0);
+  // The session's app is older than the newest seen in the window.
+  CHECK(d.context.app_version == "2.3.0");
+  CHECK(d.context.newest_app_version == "2.4.1");
+  CHECK(d.context.outdated_app);
+  CHECK(d.context.browser == "Chrome 124");
+  CHECK(d.next_step.find("update the app (2.3.0 → 2.4.1)") != std::string::npos);
+  CHECK(d.timeline.size() == 3);
+}
+
+TEST_CASE("diagnoser: a session with more events than max_events is marked truncated") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  load(*s);
+  bot::rule_settings settings;
+  settings.max_events = 2;
+  const bot::diagnoser dx(*s, settings, [] { return t0 + 10 * 60'000; });
+  const auto result = dx.diagnose("S0CUSTOMER1");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  const auto& d = std::get<bot::diagnosis>(result);
+  CHECK(d.events_truncated);
+  CHECK(d.event_count == 3);
+  // The most recent two events were analysed: the failed call and the message.
+  CHECK(d.timeline.size() == 2);
+}
+
+TEST_CASE("diagnoser: a healthy session is healthy") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  load(*s);
+  const bot::diagnoser dx(*s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; });
+  const auto result = dx.diagnose("HEALTHY1");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  CHECK(std::get<bot::diagnosis>(result).verdict == bot::verdict::healthy);
+  CHECK_FALSE(std::get<bot::diagnosis>(result).checked.empty());
+}
+
+TEST_CASE("diagnoser: an unknown id suggests similar known ids") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  load(*s);
+  const bot::diagnoser dx(
+      *s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; }, 30);
+
+  SECTION("a typed prefix") {
+    const auto result = dx.diagnose("S0CUST");
+    REQUIRE(std::holds_alternative<bot::unknown_session>(result));
+    const auto& u = std::get<bot::unknown_session>(result);
+    CHECK(u.session_id == "S0CUST");
+    CHECK(u.retention_days == 30);
+    CHECK(std::find(u.similar.begin(), u.similar.end(), "S0CUSTOMER1") != u.similar.end());
+  }
+  SECTION("0 misread as O") {
+    const auto result = dx.diagnose("SOCUSTOMER1");
+    REQUIRE(std::holds_alternative<bot::unknown_session>(result));
+    const auto& u = std::get<bot::unknown_session>(result);
+    REQUIRE_FALSE(u.similar.empty());
+    CHECK(u.similar.front() == "S0CUSTOMER1");
+    CHECK(u.similar.size() <= 5);
+  }
+  SECTION("nothing close") {
+    const auto result = dx.diagnose("ZZZZZZZZZZZ");
+    REQUIRE(std::holds_alternative<bot::unknown_session>(result));
+    CHECK(std::get<bot::unknown_session>(result).similar.empty());
+  }
+}
