@@ -19,6 +19,7 @@
 #   BENCH_BUILD_DIR                   CMake build directory                        <repo>/build-bench
 #   BENCH_SKIP_BUILD=1                use the binaries already built
 #   BENCH_SKIP_FULL=1                 skip the synchronous=full runs
+#   BENCH_PREFILLED_DB=PATH           copy this prefilled store instead of prefilling (its own size)
 #   BENCH_PERF=1                      also record `perf` profiles (server) during the 64-conn runs
 set -euo pipefail
 
@@ -34,6 +35,7 @@ PORT=${BENCH_PORT:-18480}
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 SKIP_FULL=${BENCH_SKIP_FULL:-0}
 PERF=${BENCH_PERF:-0}
+PREFILLED_DB=${BENCH_PREFILLED_DB:-}
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -43,7 +45,7 @@ while [[ $# -gt 0 ]]; do
     --work-dir) WORK=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --skip-build) SKIP_BUILD=1; shift ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench-ingest: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -83,10 +85,16 @@ trap cleanup EXIT
 } | tee "$WORK/machine.txt" >&2
 
 # ---- prefill, and the copy the ceiling will run on ------------------------------------------
-log "prefilling $PREFILL events"
-"$CEILING" --db "$WORK/server.db" --prefill "$PREFILL" --prefill-sessions "$PREFILL_SESSIONS" \
-  --json >"$WORK/prefill.json"
-log "prefill: $(jq -r '"\(.prefill_events) events in \(.seconds|floor) s (\(.events_per_s|floor)/s)"' "$WORK/prefill.json")"
+if [[ -n $PREFILLED_DB ]]; then
+  log "copying the prefilled store $PREFILLED_DB"
+  cp "$PREFILLED_DB" "$WORK/server.db"
+  PREFILL=$(sqlite3 "$WORK/server.db" 'SELECT count(*) FROM events')
+else
+  log "prefilling $PREFILL events"
+  "$CEILING" --db "$WORK/server.db" --prefill "$PREFILL" --prefill-sessions "$PREFILL_SESSIONS" \
+    --json >"$WORK/prefill.json"
+  log "prefill: $(jq -r '"\(.prefill_events) events in \(.seconds|floor) s (\(.events_per_s|floor)/s)"' "$WORK/prefill.json")"
+fi
 for suffix in "" -wal -shm; do
   [[ -f $WORK/server.db$suffix ]] && cp "$WORK/server.db$suffix" "$WORK/ceiling.db$suffix"
 done
