@@ -8,11 +8,13 @@
 #include "store/schema.hpp"
 #include "store/writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <sqlite3.h>
 #include <stdexcept>
@@ -28,6 +30,14 @@ using namespace std::chrono_literals;
 constexpr std::int64_t ms_per_day = 86'400'000;
 // The checkpointer looks at the WAL size at least this often, besides being woken by the writer.
 constexpr auto checkpoint_poll = 150ms;
+// Least time between two bursts of checkpoint rounds.
+constexpr auto checkpoint_pause = 20ms;
+// Rounds in one burst; each copies what the writer committed during the previous one.
+constexpr int max_checkpoint_rounds = 8;
+// The writer copies back at most about this many frames itself (see checkpoint_loop).
+constexpr int max_finish_frames = 1024;
+// Beyond this many times checkpoint_pages the writer waits for the WAL to be copied back.
+constexpr int wal_cap_factor = 4;
 // The first retention pass runs this soon after start (or after one interval, if shorter).
 constexpr std::chrono::milliseconds first_retention_delay = 1s;
 
@@ -226,7 +236,7 @@ class sqlite_store final : public event_store {
       }
       return;
     }
-    wake_checkpointer_if_needed();
+    after_transaction();
     for (std::size_t i = 0; i < group.size(); ++i) {
       complete(group[i].done, append_result{{}, std::move(outcomes[i])});
     }
@@ -241,6 +251,26 @@ class sqlite_store final : public event_store {
       commit_errors_.fetch_add(1, std::memory_order_relaxed);
       job.deleted.set_exception(std::current_exception());
     }
+    after_transaction();
+  }
+
+  // After each transaction, on the writer thread: finishes a checkpoint the checkpointer handed
+  // over (see checkpoint_loop), or, when the WAL has grown to wal_hard_cap_ because the disk does
+  // not keep up with ingest, waits for the checkpointer's round and copies the rest itself. That
+  // is back-pressure on ingest, which is better than a WAL without bound.
+  void after_transaction() {
+    const int pages = wal_pages_.load(std::memory_order_relaxed);
+    const bool handed_over = finish_checkpoint_.exchange(false, std::memory_order_relaxed);
+    if (pages >= wal_hard_cap_) {
+      std::lock_guard lock(checkpoint_mutex_);
+      writer_->checkpoint_passive();
+    } else if (handed_over && pages >= settings_.checkpoint_pages) {
+      // Unless a round of the checkpointer is under way: then after the next transaction.
+      std::unique_lock lock(checkpoint_mutex_, std::try_to_lock);
+      if (!lock.owns_lock() || !writer_->checkpoint_passive()) {
+        finish_checkpoint_.store(true, std::memory_order_relaxed);
+      }
+    }
     wake_checkpointer_if_needed();
   }
 
@@ -251,9 +281,18 @@ class sqlite_store final : public event_store {
     background_cv_.notify_all();
   }
 
-  // PASSIVE checkpoints never wait for the writer or readers, so commits never stall on them;
-  // what they cannot copy yet (pages a reader still needs) is copied on a later round.
+  // The WAL only starts over when the writer begins a transaction while every frame in it is
+  // already copied back. This thread does the copying in PASSIVE rounds, which never wait for the
+  // writer or a reader; frames a reader still needs are left for a later round. When ingest leaves
+  // the writer idle now and then, that is all it takes. A saturated writer is never idle, so the
+  // rounds always lag by what it commits meanwhile and the WAL would grow without bound: past
+  // twice checkpoint_pages, once a round has caught up with all but about one round's worth, the
+  // writer copies that rest itself between two transactions (a short stall: a few hundred pages
+  // and two fsyncs, once per WAL cycle), and its next transaction restarts the WAL. See also
+  // after_transaction() for a disk that cannot keep up at all.
   void checkpoint_loop() {
+    const int threshold = std::max(settings_.checkpoint_pages, 1);
+    const int few_frames = std::clamp(threshold / 4, 1, max_finish_frames);
     std::unique_lock lock(background_mutex_);
     while (!stopping_) {
       background_cv_.wait_for(lock, checkpoint_poll, [&] {
@@ -261,21 +300,35 @@ class sqlite_store final : public event_store {
       });
       if (stopping_) return;
       checkpoint_wanted_.store(false, std::memory_order_relaxed);
-      const int pages = wal_pages_.load(std::memory_order_relaxed);
-      if (pages < settings_.checkpoint_pages) continue;
+      if (wal_pages_.load(std::memory_order_relaxed) < threshold) continue;
       lock.unlock();
-      int log_frames = 0;
-      int checkpointed = 0;
-      const int rc =
-          sqlite3_wal_checkpoint_v2(checkpointer_db_->getHandle(), nullptr,
-                                    SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
-      // Fully copied back: nothing to do until the writer reports a long WAL again (unless it
-      // already did meanwhile).
-      if (rc == SQLITE_OK && log_frames == checkpointed) {
-        int expected = pages;
-        wal_pages_.compare_exchange_strong(expected, 0, std::memory_order_relaxed);
+      int previous_log = 0;
+      int previous_growth = std::numeric_limits<int>::max();
+      for (int round = 0; round < max_checkpoint_rounds; ++round) {
+        int log_frames = 0;
+        int checkpointed = 0;
+        int rc = SQLITE_OK;
+        {
+          std::lock_guard round_lock(checkpoint_mutex_);
+          rc = sqlite3_wal_checkpoint_v2(checkpointer_db_->getHandle(), nullptr,
+                                         SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+        }
+        if (rc != SQLITE_OK || checkpointed < log_frames) break;
+        // What the writer committed during this round is about what is left for it to copy.
+        // Hand over once that is little, or no longer shrinking from round to round.
+        const int growth = log_frames - previous_log;
+        if (growth <= few_frames || growth >= previous_growth) {
+          if (wal_pages_.load(std::memory_order_relaxed) >= 2 * threshold) {
+            finish_checkpoint_.store(true, std::memory_order_relaxed);
+          }
+          break;
+        }
+        previous_log = log_frames;
+        previous_growth = growth;
       }
       lock.lock();
+      // Do not spin when a reader keeps the WAL from being copied back.
+      background_cv_.wait_for(lock, checkpoint_pause, [&] { return stopping_; });
     }
   }
 
@@ -319,6 +372,12 @@ class sqlite_store final : public event_store {
   std::condition_variable background_cv_;
   bool stopping_ = false;
   std::atomic<bool> checkpoint_wanted_{false};
+  std::atomic<bool> finish_checkpoint_{false};
+  // Held for each checkpoint round, so that the writer can wait for one to end.
+  std::mutex checkpoint_mutex_;
+  const int wal_hard_cap_ =
+      std::clamp(settings_.checkpoint_pages, 1, std::numeric_limits<int>::max() / wal_cap_factor) *
+      wal_cap_factor;
 
   std::mutex close_mutex_;
   bool closed_ = false;

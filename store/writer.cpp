@@ -220,6 +220,11 @@ void writer_connection::rollback() noexcept {
   if (sqlite3_get_autocommit(db_.getHandle()) == 0) db_.tryExec("ROLLBACK");
 }
 
+bool writer_connection::checkpoint_passive() noexcept {
+  return sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                   nullptr) != SQLITE_BUSY;
+}
+
 bool writer_connection::checkpoint_truncate() noexcept {
   int log_frames = -1;
   int checkpointed = -1;

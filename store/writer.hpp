@@ -40,6 +40,10 @@ class writer_connection {
   /// forgets app versions not seen since the cutoff, in one transaction. Throws on failure.
   std::size_t prune(std::int64_t cutoff_ms, std::size_t max_rows);
 
+  /// wal_checkpoint(PASSIVE): copies back what no reader still needs, waiting for nobody. False
+  /// when another connection's checkpoint is running, so nothing was done.
+  bool checkpoint_passive() noexcept;
+
   /// wal_checkpoint(TRUNCATE): true when the whole WAL was copied back and emptied.
   bool checkpoint_truncate() noexcept;
 

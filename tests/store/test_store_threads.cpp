@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -205,6 +206,48 @@ TEST_CASE("store: readers run while the writer commits", "[store]") {
   CHECK(bad == 0);
   CHECK(reads > 0);
   CHECK(s->session_events("R", 100'000).size() == 10'000);
+}
+
+TEST_CASE("store: the WAL stays short while the writer is saturated", "[store]") {
+  temp_dir dir;
+  auto settings = test_settings(dir);
+  settings.checkpoint_pages = 100;
+  auto s = store::make_sqlite_store(settings);
+  // Keep the queue full so that the writer never idles between transactions: only the
+  // checkpointer's hand-over lets the WAL start over then.
+  constexpr int batches = 1200;
+  std::mutex m;
+  std::condition_variable cv;
+  int in_flight = 0;
+  int failed = 0;
+  for (int b = 0; b < batches; ++b) {
+    auto batch = batch_of("W" + std::to_string(b % 50), b * 100, 100);
+    for (auto& e : batch) e.attrs = std::string(200, 'a');
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return in_flight < 20; });
+    ++in_flight;
+    lock.unlock();
+    s->append(std::move(batch), [&](store::append_result r) {
+      std::lock_guard done_lock(m);
+      if (r.error) ++failed;
+      --in_flight;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return in_flight == 0; });
+  }
+  CHECK(failed == 0);
+  CHECK(s->stats().committed_events == batches * 100);
+  // The WAL file keeps its high-water mark until close: it never held more than a fraction of
+  // what was written.
+  const auto wal = std::filesystem::file_size(settings.path.string() + "-wal");
+  const auto db = std::filesystem::file_size(settings.path);
+  INFO("wal " << wal << " bytes, db " << db << " bytes");
+  CHECK(wal < db / 2);
+  // About four times checkpoint_pages plus one group commit, at most.
+  CHECK(wal < 8 * 1024 * 1024);
 }
 
 TEST_CASE("store: the retention thread prunes with the injected clock", "[store]") {
