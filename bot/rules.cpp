@@ -45,7 +45,7 @@ void build_view(const session_input& input, session_view& view) {
   for (std::size_t i : order) {
     detail::view_event v;
     v.ev = &events[i];
-    v.attrs = parse_object(events[i].attrs);
+    v.attrs = detail::flat_attrs::parse(events[i].attrs);
     v.message = events[i].message;
     if (v.message.empty()) v.message = detail::str_attr(v.attrs, "message");
     view.events.push_back(std::move(v));

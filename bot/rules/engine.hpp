@@ -21,17 +21,44 @@ namespace sessiondx::bot::detail {
 
 inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-/// One event with its attributes parsed once. `attrs` is always an object (empty when the
-/// sender's attrs were missing, malformed or not an object).
+/// One top-level attribute value. Nested objects and arrays are kept only as "structured": no
+/// rule reads inside them.
+struct attr_value {
+  enum class kind : std::uint8_t { null, boolean, number, string, structured };
+  kind type = kind::null;
+  bool boolean = false;
+  double number = 0;
+  std::string text;
+};
+
+/// The top-level scalar attributes of an event, parsed once with nlohmann's SAX parser into a
+/// flat list (much cheaper than a DOM for the small objects events carry). Empty when the text
+/// is empty, malformed or not a JSON object. Never throws.
+class flat_attrs {
+ public:
+  static flat_attrs parse(std::string_view text);
+  /// The last value of `key` (as a DOM would keep), nullptr when absent.
+  const attr_value* find(std::string_view key) const;
+  /// The scalar attributes as a JSON object, for bot::issue_key.
+  nlohmann::json to_json() const;
+  bool empty() const { return items_.empty(); }
+
+ private:
+  friend struct flat_attrs_builder;
+  std::vector<std::pair<std::string, attr_value>> items_;
+};
+
+/// One event with its attributes parsed once.
 struct view_event {
   const store::event* ev = nullptr;
-  nlohmann::json attrs;
+  flat_attrs attrs;
   std::string_view message;  ///< event.message, else attrs.message (may be empty)
 };
 
 // Attribute access that never throws: a missing or mistyped attribute reads as absent.
+std::string_view str_attr(const flat_attrs& attrs, const char* key);
+std::optional<double> num_attr(const flat_attrs& attrs, const char* key);
 std::string_view str_attr(const nlohmann::json& attrs, const char* key);
-std::optional<double> num_attr(const nlohmann::json& attrs, const char* key);
 
 /// An http_request as the rules see it.
 struct http_info {

@@ -62,17 +62,6 @@ std::string_view str_attr(const nlohmann::json& attrs, const char* key) {
   return it->get_ref<const std::string&>();
 }
 
-std::optional<double> num_attr(const nlohmann::json& attrs, const char* key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return std::nullopt;
-  if (it->is_number()) {
-    const double v = it->get<double>();
-    if (std::isfinite(v)) return v;
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
-
 http_info read_http(const view_event& e) {
   http_info h;
   const auto& a = e.attrs;
@@ -83,13 +72,12 @@ http_info read_http(const view_event& e) {
   h.route = route.empty() ? std::string("(unknown)") : std::string(route);
   h.status = num_attr(a, "status");
   h.duration_ms = num_attr(a, "duration_ms");
-  if (auto it = a.find("error"); it != a.end()) {
-    if (it->is_string()) {
-      h.error = it->get_ref<const std::string&>();
-    } else if (it->is_boolean() && it->get<bool>()) {
+  if (const attr_value* err = a.find("error")) {
+    if (err->type == attr_value::kind::string) {
+      h.error = err->text;
+    } else if ((err->type == attr_value::kind::boolean && err->boolean) ||
+               err->type == attr_value::kind::number || err->type == attr_value::kind::structured) {
       h.error = "error";
-    } else if (it->is_object() || it->is_array() || it->is_number()) {
-      h.error = it->dump();
     }
   }
   h.failed = !h.error.empty() || (h.status && (*h.status >= 500 || *h.status == 0));
@@ -283,7 +271,7 @@ void session_view::add(draft& d, std::size_t pos) {
 
 std::string event_issue_key(const view_event& e) {
   if (!e.ev->issue_key.empty()) return e.ev->issue_key;
-  return issue_key(e.ev->type, e.message, e.attrs);
+  return issue_key(e.ev->type, e.message, e.attrs.to_json());
 }
 
 }  // namespace sessiondx::bot::detail
