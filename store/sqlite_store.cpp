@@ -1,7 +1,8 @@
 // make_sqlite_store: the SQLite event store's threads and queue. One writer thread owns the only
-// writing connection and commits queued batches in groups; a checkpointer thread keeps the WAL
-// short without ever stalling a commit; a retention thread prunes old events through the writer;
-// readers borrow read-only connections from a pool on the caller's thread.
+// writing connection and commits queued batches in groups; a checkpointer thread copies the WAL
+// back outside of any commit (the writer only finishes a cycle, see checkpoint_loop); a retention
+// thread prunes old events through the writer; readers borrow read-only connections from a pool
+// on the caller's thread.
 
 #include "store/event_store.hpp"
 #include "store/reader.hpp"
@@ -236,10 +237,11 @@ class sqlite_store final : public event_store {
       }
       return;
     }
-    after_transaction();
     for (std::size_t i = 0; i < group.size(); ++i) {
       complete(group[i].done, append_result{{}, std::move(outcomes[i])});
     }
+    // After the handlers, so that a checkpoint the writer finishes does not delay their replies.
+    after_transaction();
   }
 
   void run_prune(prune_job& job) {
