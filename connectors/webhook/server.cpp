@@ -296,12 +296,14 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
     parser.body_limit(limit);
     stream.expires_after(self->settings_.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, nothrow);
-    if (ec) break;  // peer closed, idle timeout, or a malformed header: nothing to answer
+    // Beast checks a declared Content-Length against the body limit while reading the header.
+    const bool declared_too_large = ec == http::error::body_limit;
+    if (ec && !declared_too_large) break;  // peer closed, idle timeout, malformed header
 
     const auto& header = parser.get();
     response early;
     bool refuse = false;
-    if (const auto length = parser.content_length(); length && *length > limit) {
+    if (declared_too_large) {
       early = error_response(http::status::payload_too_large, parser.get(),
                              "body: larger than " + std::to_string(limit) + " bytes");
       refuse = true;

@@ -29,17 +29,18 @@ TEST_CASE("secrets must be base64 of a real key", "[signature]") {
 TEST_CASE("verification", "[signature]") {
   const auto secret = *webhook_secret::parse(spec_secret);
   const std::int64_t now = 1614265330;
-  const auto check = [&](std::string_view sigs, std::int64_t at = now) {
+  const auto check_at = [&](std::string_view sigs, std::int64_t at) {
     return verify(secret, spec_id, spec_ts, sigs, spec_body, at);
   };
+  const auto check = [&](std::string_view sigs) { return check_at(sigs, now); };
   CHECK(check(spec_signature) == signature_status::valid);
   CHECK(check(std::string("v1,bm90IGl0 ") + spec_signature) == signature_status::valid);
   CHECK(check("v1a,whatever v2,x") == signature_status::no_matching_signature);
   CHECK(check("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=") ==
         signature_status::no_matching_signature);
-  CHECK(check(spec_signature, now + 301) == signature_status::timestamp_too_old);
-  CHECK(check(spec_signature, now - 301) == signature_status::timestamp_too_new);
-  CHECK(check(spec_signature, now + 300) == signature_status::valid);
+  CHECK(check_at(spec_signature, now + 301) == signature_status::timestamp_too_old);
+  CHECK(check_at(spec_signature, now - 301) == signature_status::timestamp_too_new);
+  CHECK(check_at(spec_signature, now + 300) == signature_status::valid);
   CHECK(verify(secret, spec_id, "16142x", spec_signature, spec_body, now) ==
         signature_status::bad_timestamp);
   CHECK(verify(secret, "", spec_ts, spec_signature, spec_body, now) ==
