@@ -28,8 +28,10 @@ struct ingest_settings {
 enum class body_format { json, ndjson };
 
 struct rejected_event {
-  std::size_t index = 0;  ///< position in the request (array index or NDJSON line number, 0-based)
-  std::string error;      ///< "<field>: <reason>"
+  /// Position in the request, 0-based: the array index, or for NDJSON the position among the
+  /// non-empty lines (blank lines are not counted).
+  std::size_t index = 0;
+  std::string error;  ///< "<field>: <reason>"
 };
 
 struct parsed_batch {

@@ -329,6 +329,8 @@ std::size_t match_card(std::string_view s, std::size_t pos) {
 
 // --- the scanner ---------------------------------------------------------------------------
 
+// Every rule needs an '@', an '=' or a digit (IPv6 addresses and bearer tokens are only
+// matched when they contain a digit), so text without them is returned untouched.
 bool may_contain_personal_data(std::string_view s) {
   for (char c : s) {
     if (is(c, k_prefilter)) return true;

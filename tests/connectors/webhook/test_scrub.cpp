@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 using sessiondx::webhook::scrub;
 using sessiondx::webhook::scrub_in_place;
@@ -145,4 +147,26 @@ TEST_CASE("scrub: mixed text") {
   CHECK(scrub("POST https://shop.example/pay?card=1&token=abc123 from 203.0.113.9 by "
               "jo@ex.com with 4242 4242 4242 4242") ==
         "POST https://shop.example/pay?card=1&token=[secret] from [ip] by [email] with [card]");
+}
+
+TEST_CASE("scrub: random input from the trigger alphabet is handled safely") {
+  // Run under ASan/UBSan in CI: every boundary of every matcher gets exercised.
+  static constexpr std::string_view alphabet =
+      "0123456789abcdefxyz:.@=-_ ?&;#'\"\t/[]%BEARERbearer";
+  std::uint32_t state = 12345;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const auto len = next() % 48;
+    for (std::uint32_t i = 0; i < len; ++i) text += alphabet[next() % alphabet.size()];
+    CAPTURE(text);
+    const std::string once = scrub(text);
+    std::string in_place = text;
+    const bool changed = scrub_in_place(in_place);
+    CHECK(in_place == once);
+    CHECK(changed == (once != text));
+  }
 }
