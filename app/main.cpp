@@ -9,23 +9,38 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <unistd.h>
 
 namespace {
 
 using sessiondx::app::app_settings;
 
-app_settings settings_from(const std::optional<std::filesystem::path>& config,
-                           const std::string& listen, const std::string& db) {
-  app_settings settings = sessiondx::app::load_settings(config, [](const char* name) {
+struct common_flags {
+  std::string config_file, listen, db;
+};
+
+app_settings settings_from(const common_flags& flags) {
+  const std::optional<std::filesystem::path> file =
+      flags.config_file.empty() ? std::nullopt
+                                : std::optional<std::filesystem::path>(flags.config_file);
+  app_settings settings = sessiondx::app::load_settings(file, [](const char* name) {
     return std::getenv(name);
   });
   // Command-line flags win over the file and the environment.
-  if (!listen.empty())
+  if (!flags.listen.empty())
     std::tie(settings.server.host, settings.server.port) =
-        sessiondx::app::parse_listen(listen, "--listen");
-  if (!db.empty()) settings.store.path = db;
+        sessiondx::app::parse_listen(flags.listen, "--listen");
+  if (!flags.db.empty()) settings.store.path = flags.db;
   spdlog::set_level(spdlog::level::from_str(settings.log_level));
   return settings;
+}
+
+void add_common(CLI::App& app, common_flags& flags, bool with_listen) {
+  app.add_option("--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  if (with_listen)
+    app.add_option("--listen", flags.listen, "HOST:PORT of the webhook (default 127.0.0.1:8080)");
+  app.add_option("--db", flags.db, "SQLite database file (default sessiondx.db)");
 }
 
 }  // namespace
@@ -34,14 +49,34 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("sessiondx"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
-  CLI::App cli{"sessiondx: support diagnosis of customer sessions from website events"};
+  CLI::App cli{
+      "sessiondx: support diagnosis of customer sessions from website events.\n"
+      "Without a subcommand it runs the webhook receiver with a diagnosis prompt on the terminal."};
   cli.require_subcommand(0, 1);
-  std::string config_file, listen, db;
+  common_flags top;
+  add_common(cli, top, true);
 
+  common_flags serve_flags;
   auto* serve = cli.add_subcommand("serve", "Run the webhook receiver in the foreground");
-  serve->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
-  serve->add_option("--listen", listen, "HOST:PORT of the webhook (default 127.0.0.1:8080)");
-  serve->add_option("--db", db, "SQLite database file (default sessiondx.db)");
+  add_common(*serve, serve_flags, true);
+
+  common_flags diagnose_flags;
+  std::string session_text, format_name = "text", view = "summary";
+  auto* diagnose = cli.add_subcommand("diagnose", "Print the diagnosis of one session");
+  diagnose->add_option("id", session_text, "The session id, as shown in the website footer")
+      ->required();
+  diagnose->add_option("--format", format_name, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  diagnose->add_option("--view", view, "summary, timeline or full")
+      ->check(CLI::IsMember({"summary", "timeline", "full"}));
+  add_common(*diagnose, diagnose_flags, false);
+
+  common_flags demo_flags;
+  std::string url = "http://127.0.0.1:8080";
+  auto* demo = cli.add_subcommand(
+      "demo-data", "Post realistic demo sessions to a running receiver (signed if "
+                   "SESSIONDX_WEBHOOK_SECRET is set)");
+  demo->add_option("--url", url, "Base URL of the receiver");
 
   auto* config = cli.add_subcommand("config", "Print the configuration keys with their defaults");
 
@@ -52,10 +87,21 @@ int main(int argc, char** argv) {
       std::cout << sessiondx::app::default_config_toml();
       return 0;
     }
-    // With no subcommand, sessiondx serves with its embedded defaults.
-    const std::optional<std::filesystem::path> file =
-        config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
-    return sessiondx::app::serve(settings_from(file, listen, db));
+    if (serve->parsed()) return sessiondx::app::serve(settings_from(serve_flags), {});
+    if (diagnose->parsed()) {
+      static const std::map<std::string, sessiondx::app::output_format> formats{
+          {"text", sessiondx::app::output_format::text},
+          {"markdown", sessiondx::app::output_format::markdown},
+          {"json", sessiondx::app::output_format::json}};
+      return sessiondx::app::diagnose(settings_from(diagnose_flags), session_text,
+                                      formats.at(format_name), view);
+    }
+    if (demo->parsed()) {
+      std::cout << sessiondx::app::post_demo_data(url, settings_from(demo_flags));
+      return 0;
+    }
+    // No subcommand: no chat platform is configured yet, so the shell connector runs.
+    return sessiondx::app::serve(settings_from(top), {.shell = true, .interactive = ::isatty(0) == 1});
   } catch (const sessiondx::app::config_error& e) {
     spdlog::critical("configuration: {}", e.what());
     return 2;

@@ -1,12 +1,21 @@
 #include "app/service.hpp"
 
+#include "app/demo_data.hpp"
+#include "bot/commands.hpp"
+#include "bot/diagnoser.hpp"
+#include "bot/render/render.hpp"
+#include "connectors/shell/shell_connector.hpp"
+#include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
+#include <iostream>
 #include <thread>
 #include <vector>
 
@@ -14,7 +23,46 @@ namespace sessiondx::app {
 
 namespace net = boost::asio;
 
-int serve(const app_settings& settings) {
+namespace {
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The diagnosis side shared by the shell and `diagnose`.
+struct diagnosis_stack {
+  diagnosis_stack(store::event_store& store, const app_settings& settings)
+      : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
+        handler([this](const std::string& id) { return diagnoser.diagnose(id); },
+                bot::session_id_format(settings.ingest.session_id_pattern,
+                                       bot::session_id_format().description(),
+                                       bot::session_id_format().example())) {}
+  bot::diagnoser diagnoser;
+  bot::command_handler handler;
+};
+
+}  // namespace
+
+std::string post_demo_data(const std::string& url, const app_settings& settings) {
+  webhook::webhook_client client(url, settings.server.secret);
+  std::string listing = "Demo sessions loaded through the webhook:\n";
+  std::size_t events = 0;
+  for (const auto& session : demo_sessions(system_now_ms())) {
+    const auto reply = client.post_events(session.events.dump());
+    if (reply.status != 200)
+      throw std::runtime_error("demo-data: the webhook answered " + std::to_string(reply.status) +
+                               ": " + reply.body);
+    events += session.events.size();
+    if (!session.description.empty())
+      listing += "  /session " + session.session_id + "  — " + session.description + "\n";
+  }
+  listing += "(" + std::to_string(events) + " events in all)\n";
+  return listing;
+}
+
+int serve(const app_settings& settings, const serve_options& options) {
   if (!settings.server.secret) {
     if (!webhook::is_loopback_host(settings.server.host)) {
       spdlog::critical(
@@ -28,7 +76,8 @@ int serve(const app_settings& settings) {
   }
 
   const webhook::event_parser parser(settings.ingest);
-  auto store = store::make_sqlite_store(settings.store);
+  // Shared: a detached shell thread may still hold it while the process exits.
+  std::shared_ptr<store::event_store> store = store::make_sqlite_store(settings.store);
   spdlog::info("store: {} (synchronous={}, retention {} days)", settings.store.path.string(),
                settings.store.synchronous == store::sync_mode::full ? "full" : "normal",
                settings.store.retention_days);
@@ -47,6 +96,31 @@ int serve(const app_settings& settings) {
     server.stop();
   });
 
+  if (options.shell) {
+    const std::string url =
+        "http://" + endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    auto stack = std::make_shared<diagnosis_stack>(*store, settings);
+    shell::shell_settings shell_settings;
+    shell_settings.interactive = options.interactive;
+    shell_settings.local_commands.emplace_back("/demo", [url, settings] {
+      try {
+        return post_demo_data(url, settings);
+      } catch (const std::exception& e) {
+        return std::string("Loading the demo data failed: ") + e.what() + "\n";
+      }
+    });
+    // Reading the terminal blocks, so the shell has its own thread. It is detached: at a
+    // signal it may still be waiting for a line that never comes.
+    std::thread([stack, store, shell_settings, &ioc, &server, &signals] {
+      run_shell(std::cin, std::cout, stack->handler, shell_settings);
+      if (shell_settings.interactive)
+        net::post(ioc, [&server, &signals] {
+          server.stop();
+          signals.cancel();
+        });
+    }).detach();
+  }
+
   std::vector<std::thread> threads;
   for (int i = 1; i < settings.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
@@ -56,6 +130,28 @@ int serve(const app_settings& settings) {
   store->close();
   spdlog::info("stopped cleanly");
   return 0;
+}
+
+int diagnose(const app_settings& settings, const std::string& session_text, output_format format,
+             const std::string& view) {
+  if (!std::filesystem::exists(settings.store.path)) {
+    spdlog::critical("no event store at {}", settings.store.path.string());
+    return 1;
+  }
+  auto store = store::make_sqlite_store(settings.store);
+  diagnosis_stack stack(*store, settings);
+  const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
+
+  switch (format) {
+    case output_format::text: std::cout << bot::render::render_text(reply); break;
+    case output_format::markdown: std::cout << bot::render::render_markdown(reply); break;
+    case output_format::json: std::cout << bot::render::render_json(reply); break;
+  }
+  std::cout.flush();
+  store->close();
+  if (std::holds_alternative<bot::diagnosis_reply>(reply)) return 0;
+  if (std::holds_alternative<bot::unknown_session_reply>(reply)) return 3;
+  return 2;
 }
 
 }  // namespace sessiondx::app

@@ -132,14 +132,14 @@ std::string fmt_duration(double ms) {
 
 std::string fmt_utc_hm(std::int64_t ts_ms) {
   const auto p = split_utc(ts_ms);
-  char buf[16];
+  char buf[48];  // sized for any long long, so -O3 sees no truncation
   std::snprintf(buf, sizeof buf, "%02lld:%02lld", p.hour, p.minute);
   return buf;
 }
 
 std::string fmt_utc_hms(std::int64_t ts_ms) {
   const auto p = split_utc(ts_ms);
-  char buf[16];
+  char buf[72];  // sized for any long long, so -O3 sees no truncation
   std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", p.hour, p.minute, p.second);
   return buf;
 }

@@ -1,0 +1,53 @@
+#include "connectors/shell/shell_connector.hpp"
+
+#include "bot/render/render.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <istream>
+#include <ostream>
+
+namespace sessiondx::shell {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string answer_line(const std::string& line, const bot::command_handler& handler,
+                        const shell_settings& settings) {
+  const std::string_view text = trim(line);
+  for (const auto& [name, action] : settings.local_commands)
+    if (text == name) return action();
+  try {
+    return bot::render::render_text(handler.handle({settings.user, "shell", std::string(text)}));
+  } catch (const std::exception& e) {
+    spdlog::error("shell: diagnosing \"{}\" failed: {}", text, e.what());
+    return "Sorry, the diagnosis failed: " + std::string(e.what()) + "\n";
+  }
+}
+
+void run_shell(std::istream& in, std::ostream& out, const bot::command_handler& handler,
+               const shell_settings& settings) {
+  if (settings.interactive) {
+    out << "sessiondx shell. Type /session <id> for a diagnosis, /help for the commands";
+    for (const auto& [name, action] : settings.local_commands) out << ", " << name;
+    out << ", /quit to stop.\n";
+  }
+  std::string line;
+  for (;;) {
+    if (settings.interactive) out << "sessiondx> " << std::flush;
+    if (!std::getline(in, line)) break;
+    const std::string_view text = trim(line);
+    if (text.empty()) continue;
+    if (text == "/quit" || text == "/exit" || text == "quit" || text == "exit") break;
+    out << answer_line(line, handler, settings) << std::flush;
+    if (settings.interactive) out << "\n";
+  }
+}
+
+}  // namespace sessiondx::shell

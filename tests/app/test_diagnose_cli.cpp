@@ -1,0 +1,76 @@
+// `sessiondx diagnose` as an operator runs it: the real binary, a real store, exit codes.
+#include "app/service.hpp"
+
+#include "store/event_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sys/wait.h>
+
+using namespace sessiondx;
+
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string output;
+};
+
+run_result run(const std::string& args) {
+  const std::string command = std::string(SESSIONDX_BINARY) + " " + args + " 2>/dev/null";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  run_result r;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  REQUIRE(WIFEXITED(status));
+  r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("sessiondx diagnose: found, unknown and malformed ids", "[cli]") {
+  test::temp_dir dir;
+  const auto db = dir / "events.db";
+  {
+    store::store_settings settings;
+    settings.path = db;
+    auto store = store::make_sqlite_store(settings);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    store::event e;
+    e.id = "e1";
+    e.session_id = "abcd1234efgh5678";
+    e.ts_ms = now - 60'000;
+    e.type = "http_request";
+    e.attrs = R"({"method":"POST","route":"/api/payment","status":502,"duration_ms":812})";
+    e.issue_key = "route:POST /api/payment";
+    REQUIRE_FALSE(store->append_and_wait({e}).error);
+  }
+  const std::string db_flag = " --db " + db.string();
+
+  const auto found = run("diagnose abcd1234efgh5678 --format json" + db_flag);
+  CHECK(found.exit_code == 0);
+  const auto doc = nlohmann::json::parse(found.output);
+  CHECK(doc["session_id"] == "abcd1234efgh5678");
+  CHECK(doc["verdict"] != "healthy");
+  CHECK(doc["findings"].size() >= 1);
+
+  const auto text = run("diagnose ' `abcd1234efgh5678` '" + db_flag);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.output, Catch::Contains("POST /api/payment"));
+
+  const auto unknown = run("diagnose abcd1234efgh567O" + db_flag);
+  CHECK(unknown.exit_code == 3);
+  CHECK_THAT(unknown.output, Catch::Contains("abcd1234efgh5678"));
+
+  const auto malformed = run("diagnose 'x;DROP' --format markdown" + db_flag);
+  CHECK(malformed.exit_code == 2);
+  CHECK_THAT(malformed.output, Catch::Contains("footer"));
+}
