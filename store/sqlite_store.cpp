@@ -284,14 +284,15 @@ class sqlite_store final : public event_store {
   }
 
   // The WAL only starts over when the writer begins a transaction while every frame in it is
-  // already copied back. This thread does the copying in PASSIVE rounds, which never wait for the
-  // writer or a reader; frames a reader still needs are left for a later round. When ingest leaves
-  // the writer idle now and then, that is all it takes. A saturated writer is never idle, so the
-  // rounds always lag by what it commits meanwhile and the WAL would grow without bound: past
-  // twice checkpoint_pages, once a round has caught up with all but about one round's worth, the
-  // writer copies that rest itself between two transactions (a short stall: a few hundred pages
-  // and two fsyncs, once per WAL cycle), and its next transaction restarts the WAL. See also
-  // after_transaction() for a disk that cannot keep up at all.
+  // already copied back. Once the WAL holds checkpoint_pages, this thread copies it back in
+  // PASSIVE rounds, which never wait for the writer or a reader (frames a reader still needs are
+  // left for a later round), until a round has little left behind it. If the writer was idle for
+  // a moment after that, its next transaction restarts the WAL. A saturated writer is never idle,
+  // so rounds alone would always lag by what it commits meanwhile and the WAL would grow without
+  // bound: so the last few frames are handed over to the writer, which copies them between two
+  // transactions (a short stall: a few hundred pages and two fsyncs, once per WAL cycle, and
+  // nothing when the WAL has started over already). See also after_transaction() for a disk that
+  // cannot keep up at all.
   void checkpoint_loop() {
     const int threshold = std::max(settings_.checkpoint_pages, 1);
     const int few_frames = std::clamp(threshold / 4, 1, max_finish_frames);
@@ -303,6 +304,8 @@ class sqlite_store final : public event_store {
       if (stopping_) return;
       checkpoint_wanted_.store(false, std::memory_order_relaxed);
       if (wal_pages_.load(std::memory_order_relaxed) < threshold) continue;
+      // The writer has yet to finish the last burst; more rounds would only copy pages again.
+      if (finish_checkpoint_.load(std::memory_order_relaxed)) continue;
       lock.unlock();
       int previous_log = 0;
       int previous_growth = std::numeric_limits<int>::max();
@@ -320,9 +323,7 @@ class sqlite_store final : public event_store {
         // Hand over once that is little, or no longer shrinking from round to round.
         const int growth = log_frames - previous_log;
         if (growth <= few_frames || growth >= previous_growth) {
-          if (wal_pages_.load(std::memory_order_relaxed) >= 2 * threshold) {
-            finish_checkpoint_.store(true, std::memory_order_relaxed);
-          }
+          finish_checkpoint_.store(true, std::memory_order_relaxed);
           break;
         }
         previous_log = log_frames;
