@@ -1,8 +1,16 @@
 #include "bot/session_id.hpp"
 
+#include <boost/regex.hpp>
+
 #include <array>
+#include <stdexcept>
 
 namespace sessiondx::bot {
+
+struct session_id_format::compiled {
+  boost::regex regex;
+};
+
 namespace {
 
 constexpr std::string_view default_pattern = "^[A-Za-z0-9_-]{8,64}$";
@@ -52,6 +60,17 @@ std::string shorten(std::string_view s, std::size_t max_bytes) {
 
 }  // namespace
 
+std::shared_ptr<const session_id_format::compiled> session_id_format::compile(
+    const std::string& pattern) {
+  try {
+    return std::make_shared<const session_id_format::compiled>(
+        session_id_format::compiled{boost::regex(pattern, boost::regex::ECMAScript)});
+  } catch (const boost::regex_error& e) {
+    throw std::invalid_argument("session id pattern \"" + pattern +
+                                "\" is not a valid regex: " + e.what());
+  }
+}
+
 session_id_format::session_id_format()
     : session_id_format(std::string(default_pattern), "8\u201364 letters, digits, '-' or '_'",
                         "abcd1234efgh5678") {}
@@ -61,13 +80,13 @@ session_id_format::session_id_format(std::string pattern, std::string descriptio
     : pattern_(std::move(pattern)),
       description_(std::move(description)),
       example_(std::move(example)),
-      regex_(pattern_, std::regex::ECMAScript | std::regex::optimize) {
+      regex_(compile(pattern_)) {
   if (description_.empty()) description_ = "text matching " + pattern_;
 }
 
 bool session_id_format::matches(std::string_view id) const {
   if (id.empty() || id.size() > max_length) return false;
-  return std::regex_match(id.begin(), id.end(), regex_);
+  return boost::regex_match(id.begin(), id.end(), regex_->regex);
 }
 
 std::string session_id_hint(const session_id_format& format) {

@@ -2,8 +2,8 @@
 
 // What a session id looks like, and how to get one out of text pasted from a ticket. Pure.
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -14,9 +14,9 @@ class session_id_format {
  public:
   /// The default: `^[A-Za-z0-9_-]{8,64}$`.
   session_id_format();
-  /// `pattern` is an ECMAScript regex matched against the whole id; `description` completes
-  /// "A session id is …" and `example` is a valid id, both shown to people who typed a bad id.
-  /// Throws std::regex_error when the pattern does not compile.
+  /// `pattern` is an ECMAScript regex (Boost.Regex, as ingest uses) matched against the whole id;
+  /// `description` completes "A session id is …" and `example` is a valid id, both shown to people
+  /// who typed a bad id. Throws std::invalid_argument when the pattern does not compile.
   session_id_format(std::string pattern, std::string description, std::string example);
 
   bool matches(std::string_view id) const;
@@ -24,14 +24,16 @@ class session_id_format {
   const std::string& description() const { return description_; }
   const std::string& example() const { return example_; }
 
-  /// Ids longer than this are rejected before the regex runs (std::regex recurses per character).
+  /// Ids longer than this are rejected before the regex runs.
   static constexpr std::size_t max_length = 256;
 
  private:
   std::string pattern_;
   std::string description_;
   std::string example_;
-  std::regex regex_;
+  struct compiled;  // the regex, kept out of this widely included header
+  static std::shared_ptr<const compiled> compile(const std::string& pattern);
+  std::shared_ptr<const compiled> regex_;
 };
 
 /// A cleaned id, or a message for the person who typed it.

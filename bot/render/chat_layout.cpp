@@ -157,11 +157,14 @@ void checked_line(page& p, const style& s, const diagnosis& d) {
   p.line(s.bold("Checked:") + " " + join(items, ", "));
 }
 
+// `id` empty: the reply is not about a session (help, errors), so there is no command to point to.
 std::string more_lines_note(const style& s, const render_options& o, const std::string& id,
                             std::size_t n) {
-  return "\u2026 cut at " + with_thousands(o.max_chars) +
-         " characters: " + plural(static_cast<std::int64_t>(n), "more line", "more lines") +
-         "; use " + s.literal("sessiondx diagnose " + id) + " for everything";
+  std::string note = "\u2026 cut at " + with_thousands(o.max_chars) + " characters: " +
+                     plural(static_cast<std::int64_t>(n), "more line", "more lines");
+  if (id.empty()) return note;
+  std::string shown = is_plain_token(id) ? id : "<id>";
+  return note + "; use " + s.literal("sessiondx diagnose " + shown) + " for everything";
 }
 
 void summary_view(page& p, const style& s, const render_options& o, const diagnosis& d) {
@@ -304,10 +307,8 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
     p.line(s.field(e.message, detail_field_chars));
     if (e.with_usage) usage_lines(p, s);
   }
-  // The id in the note goes into a code span in Markdown: only when it is a plain token.
-  std::string note_id = is_plain_token(id) ? id : "<id>";
   return cut_at_limit(p.str(), o.max_chars,
-                      [&](std::size_t n) { return more_lines_note(s, o, note_id, n) + "\n"; });
+                      [&](std::size_t n) { return more_lines_note(s, o, id, n) + "\n"; });
 }
 
 }  // namespace

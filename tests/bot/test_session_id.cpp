@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,6 @@ TEST_CASE("session_id_format takes a custom pattern", "[session_id]") {
   REQUIRE(r.id);
   auto bad = clean_session_id("abcd1234efgh5678", uuid);
   CHECK(bad.error.find("A session id is a lowercase UUID (e.g. 0b6d8f4e-") != std::string::npos);
-  CHECK_THROWS(session_id_format("([", "", ""));
+  CHECK_THROWS_AS(session_id_format("([", "", ""), std::invalid_argument);
   CHECK_FALSE(session_id_format().matches(std::string(10'000, 'a')));
 }
