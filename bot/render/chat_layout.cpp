@@ -2,7 +2,7 @@
 // text look in each.
 
 #include "bot/render/render.hpp"
-#include "bot/render/time_format.hpp"
+#include "bot/utc_time.hpp"
 
 #include <string_view>
 #include <vector>

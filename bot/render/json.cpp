@@ -2,7 +2,7 @@
 // add fields, never rename or remove them.
 
 #include "bot/render/render.hpp"
-#include "bot/render/time_format.hpp"
+#include "bot/utc_time.hpp"
 
 namespace sessiondx::bot::render {
 namespace {

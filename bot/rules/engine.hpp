@@ -5,6 +5,7 @@
 
 #include "bot/diagnosis.hpp"
 #include "bot/rules.hpp"
+#include "bot/utc_time.hpp"
 #include "store/event.hpp"
 
 #include <nlohmann/json.hpp>
@@ -83,9 +84,6 @@ std::string ui_level(const view_event& e);
 // Formatting, deterministic and locale-free.
 std::string fmt_duration(double ms);  ///< "812 ms", "7.4 s"
 std::string fmt_number(double v, int decimals);
-std::string fmt_utc_hm(std::int64_t ts_ms);    ///< "10:02"
-std::string fmt_utc_hms(std::int64_t ts_ms);   ///< "10:02:11"
-std::string fmt_utc_date(std::int64_t ts_ms);  ///< "2024-05-03"
 /// "10:02 UTC" when `ts_ms` is on the same UTC day as `reference_ms`, else "2024-05-02 10:02 UTC".
 std::string fmt_utc_since(std::int64_t ts_ms, std::int64_t reference_ms);
 /// Customer text cut to `max_bytes` on a UTF-8 boundary, with line breaks flattened.

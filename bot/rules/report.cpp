@@ -42,8 +42,8 @@ std::string time_window(const session_view& view, const draft& d, const draft* s
   };
   widen(d);
   if (symptom) widen(*symptom);
-  if (fmt_utc_hms(lo) == fmt_utc_hms(hi)) return fmt_utc_date(lo) + " " + fmt_utc_hms(lo) + " UTC";
-  return fmt_utc_date(lo) + " " + fmt_utc_hms(lo) + "–" + fmt_utc_hms(hi) + " UTC";
+  if (utc_clock(lo) == utc_clock(hi)) return utc_date(lo) + " " + utc_clock(lo) + " UTC";
+  return utc_date(lo) + " " + utc_clock(lo) + "–" + utc_clock(hi) + " UTC";
 }
 
 std::string blast_sentence(const session_view& view, const draft& d) {
@@ -139,14 +139,14 @@ std::string write_customer_summary(const session_view& view, const std::vector<s
     s = "We found no technical problem in this session";
     if (in.event_count > 0) {
       s += " (" + plural(static_cast<std::size_t>(in.event_count), "event", "events") +
-           " between " + fmt_utc_hm(in.first_seen_ms) + " and " + fmt_utc_hm(in.last_seen_ms) +
+           " between " + utc_minutes(in.first_seen_ms) + " and " + utc_minutes(in.last_seen_ms) +
            " UTC)";
     }
     s += ": pages loaded normally, no request failed and no error was shown.";
   } else {
     const draft& top = view.drafts[ranked.front()];
     const draft* symptom = linked_symptom(view, top);
-    s = "At " + fmt_utc_hm(top.f.first_seen_ms) + " UTC" + page_of(view, top) + ", " + top.plain;
+    s = "At " + utc_minutes(top.f.first_seen_ms) + " UTC" + page_of(view, top) + ", " + top.plain;
     if (symptom) s += " and " + symptom->plain;
     s += ".";
     if (auto b = blast_sentence(view, top); !b.empty()) s += " " + b;

@@ -38,22 +38,6 @@ std::string_view url_path(std::string_view url) {
   return url.empty() ? std::string_view("/") : url;
 }
 
-struct utc_parts {
-  int year;
-  unsigned month, day;
-  long long hour, minute, second;
-};
-
-utc_parts split_utc(std::int64_t ts_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> tp{milliseconds(ts_ms)};
-  const auto day = floor<days>(tp);
-  const year_month_day ymd{day};
-  const auto secs = duration_cast<seconds>(tp - day).count();
-  return {int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()),
-          secs / 3600,     (secs / 60) % 60,      secs % 60};
-}
-
 }  // namespace
 
 std::string_view str_attr(const nlohmann::json& attrs, const char* key) {
@@ -130,30 +114,9 @@ std::string fmt_duration(double ms) {
   return fmt_number(ms / 1000.0, 1) + " s";
 }
 
-std::string fmt_utc_hm(std::int64_t ts_ms) {
-  const auto p = split_utc(ts_ms);
-  char buf[48];  // sized for any long long, so -O3 sees no truncation
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld", p.hour, p.minute);
-  return buf;
-}
-
-std::string fmt_utc_hms(std::int64_t ts_ms) {
-  const auto p = split_utc(ts_ms);
-  char buf[72];  // sized for any long long, so -O3 sees no truncation
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", p.hour, p.minute, p.second);
-  return buf;
-}
-
-std::string fmt_utc_date(std::int64_t ts_ms) {
-  const auto p = split_utc(ts_ms);
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", p.year, p.month, p.day);
-  return buf;
-}
-
 std::string fmt_utc_since(std::int64_t ts_ms, std::int64_t reference_ms) {
-  if (fmt_utc_date(ts_ms) == fmt_utc_date(reference_ms)) return fmt_utc_hm(ts_ms) + " UTC";
-  return fmt_utc_date(ts_ms) + " " + fmt_utc_hm(ts_ms) + " UTC";
+  if (!different_days(ts_ms, reference_ms)) return utc_minutes(ts_ms) + " UTC";
+  return utc_date(ts_ms) + " " + utc_minutes(ts_ms) + " UTC";
 }
 
 std::string clip(std::string_view text, std::size_t max_bytes) {

@@ -1,8 +1,8 @@
-#include "bot/render/time_format.hpp"
+#include "bot/utc_time.hpp"
 
 #include <cstdio>
 
-namespace sessiondx::bot::render {
+namespace sessiondx::bot {
 namespace {
 
 struct civil {
@@ -73,4 +73,4 @@ bool different_days(std::int64_t a_ms, std::int64_t b_ms) {
   return floor_div(a_ms, 86'400'000) != floor_div(b_ms, 86'400'000);
 }
 
-}  // namespace sessiondx::bot::render
+}  // namespace sessiondx::bot

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sessiondx::bot::render {
+namespace sessiondx::bot {
 
 /// "2024-05-03T10:02:33.120Z" (RFC 3339, UTC, milliseconds).
 std::string rfc3339(std::int64_t ms);
@@ -19,4 +19,4 @@ std::string utc_minutes(std::int64_t ms);
 /// Whether two instants fall on different UTC days.
 bool different_days(std::int64_t a_ms, std::int64_t b_ms);
 
-}  // namespace sessiondx::bot::render
+}  // namespace sessiondx::bot
