@@ -31,14 +31,20 @@ std::int64_t system_now_ms() {
       .count();
 }
 
+/// The accepted session ids, described to people who typed a bad one.
+bot::session_id_format id_format(const app_settings& settings) {
+  bot::session_id_format defaults;
+  if (settings.ingest.session_id_pattern == defaults.pattern()) return defaults;
+  return {settings.ingest.session_id_pattern, "text matching " + settings.ingest.session_id_pattern,
+          ""};
+}
+
 /// The diagnosis side shared by the shell and `diagnose`.
 struct diagnosis_stack {
   diagnosis_stack(store::event_store& store, const app_settings& settings)
       : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
         handler([this](const std::string& id) { return diagnoser.diagnose(id); },
-                bot::session_id_format(settings.ingest.session_id_pattern,
-                                       bot::session_id_format().description(),
-                                       bot::session_id_format().example())) {}
+                id_format(settings)) {}
   bot::diagnoser diagnoser;
   bot::command_handler handler;
 };
