@@ -437,3 +437,29 @@ TEST_CASE("event_parser: deep nesting is refused before parsing") {
   ev["attrs"] = nested;
   CHECK(ok(p, ev.dump()).events.size() == 1);
 }
+
+TEST_CASE("event_parser: escapes in strings do not confuse the structure scan") {
+  ingest_settings settings;
+  settings.max_event_bytes = 400;
+  event_parser p{settings};
+  json a = valid_event("a");
+  a["message"] = "quote \" backslash \\ bracket [ { ] } end\\";
+  json b = valid_event("b");
+  b["message"] = std::string(300, '\n');  // 600 bytes once escaped
+  json c = valid_event("c");
+  c["attrs"] = {{"s", "\\\"\\\\"}};
+  auto batch = ok(p, json::array({a, b, c}).dump());
+  CHECK(batch.indexes == std::vector<std::size_t>{0, 2});
+  REQUIRE(batch.rejected.size() == 1);
+  CHECK(batch.rejected[0].index == 1);
+  CHECK(batch.rejected[0].error == "event: larger than 400 bytes");
+  REQUIRE(batch.events.size() == 2);
+  CHECK(batch.events[0].message == "quote \" backslash \\ bracket [ { ] } end\\");
+
+  // Many escapes stay linear (this would take minutes if quadratic).
+  json big = valid_event("big");
+  big["message"] = std::string(100000, '"');  // 200 KB escaped
+  event_parser roomy{ingest_settings{}};
+  CHECK(ok(roomy, big.dump()).events.size() == 1);
+  CHECK(body_err(roomy, R"(["unterminated \")").starts_with("body: not valid JSON"));
+}
