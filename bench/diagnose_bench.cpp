@@ -206,7 +206,8 @@ session_script make_session(const std::string& id, std::size_t n, std::int64_t s
                             std::size_t variant, std::mt19937_64& rng) {
   session_script s(id, start_ms, bench_context(variant));
   s.add(0, "page_view", {{"ttfb_ms", 210}, {"fcp_ms", 1100}, {"lcp_ms", 1900}}, "/");
-  std::size_t next_problem = 40 + variant * 7 % 30;
+  // The first checkout goes wrong after 40-70 events; a short (crowd) session goes wrong at once.
+  std::size_t next_problem = n > 100 ? 40 + variant * 7 % 30 : 1;
   while (s.size() < n) {
     if (s.size() >= next_problem && n - s.size() > 16) {
       s.problems();
