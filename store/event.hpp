@@ -18,8 +18,8 @@ struct event {
   std::string page;        ///< Page (path or URL) the event happened on; may be empty.
   std::string message;     ///< Human-readable message; may be empty.
   std::string attrs;       ///< Type-specific attributes as compact JSON object text; "" if none.
-  std::string context;     ///< browser/os/device/app_version/locale/region as JSON object; "" if none.
-  std::string extra;       ///< Unknown top-level fields, kept as a JSON object text; "" if none.
+  std::string context;  ///< browser/os/device/app_version/locale/region as JSON object; "" if none.
+  std::string extra;    ///< Unknown top-level fields, kept as a JSON object text; "" if none.
   /// Key shared by events of the same problem across sessions ("js:<fingerprint>",
   /// "route:POST /api/pay"), empty when the event is not a problem. Indexed for blast radius.
   std::string issue_key;

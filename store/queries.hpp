@@ -31,6 +31,11 @@ ON CONFLICT(session_id) DO UPDATE SET
   app_version_ts = CASE WHEN excluded.app_version_ts >= coalesce(app_version_ts, excluded.app_version_ts)
                         THEN excluded.app_version_ts ELSE app_version_ts END)sql";
 
+// One per distinct (issue key, session) per commit.
+inline constexpr const char* upsert_issue_session = R"sql(
+INSERT INTO issue_sessions(issue_key, session_id, last_seen) VALUES(?1, ?2, ?3)
+ON CONFLICT(issue_key, session_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen))sql";
+
 inline constexpr const char* upsert_app_version = R"sql(
 INSERT INTO app_versions(version, first_seen, last_seen) VALUES(?1, ?2, ?3)
 ON CONFLICT(version) DO UPDATE SET
@@ -52,6 +57,9 @@ inline constexpr const char* forget_session = "DELETE FROM sessions WHERE sessio
 
 inline constexpr const char* prune_app_versions = "DELETE FROM app_versions WHERE last_seen < ?1";
 
+inline constexpr const char* prune_issue_sessions =
+    "DELETE FROM issue_sessions WHERE last_seen < ?1";
+
 // --- readers --------------------------------------------------------------------------------
 
 // The most recent ?2 events, newest first; the caller reverses them. The (session_id, ts) index
@@ -68,9 +76,16 @@ WHERE session_id = ?1)sql";
 inline constexpr const char* session_type_counts = R"sql(
 SELECT type, count(*) FROM events WHERE session_id = ?1 GROUP BY type ORDER BY type)sql";
 
+// Reads only issue_sessions' primary key range of the problem: one entry per session.
 inline constexpr const char* other_sessions = R"sql(
-SELECT count(DISTINCT session_id), min(ts) FROM events
-WHERE issue_key = ?1 AND ts >= ?2 AND session_id <> ?3)sql";
+SELECT count(*) FROM issue_sessions
+WHERE issue_key = ?1 AND last_seen >= ?2 AND session_id <> ?3)sql";
+
+// The earliest occurrence in another session: a forward walk of (issue_key, ts) that stops at
+// the first row of another session.
+inline constexpr const char* other_sessions_since = R"sql(
+SELECT ts FROM events WHERE issue_key = ?1 AND ts >= ?2 AND session_id <> ?3
+ORDER BY ts LIMIT 1)sql";
 
 // Range scans for similar_sessions; both read only an index (covering).
 inline constexpr const char* session_ids_between = R"sql(

@@ -68,6 +68,7 @@ reader_connection::reader_connection(const store_settings& settings)
       session_row_(db_, sql::session_row),
       type_counts_(db_, sql::session_type_counts),
       other_sessions_(db_, sql::other_sessions),
+      other_sessions_since_(db_, sql::other_sessions_since),
       session_ids_{SQLite::Statement(db_, sql::session_ids_between),
                    SQLite::Statement(db_, sql::session_ids_from)},
       rev_ids_{SQLite::Statement(db_, sql::rev_ids_between),
@@ -133,10 +134,16 @@ blast_radius reader_connection::other_sessions(const std::string& issue_key,
   other_sessions_.bindNoCopy(1, issue_key);
   other_sessions_.bind(2, since_ms);
   other_sessions_.bindNoCopy(3, session_id);
-  if (other_sessions_.executeStep()) {
+  if (other_sessions_.executeStep())
     radius.other_sessions = other_sessions_.getColumn(0).getInt64();
-    radius.first_seen_ms = other_sessions_.getColumn(1).getInt64();  // NULL when none: 0
-  }
+  if (radius.other_sessions == 0) return radius;
+
+  reset_on_exit reset_since(other_sessions_since_);
+  other_sessions_since_.bindNoCopy(1, issue_key);
+  other_sessions_since_.bind(2, since_ms);
+  other_sessions_since_.bindNoCopy(3, session_id);
+  if (other_sessions_since_.executeStep())
+    radius.first_seen_ms = other_sessions_since_.getColumn(0).getInt64();
   return radius;
 }
 

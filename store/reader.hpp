@@ -45,6 +45,7 @@ class reader_connection {
   SQLite::Statement session_row_;
   SQLite::Statement type_counts_;
   SQLite::Statement other_sessions_;
+  SQLite::Statement other_sessions_since_;
   range_scan session_ids_;
   range_scan rev_ids_;
   SQLite::Statement app_versions_;

@@ -52,11 +52,13 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
       insert_event_(db_, sql::insert_event),
       upsert_session_(db_, sql::upsert_session),
       upsert_app_version_(db_, sql::upsert_app_version),
+      upsert_issue_session_(db_, sql::upsert_issue_session),
       prune_events_(db_, sql::prune_events),
       session_first_ts_(db_, sql::session_first_ts),
       shrink_session_(db_, sql::shrink_session),
       forget_session_(db_, sql::forget_session),
-      prune_app_versions_(db_, sql::prune_app_versions) {
+      prune_app_versions_(db_, sql::prune_app_versions),
+      prune_issue_sessions_(db_, sql::prune_issue_sessions) {
   sqlite3_wal_hook(db_.getHandle(), &on_wal_commit, &wal_pages);
 }
 
@@ -67,6 +69,7 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
   commit_counts counts;
   sessions_.clear();
   versions_.clear();
+  issue_sessions_.clear();
   try {
     run(begin_);
     const std::int64_t received_ms = system_now_ms();
@@ -110,6 +113,11 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
           s.last_seen = std::max(s.last_seen, e.ts_ms);
         }
         ++s.count;
+        if (!e.issue_key.empty()) {
+          auto [issue, inserted] =
+              issue_sessions_.try_emplace({e.issue_key, e.session_id}, e.ts_ms);
+          if (!inserted) issue->second = std::max(issue->second, e.ts_ms);
+        }
         // ">=": of events with the same ts, the later arrival wins.
         if (!e.context.empty() && (!s.latest_context || e.ts_ms >= s.latest_context->ts_ms)) {
           s.latest_context = &e;
@@ -160,6 +168,13 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
       upsert_app_version_.bind(3, v.last_seen);
       run(upsert_app_version_);
     }
+    for (const auto& [key, last_seen] : issue_sessions_) {
+      // The views are whole std::strings of the batch, so data() is NUL-terminated text.
+      upsert_issue_session_.bindNoCopy(1, key.first.data());
+      upsert_issue_session_.bindNoCopy(2, key.second.data());
+      upsert_issue_session_.bind(3, last_seen);
+      run(upsert_issue_session_);
+    }
     run(commit_);
   } catch (...) {
     rollback();
@@ -202,6 +217,8 @@ std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_row
     }
     prune_app_versions_.bind(1, cutoff_ms);
     run(prune_app_versions_);
+    prune_issue_sessions_.bind(1, cutoff_ms);
+    run(prune_issue_sessions_);
     run(commit_);
   } catch (...) {
     rollback();
@@ -212,8 +229,9 @@ std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_row
 
 void writer_connection::rollback() noexcept {
   for (SQLite::Statement* statement :
-       {&begin_, &commit_, &insert_event_, &upsert_session_, &upsert_app_version_, &prune_events_,
-        &session_first_ts_, &shrink_session_, &forget_session_, &prune_app_versions_}) {
+       {&begin_, &commit_, &insert_event_, &upsert_session_, &upsert_app_version_,
+        &upsert_issue_session_, &prune_events_, &session_first_ts_, &shrink_session_,
+        &forget_session_, &prune_app_versions_, &prune_issue_sessions_}) {
     statement->tryReset();
   }
   // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR).

@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <atomic>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -71,14 +72,18 @@ class writer_connection {
   SQLite::Statement insert_event_;
   SQLite::Statement upsert_session_;
   SQLite::Statement upsert_app_version_;
+  SQLite::Statement upsert_issue_session_;
   SQLite::Statement prune_events_;
   SQLite::Statement session_first_ts_;
   SQLite::Statement shrink_session_;
   SQLite::Statement forget_session_;
   SQLite::Statement prune_app_versions_;
+  SQLite::Statement prune_issue_sessions_;
   // Per-commit aggregates, kept to reuse their buckets; keys point into the batches.
   std::unordered_map<std::string_view, session_totals> sessions_;
   std::unordered_map<std::string_view, version_totals> versions_;
+  /// Latest ts per (issue key, session) inserted by the current commit; keys point into events.
+  std::map<std::pair<std::string_view, std::string_view>, std::int64_t> issue_sessions_;
   std::unordered_map<std::string, std::int64_t> pruned_per_session_;
 };
 

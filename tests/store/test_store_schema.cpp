@@ -102,7 +102,11 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
 
   const std::string radius = query_plan(db, sql::other_sessions);
   INFO(radius);
-  CHECK(radius.find("USING INDEX events_issue_ts (issue_key=? AND ts>?)") != std::string::npos);
+  CHECK(radius.find("issue_sessions USING PRIMARY KEY (issue_key=?)") != std::string::npos);
+  const std::string since = query_plan(db, sql::other_sessions_since);
+  INFO(since);
+  CHECK(since.find("USING INDEX events_issue_ts (issue_key=? AND ts>?)") != std::string::npos);
+  CHECK(since.find("TEMP B-TREE") == std::string::npos);  // stops at the first other session
 
   const std::string counts = query_plan(db, sql::session_type_counts);
   INFO(counts);
@@ -129,4 +133,28 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   const std::string versions = query_plan(db, sql::app_versions_since);
   INFO(versions);
   CHECK(versions.find("app_versions") != std::string::npos);
+}
+
+TEST_CASE("store: migration 2 fills issue_sessions from the events already stored", "[store]") {
+  temp_dir dir;
+  const auto settings = test_settings(dir);
+  {
+    auto s = store::make_sqlite_store(settings);
+    auto a = make_event("SESSIONAA", "1", 5000);
+    auto b = make_event("SESSIONBB", "2", 6000);
+    auto c = make_event("SESSIONCC", "3", 7000);
+    a.issue_key = b.issue_key = c.issue_key = "js:abc";
+    REQUIRE_FALSE(s->append_and_wait({a, b, c}).error);
+    s->close();
+  }
+  {
+    // Back to what a version-1 database looks like.
+    SQLite::Database db(settings.path, SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE issue_sessions");
+    db.exec("PRAGMA user_version = 1");
+  }
+  auto s = store::make_sqlite_store(settings);
+  const auto radius = s->other_sessions("js:abc", "SESSIONAA", 0);
+  CHECK(radius.other_sessions == 2);
+  CHECK(radius.first_seen_ms == 6000);
 }
