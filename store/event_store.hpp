@@ -58,13 +58,12 @@ struct store_settings {
   std::function<std::int64_t()> now_ms;  ///< empty: the system clock
 };
 
-/// Per-type counts and facts of one session.
+/// Facts of one session, read from one row (cheap whatever the session's size).
 struct session_summary {
   std::string session_id;
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::int64_t event_count = 0;
-  std::vector<std::pair<std::string, std::int64_t>> counts_by_type;  ///< sorted by type
   std::string context;      ///< latest non-empty context JSON of the session, "" if none
   std::string app_version;  ///< latest app_version seen in the session, "" if none
 };
@@ -113,6 +112,11 @@ class event_store {
 
   /// Summary of a session, or nullopt when no event of it is stored.
   virtual std::optional<session_summary> summary(const std::string& session_id) = 0;
+
+  /// How many events of each type the session has, sorted by type. Reads every event of the
+  /// session, so it costs in proportion to its size (about 1 ms per 1,000 events).
+  virtual std::vector<std::pair<std::string, std::int64_t>> type_counts(
+      const std::string& session_id) = 0;
 
   /// Distinct sessions other than `session_id` with an event of `issue_key` at or after
   /// `since_ms`, and the earliest such event.

@@ -24,24 +24,6 @@ class reset_on_exit {
   SQLite::Statement& statement_;
 };
 
-// Ends the read transaction of summary() even when a query throws.
-class read_transaction {
- public:
-  read_transaction(SQLite::Statement& begin, SQLite::Statement& commit) : commit_(commit) {
-    begin.exec();
-    begin.tryReset();
-  }
-  read_transaction(const read_transaction&) = delete;
-  read_transaction& operator=(const read_transaction&) = delete;
-  ~read_transaction() {
-    commit_.tryExecuteStep();
-    commit_.tryReset();
-  }
-
- private:
-  SQLite::Statement& commit_;
-};
-
 // NULL reads back as "", and embedded NULs survive.
 std::string text_at(const SQLite::Statement& statement, int index) {
   const SQLite::Column column = statement.getColumn(index);
@@ -62,8 +44,6 @@ constexpr std::size_t max_one_char_candidates = 20'000;
 
 reader_connection::reader_connection(const store_settings& settings)
     : db_(open_connection(settings, connection_role::reader)),
-      begin_(db_, "BEGIN"),
-      commit_(db_, "COMMIT"),
       session_events_(db_, sql::session_events),
       session_row_(db_, sql::session_row),
       type_counts_(db_, sql::session_type_counts),
@@ -103,26 +83,27 @@ std::vector<event> reader_connection::session_events(const std::string& session_
 }
 
 std::optional<session_summary> reader_connection::summary(const std::string& session_id) {
-  // One snapshot for both queries, so the counts match the session row.
-  read_transaction transaction(begin_, commit_);
   session_summary s;
-  {
-    reset_on_exit reset(session_row_);
-    session_row_.bindNoCopy(1, session_id);
-    if (!session_row_.executeStep()) return std::nullopt;
-    s.session_id = session_id;
-    s.first_seen_ms = session_row_.getColumn(0).getInt64();
-    s.last_seen_ms = session_row_.getColumn(1).getInt64();
-    s.event_count = session_row_.getColumn(2).getInt64();
-    s.context = text_at(session_row_, 3);
-    s.app_version = text_at(session_row_, 4);
-  }
+  reset_on_exit reset(session_row_);
+  session_row_.bindNoCopy(1, session_id);
+  if (!session_row_.executeStep()) return std::nullopt;
+  s.session_id = session_id;
+  s.first_seen_ms = session_row_.getColumn(0).getInt64();
+  s.last_seen_ms = session_row_.getColumn(1).getInt64();
+  s.event_count = session_row_.getColumn(2).getInt64();
+  s.context = text_at(session_row_, 3);
+  s.app_version = text_at(session_row_, 4);
+  return s;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> reader_connection::type_counts(
+    const std::string& session_id) {
+  std::vector<std::pair<std::string, std::int64_t>> counts;
   reset_on_exit reset(type_counts_);
   type_counts_.bindNoCopy(1, session_id);
-  while (type_counts_.executeStep()) {
-    s.counts_by_type.emplace_back(text_at(type_counts_, 0), type_counts_.getColumn(1).getInt64());
-  }
-  return s;
+  while (type_counts_.executeStep())
+    counts.emplace_back(text_at(type_counts_, 0), type_counts_.getColumn(1).getInt64());
+  return counts;
 }
 
 blast_radius reader_connection::other_sessions(const std::string& issue_key,

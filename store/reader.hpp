@@ -24,6 +24,7 @@ class reader_connection {
 
   std::vector<event> session_events(const std::string& session_id, std::size_t limit);
   std::optional<session_summary> summary(const std::string& session_id);
+  std::vector<std::pair<std::string, std::int64_t>> type_counts(const std::string& session_id);
   blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
                               std::int64_t since_ms);
   std::vector<std::string> similar_sessions(const std::string& typed, std::size_t limit);
@@ -39,8 +40,6 @@ class reader_connection {
   void scan_prefix(range_scan& scan, const std::string& prefix, std::size_t max_rows, Fn fn);
 
   SQLite::Database db_;
-  SQLite::Statement begin_;
-  SQLite::Statement commit_;
   SQLite::Statement session_events_;
   SQLite::Statement session_row_;
   SQLite::Statement type_counts_;

@@ -123,6 +123,11 @@ class sqlite_store final : public event_store {
     return readers_->borrow()->summary(session_id);
   }
 
+  std::vector<std::pair<std::string, std::int64_t>> type_counts(
+      const std::string& session_id) override {
+    return readers_->borrow()->type_counts(session_id);
+  }
+
   blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
                               std::int64_t since_ms) override {
     return readers_->borrow()->other_sessions(issue_key, session_id, since_ms);

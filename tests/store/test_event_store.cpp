@@ -29,6 +29,9 @@ class fake_store final : public store::event_store {
   }
   std::vector<store::event> session_events(const std::string&, std::size_t) override { return {}; }
   std::optional<store::session_summary> summary(const std::string&) override { return {}; }
+  std::vector<std::pair<std::string, std::int64_t>> type_counts(const std::string&) override {
+    return {};
+  }
   store::blast_radius other_sessions(const std::string&, const std::string&,
                                      std::int64_t) override {
     return {};

@@ -160,7 +160,7 @@ TEST_CASE("store: summary counts by type and keeps first/last seen and the lates
   CHECK(summary->context == "{\"v\":2}");
   CHECK(summary->app_version == "2.0");
   using count = std::pair<std::string, std::int64_t>;
-  CHECK(summary->counts_by_type ==
+  CHECK(s->type_counts("S1") ==
         std::vector<count>{{"http_request", 1}, {"js_error", 2}, {"page_view", 2}});
 
   REQUIRE_FALSE(
