@@ -42,9 +42,10 @@ class session_builder {
   session_builder& request(std::int64_t after_ms, const std::string& method,
                            const std::string& route, int status, int duration_ms,
                            const std::string& page) {
-    return add(after_ms, "http_request",
-               {{"method", method}, {"route", route}, {"status", status}, {"duration_ms", duration_ms}},
-               page);
+    return add(
+        after_ms, "http_request",
+        {{"method", method}, {"route", route}, {"status", status}, {"duration_ms", duration_ms}},
+        page);
   }
 
   json take() { return std::move(events_); }
@@ -58,7 +59,7 @@ class session_builder {
 
 json context(const std::string& browser, const std::string& os, const std::string& device,
              const std::string& version, const std::string& locale, const std::string& region) {
-  return {{"browser", browser}, {"os", os},         {"device", device},
+  return {{"browser", browser},     {"os", os},         {"device", device},
           {"app_version", version}, {"locale", locale}, {"region", region}};
 }
 
@@ -71,8 +72,9 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
   const std::int64_t start = now_ms - 50 * minute;
 
   {  // A healthy session: fast pages, successful calls.
-    session_builder s("demoHealthy01abcd", start,
-                      context("Firefox 132", "Windows 11", "desktop", "2.14.0", "en-GB", "eu-west"));
+    session_builder s(
+        "demoHealthy01abcd", start,
+        context("Firefox 132", "Windows 11", "desktop", "2.14.0", "en-GB", "eu-west"));
     s.add(0, "session_start", {}, "/");
     s.page_view(120, "/", 210, 640, 1100);
     s.request(300, "GET", "/api/products", 200, 85, "/");
@@ -86,16 +88,19 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
   }
 
   {  // Slow loading on an old app version.
-    session_builder s("demoSlowLoad02xyz", start + 5 * minute,
-                      context("Chrome 130", "Android 14", "mobile", "2.13.2", "de-DE", "eu-central"));
+    session_builder s(
+        "demoSlowLoad02xyz", start + 5 * minute,
+        context("Chrome 130", "Android 14", "mobile", "2.13.2", "de-DE", "eu-central"));
     s.add(0, "session_start", {}, "/");
     s.page_view(100, "/", 2100, 3900, 7400);
     s.add(50, "web_vital", {{"name", "CLS"}, {"value", 0.31}}, "/");
-    s.add(200, "resource_error", {{"url", "https://cdn.example.com/img/hero-4k.webp"}, {"status", 504}}, "/");
+    s.add(200, "resource_error",
+          {{"url", "https://cdn.example.com/img/hero-4k.webp"}, {"status", 504}}, "/");
     s.request(300, "GET", "/api/recommendations", 200, 4800, "/");
     s.page_view(6000, "/search", 1200, 2400, 3100);
     s.add(9000, "session_end", {}, "/search");
-    out.push_back({"demoSlowLoad02xyz", "slow loading on a phone with an old app version", s.take()});
+    out.push_back(
+        {"demoSlowLoad02xyz", "slow loading on a phone with an old app version", s.take()});
   }
 
   {  // A broken checkout: the payment API fails, the customer sees "Payment failed".
@@ -107,18 +112,25 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
     s.page_view(300, "/checkout", 350, 900, 1600);
     s.request(20000, "POST", "/api/payment", 502, 812, "/checkout");
     s.add(20, "backend_error",
-          {{"service", "payments"}, {"message", "upstream psp timeout"}, {"trace_id", "4bf92f3577b34da6"}},
+          {{"service", "payments"},
+           {"message", "upstream psp timeout"},
+           {"trace_id", "4bf92f3577b34da6"}},
           "/checkout", "upstream psp timeout", "error");
     s.add(280, "ui_message",
-          {{"level", "error"}, {"text", "Payment failed. Please try again."}, {"component", "CheckoutForm"}},
+          {{"level", "error"},
+           {"text", "Payment failed. Please try again."},
+           {"component", "CheckoutForm"}},
           "/checkout", "Payment failed. Please try again.", "error");
     s.add(4000, "click", {{"target", "button.pay"}}, "/checkout");
     s.request(10, "POST", "/api/payment", 502, 790, "/checkout");
     s.add(300, "ui_message",
-          {{"level", "error"}, {"text", "Payment failed. Please try again."}, {"component", "CheckoutForm"}},
+          {{"level", "error"},
+           {"text", "Payment failed. Please try again."},
+           {"component", "CheckoutForm"}},
           "/checkout", "Payment failed. Please try again.", "error");
     s.add(15000, "session_end", {}, "/checkout");
-    out.push_back({"demoCheckout03pay", "broken checkout: payment API 502, then \"Payment failed\"", s.take()});
+    out.push_back({"demoCheckout03pay", "broken checkout: payment API 502, then \"Payment failed\"",
+                   s.take()});
   }
 
   {  // A frozen interface: long tasks, then rage clicks on Save.
@@ -136,7 +148,8 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
     s.add(10, "web_vital", {{"name", "INP"}, {"value", 1240}}, "/editor");
     s.add(200, "dead_click", {{"target", "button.save"}}, "/editor");
     s.add(8000, "session_end", {}, "/editor");
-    out.push_back({"demoFrozen04click", "frozen interface: long tasks and rage clicks on Save", s.take()});
+    out.push_back(
+        {"demoFrozen04click", "frozen interface: long tasks and rage clicks on Save", s.take()});
   }
 
   // A JavaScript error shipped with release 2.14.0, hitting many sessions since the deploy.
@@ -153,9 +166,10 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
   };
   for (int i = 0; i < 40; ++i) {
     const std::string id = "demoCrowd" + std::to_string(1000 + i) + "x";
-    session_builder s(id, start + 20 * minute + i * 30'000,
-                      context(i % 2 ? "Chrome 131" : "Firefox 132", i % 3 ? "Windows 11" : "macOS 15",
-                              "desktop", "2.14.0", "en-US", "us-east"));
+    session_builder s(
+        id, start + 20 * minute + i * 30'000,
+        context(i % 2 ? "Chrome 131" : "Firefox 132", i % 3 ? "Windows 11" : "macOS 15", "desktop",
+                "2.14.0", "en-US", "us-east"));
     s.page_view(0, "/basket", 300, 700, 1300);
     js_error(s, 400);
     out.push_back({id, "", s.take()});
@@ -168,10 +182,13 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
     s.add(1500, "click", {{"target", "button.apply-coupon"}}, "/basket");
     js_error(s, 180);
     s.add(200, "ui_message",
-          {{"level", "warning"}, {"text", "Something went wrong. Please reload the page."}, {"component", "Basket"}},
+          {{"level", "warning"},
+           {"text", "Something went wrong. Please reload the page."},
+           {"component", "Basket"}},
           "/basket", "Something went wrong. Please reload the page.", "warning");
     s.add(12000, "session_end", {}, "/basket");
-    out.push_back({"demoDeploy05jserr", "JavaScript error after the 2.14.0 deploy, hitting 40 other sessions",
+    out.push_back({"demoDeploy05jserr",
+                   "JavaScript error after the 2.14.0 deploy, hitting 40 other sessions",
                    s.take()});
   }
 
@@ -182,7 +199,9 @@ std::vector<demo_session> demo_sessions(std::int64_t now_ms) {
     s.page_view(100, "/account", 500, 1200, 2000);
     s.request(3000, "POST", "/api/account/email", 500, 230, "/account");
     s.add(200, "ui_message",
-          {{"level", "error"}, {"text", "Could not save your e-mail address."}, {"component", "AccountForm"}},
+          {{"level", "error"},
+           {"text", "Could not save your e-mail address."},
+           {"component", "AccountForm"}},
           "/account", "Could not save your e-mail address.", "error");
     out.push_back({"demo0Ol1misread8",
                    "an id customers misread: try /session demoOOl1misread8 (O for 0)", s.take()});

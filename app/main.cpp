@@ -24,9 +24,8 @@ app_settings settings_from(const common_flags& flags) {
   const std::optional<std::filesystem::path> file =
       flags.config_file.empty() ? std::nullopt
                                 : std::optional<std::filesystem::path>(flags.config_file);
-  app_settings settings = sessiondx::app::load_settings(file, [](const char* name) {
-    return std::getenv(name);
-  });
+  app_settings settings =
+      sessiondx::app::load_settings(file, [](const char* name) { return std::getenv(name); });
   // Command-line flags win over the file and the environment.
   if (!flags.listen.empty())
     std::tie(settings.server.host, settings.server.port) =
@@ -37,7 +36,8 @@ app_settings settings_from(const common_flags& flags) {
 }
 
 void add_common(CLI::App& app, common_flags& flags, bool with_listen) {
-  app.add_option("--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  app.add_option("--config", flags.config_file, "TOML configuration file")
+      ->check(CLI::ExistingFile);
   if (with_listen)
     app.add_option("--listen", flags.listen, "HOST:PORT of the webhook (default 127.0.0.1:8080)");
   app.add_option("--db", flags.db, "SQLite database file (default sessiondx.db)");
@@ -73,9 +73,9 @@ int main(int argc, char** argv) {
 
   common_flags demo_flags;
   std::string url = "http://127.0.0.1:8080";
-  auto* demo = cli.add_subcommand(
-      "demo-data", "Post realistic demo sessions to a running receiver (signed if "
-                   "SESSIONDX_WEBHOOK_SECRET is set)");
+  auto* demo = cli.add_subcommand("demo-data",
+                                  "Post realistic demo sessions to a running receiver (signed if "
+                                  "SESSIONDX_WEBHOOK_SECRET is set)");
   demo->add_option("--url", url, "Base URL of the receiver");
 
   auto* config = cli.add_subcommand("config", "Print the configuration keys with their defaults");
@@ -100,8 +100,11 @@ int main(int argc, char** argv) {
       std::cout << sessiondx::app::post_demo_data(url, settings_from(demo_flags));
       return 0;
     }
-    // No subcommand: no chat platform is configured yet, so the shell connector runs.
-    return sessiondx::app::serve(settings_from(top), {.shell = true, .interactive = ::isatty(0) == 1});
+    // No subcommand: with no chat platform configured, the shell connector answers on the
+    // terminal.
+    const app_settings settings = settings_from(top);
+    return sessiondx::app::serve(
+        settings, {.shell = !settings.slack_enabled, .interactive = ::isatty(0) == 1});
   } catch (const sessiondx::app::config_error& e) {
     spdlog::critical("configuration: {}", e.what());
     return 2;

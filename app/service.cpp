@@ -5,6 +5,7 @@
 #include "bot/diagnoser.hpp"
 #include "bot/render/render.hpp"
 #include "connectors/shell/shell_connector.hpp"
+#include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
 
@@ -78,8 +79,9 @@ int serve(const app_settings& settings, const serve_options& options) {
           settings.server.host);
       return 2;
     }
-    spdlog::warn("!!! SESSIONDX_WEBHOOK_SECRET is not set: webhook signatures are NOT checked. "
-                 "Anyone on this machine can write events. Set it before going to production. !!!");
+    spdlog::warn(
+        "!!! SESSIONDX_WEBHOOK_SECRET is not set: webhook signatures are NOT checked. "
+        "Anyone on this machine can write events. Set it before going to production. !!!");
   }
 
   const webhook::event_parser parser(settings.ingest);
@@ -96,11 +98,27 @@ int serve(const app_settings& settings, const serve_options& options) {
                endpoint.address().to_string(), endpoint.port(), settings.io_threads,
                settings.io_threads == 1 ? "" : "s", settings.server.secret ? "required" : "OFF");
 
+  std::shared_ptr<diagnosis_stack> slack_stack;
+  std::unique_ptr<slack::socket_mode_connector> slack_connector;
+  if (settings.slack_enabled) {
+    slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    slack_connector =
+        std::make_unique<slack::socket_mode_connector>(ioc, settings.slack, slack_stack->handler);
+    // Returns at once; a fatal error (bad token) is logged and the webhook keeps running.
+    slack_connector->start();
+    spdlog::info("slack: Socket Mode connector started ({} replies)",
+                 slack::to_string(settings.slack.visibility));
+  }
+  const auto stop_all = [&server, &slack_connector] {
+    server.stop();
+    if (slack_connector) slack_connector->stop();
+  };
+
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", signal);
-    server.stop();
+    stop_all();
   });
 
   if (options.shell) {
@@ -118,11 +136,11 @@ int serve(const app_settings& settings, const serve_options& options) {
     });
     // Reading the terminal blocks, so the shell has its own thread. It is detached: at a
     // signal it may still be waiting for a line that never comes.
-    std::thread([stack, store, shell_settings, &ioc, &server, &signals] {
+    std::thread([stack, store, shell_settings, &ioc, &stop_all, &signals] {
       run_shell(std::cin, std::cout, stack->handler, shell_settings);
       if (shell_settings.interactive)
-        net::post(ioc, [&server, &signals] {
-          server.stop();
+        net::post(ioc, [&stop_all, &signals] {
+          stop_all();
           signals.cancel();
         });
     }).detach();
@@ -132,6 +150,7 @@ int serve(const app_settings& settings, const serve_options& options) {
   for (int i = 1; i < settings.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  slack_connector.reset();  // waits for lookups still reading the store
 
   // Every request in flight has been answered; commit whatever is still queued and close.
   store->close();
@@ -150,9 +169,15 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
 
   switch (format) {
-    case output_format::text: std::cout << bot::render::render_text(reply); break;
-    case output_format::markdown: std::cout << bot::render::render_markdown(reply); break;
-    case output_format::json: std::cout << bot::render::render_json(reply); break;
+    case output_format::text:
+      std::cout << bot::render::render_text(reply);
+      break;
+    case output_format::markdown:
+      std::cout << bot::render::render_markdown(reply);
+      break;
+    case output_format::json:
+      std::cout << bot::render::render_json(reply);
+      break;
   }
   std::cout.flush();
   store->close();

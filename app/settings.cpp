@@ -36,11 +36,10 @@ key_spec int_key(std::string section, std::string key, std::string help, std::in
                  std::int64_t max, Field field) {
   return {std::move(section), std::move(key), std::move(help),
           [=](app_settings& s, const std::string& v) {
-            field(s) = static_cast<std::remove_reference_t<decltype(field(s))>>(parse_int(v, min, max));
+            field(s) =
+                static_cast<std::remove_reference_t<decltype(field(s))>>(parse_int(v, min, max));
           },
-          [=](const app_settings& s) {
-            return std::to_string(field(s));
-          }};
+          [=](const app_settings& s) { return std::to_string(field(s)); }};
 }
 
 std::vector<key_spec> key_specs() {
@@ -54,59 +53,92 @@ std::vector<key_spec> key_specs() {
                     return (v6 ? "[" + s.server.host + "]" : s.server.host) + ":" +
                            std::to_string(s.server.port);
                   }});
-  keys.push_back(int_key("server", "io_threads", "threads serving HTTP", 1, 64,
-                         [](auto& s) -> auto& { return s.io_threads; }));
-  keys.push_back(int_key("server", "max_body_bytes", "largest request body, after decompression",
-                         1024, 1LL << 30,
-                         [](auto& s) -> auto& { return s.server.max_body_bytes; }));
-  keys.push_back({"server", "idle_timeout_s", "seconds before an idle connection is closed",
-                  [](app_settings& s, const std::string& v) {
-                    s.server.idle_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
-                  },
-                  [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
-  keys.push_back({"ingest", "timestamp_tolerance_s",
-                  "how far webhook-timestamp may be from now, in seconds",
-                  [](app_settings& s, const std::string& v) {
-                    s.server.timestamp_tolerance = std::chrono::seconds(parse_int(v, 1, 86400));
-                  },
-                  [](const app_settings& s) {
-                    return std::to_string(s.server.timestamp_tolerance.count());
-                  }});
+  keys.push_back(int_key(
+      "server", "io_threads", "threads serving HTTP", 1, 64,
+      [](auto& s) -> auto& { return s.io_threads; }));
+  keys.push_back(int_key(
+      "server", "max_body_bytes", "largest request body, after decompression", 1024, 1LL << 30,
+      [](auto& s) -> auto& { return s.server.max_body_bytes; }));
+  keys.push_back(
+      {"server", "idle_timeout_s", "seconds before an idle connection is closed",
+       [](app_settings& s, const std::string& v) {
+         s.server.idle_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
+       },
+       [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
+  keys.push_back(
+      {"ingest", "timestamp_tolerance_s", "how far webhook-timestamp may be from now, in seconds",
+       [](app_settings& s, const std::string& v) {
+         s.server.timestamp_tolerance = std::chrono::seconds(parse_int(v, 1, 86400));
+       },
+       [](const app_settings& s) { return std::to_string(s.server.timestamp_tolerance.count()); }});
   keys.push_back({"ingest", "session_id_pattern", "regex a session id must match in full",
                   [](app_settings& s, const std::string& v) { s.ingest.session_id_pattern = v; },
                   [](const app_settings& s) { return s.ingest.session_id_pattern; }});
-  keys.push_back(int_key("ingest", "max_events_per_request", "most events in one request", 1,
-                         1'000'000,
-                         [](auto& s) -> auto& { return s.ingest.max_events_per_request; }));
+  keys.push_back(int_key(
+      "ingest", "max_events_per_request", "most events in one request", 1, 1'000'000,
+      [](auto& s) -> auto& { return s.ingest.max_events_per_request; }));
   keys.push_back({"store", "path", "SQLite database file",
                   [](app_settings& s, const std::string& v) {
                     if (v.empty()) throw std::invalid_argument("must not be empty");
                     s.store.path = v;
                   },
                   [](const app_settings& s) { return s.store.path.string(); }});
-  keys.push_back({"store", "synchronous",
-                  "normal (survives a process crash) or full (also a power loss)",
+  keys.push_back(
+      {"store", "synchronous", "normal (survives a process crash) or full (also a power loss)",
+       [](app_settings& s, const std::string& v) {
+         if (v == "normal")
+           s.store.synchronous = store::sync_mode::normal;
+         else if (v == "full")
+           s.store.synchronous = store::sync_mode::full;
+         else
+           throw std::invalid_argument("expected normal or full, got \"" + v + "\"");
+       },
+       [](const app_settings& s) {
+         return std::string(s.store.synchronous == store::sync_mode::full ? "full" : "normal");
+       }});
+  keys.push_back(int_key(
+      "store", "retention_days", "days events are kept (0 keeps them forever)", 0, 36500,
+      [](auto& s) -> auto& { return s.store.retention_days; }));
+  keys.push_back(int_key(
+      "store", "max_queued_events", "events waiting for the writer before requests get 503", 100,
+      100'000'000, [](auto& s) -> auto& { return s.store.max_queued_events; }));
+  keys.push_back(int_key(
+      "store", "cache_kib", "SQLite page cache per connection, KiB", 1024, 16'777'216,
+      [](auto& s) -> auto& { return s.store.cache_kib; }));
+  keys.push_back({"slack", "api_url", "Slack Web API base URL",
                   [](app_settings& s, const std::string& v) {
-                    if (v == "normal") s.store.synchronous = store::sync_mode::normal;
-                    else if (v == "full") s.store.synchronous = store::sync_mode::full;
-                    else throw std::invalid_argument("expected normal or full, got \"" + v + "\"");
+                    if (v.empty()) throw std::invalid_argument("must not be empty");
+                    s.slack.api_url = v;
+                  },
+                  [](const app_settings& s) { return s.slack.api_url; }});
+  keys.push_back(
+      {"slack", "visibility",
+       "who sees a reply first: channel (everyone) or ephemeral (the agent, with a "
+       "Share button)",
+       [](app_settings& s, const std::string& v) {
+         const auto visibility = slack::parse_visibility(v);
+         if (!visibility)
+           throw std::invalid_argument("expected channel or ephemeral, got \"" + v + "\"");
+         s.slack.visibility = *visibility;
+       },
+       [](const app_settings& s) { return std::string(slack::to_string(s.slack.visibility)); }});
+  keys.push_back({"slack", "allow_plaintext",
+                  "accept http:// and ws:// URLs (tests, local fakes only)",
+                  [](app_settings& s, const std::string& v) {
+                    if (v != "true" && v != "false")
+                      throw std::invalid_argument("expected true or false, got \"" + v + "\"");
+                    s.slack.allow_plaintext = v == "true";
                   },
                   [](const app_settings& s) {
-                    return std::string(s.store.synchronous == store::sync_mode::full ? "full" : "normal");
+                    return std::string(s.slack.allow_plaintext ? "true" : "false");
                   }});
-  keys.push_back(int_key("store", "retention_days", "days events are kept (0 keeps them forever)",
-                         0, 36500, [](auto& s) -> auto& { return s.store.retention_days; }));
-  keys.push_back(int_key("store", "max_queued_events",
-                         "events waiting for the writer before requests get 503", 100, 100'000'000,
-                         [](auto& s) -> auto& { return s.store.max_queued_events; }));
-  keys.push_back(int_key("store", "cache_kib", "SQLite page cache per connection, KiB", 1024,
-                         16'777'216, [](auto& s) -> auto& { return s.store.cache_kib; }));
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",
                                                                  "warn",  "error", "off"};
                     if (std::find(levels.begin(), levels.end(), v) == levels.end())
-                      throw std::invalid_argument("expected one of trace|debug|info|warn|error|off");
+                      throw std::invalid_argument(
+                          "expected one of trace|debug|info|warn|error|off");
                     s.log_level = v;
                   },
                   [](const app_settings& s) { return s.log_level; }});
@@ -141,7 +173,8 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
     throw config_error(what + ": expected HOST:PORT, got \"" + text + "\"");
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   try {
     return {host, static_cast<std::uint16_t>(parse_int(text.substr(colon + 1), 0, 65535))};
   } catch (const std::invalid_argument& e) {
@@ -149,7 +182,8 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,
   }
 }
 
-app_settings load_settings(const std::optional<std::filesystem::path>& file, const env_lookup& env) {
+app_settings load_settings(const std::optional<std::filesystem::path>& file,
+                           const env_lookup& env) {
   app_settings settings;
   const auto keys = key_specs();
 
@@ -177,7 +211,8 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file, con
         });
         if (spec == keys.end()) throw config_error(file->string() + ": " + name + ": unknown key");
         const auto text = toml_scalar_text(value);
-        if (!text) throw config_error(file->string() + ": " + name + ": expected a string or number");
+        if (!text)
+          throw config_error(file->string() + ": " + name + ": expected a string or number");
         try {
           spec->set_text(settings, *text);
         } catch (const std::invalid_argument& e) {
@@ -200,6 +235,15 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file, con
     } catch (const config_error& e) {
       throw config_error("environment: " + name + ": " + e.what());
     }
+  }
+
+  try {
+    if (auto with_tokens = slack::with_tokens_from_env(settings.slack, env)) {
+      settings.slack = std::move(*with_tokens);
+      settings.slack_enabled = true;
+    }
+  } catch (const std::invalid_argument& e) {  // a token with the wrong prefix, e.g. swapped
+    throw config_error(std::string("environment: ") + e.what());
   }
 
   if (const char* secret = env("SESSIONDX_WEBHOOK_SECRET"); secret != nullptr && *secret != '\0') {

@@ -3,6 +3,7 @@
 // Service configuration: embedded defaults, then an optional TOML file, then the environment
 // (every `section.key` as SESSIONDX_SECTION_KEY). Secrets come only from the environment.
 
+#include "connectors/slack/settings.hpp"
 #include "connectors/webhook/event_parser.hpp"
 #include "connectors/webhook/server.hpp"
 #include "store/event_store.hpp"
@@ -20,6 +21,9 @@ struct app_settings {
   int io_threads = 1;
   webhook::ingest_settings ingest;
   store::store_settings store;
+  /// Slack Socket Mode; enabled when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are both set.
+  slack::slack_settings slack;
+  bool slack_enabled = false;
   std::string log_level = "info";
 };
 
@@ -37,7 +41,8 @@ using env_lookup = std::function<const char*(const char*)>;
 app_settings load_settings(const std::optional<std::filesystem::path>& file, const env_lookup& env);
 
 /// Parses "HOST:PORT" or "[v6]:PORT"; throws config_error naming `what`.
-std::pair<std::string, std::uint16_t> parse_listen(const std::string& text, const std::string& what);
+std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,
+                                                   const std::string& what);
 
 /// The documented keys with their defaults, as a TOML document (for `sessiondx config`).
 std::string default_config_toml();

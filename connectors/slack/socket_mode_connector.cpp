@@ -369,6 +369,9 @@ net::awaitable<bool> open_socket(connector_impl self) {
       spdlog::warn("slack: {}", e.what());
       if (e.retry_after())
         at_least = std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after());
+    } catch (const boost::system::system_error& e) {
+      // code().message(): what() also carries Asio's source location, noise in an operator log.
+      spdlog::warn("slack: connecting failed: {}", e.code().message());
     } catch (const std::exception& e) {
       spdlog::warn("slack: connecting failed: {}", e.what());
     }

@@ -1,5 +1,4 @@
 #include "app/settings.hpp"
-
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -40,8 +39,9 @@ TEST_CASE("defaults serve one machine with no file at all", "[settings]") {
 
 TEST_CASE("the file sets keys and the environment overrides them", "[settings]") {
   test::temp_dir dir;
-  const auto file = write_file(dir, "[server]\nlisten = '0.0.0.0:9000'\n[store]\nretention_days = 7\n"
-                                    "synchronous = 'full'\n");
+  const auto file = write_file(dir,
+                               "[server]\nlisten = '0.0.0.0:9000'\n[store]\nretention_days = 7\n"
+                               "synchronous = 'full'\n");
   fake_env env;
   env.vars["SESSIONDX_STORE_RETENTION_DAYS"] = "3";
   env.vars["SESSIONDX_WEBHOOK_SECRET"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -74,7 +74,8 @@ TEST_CASE("configuration errors name the key and the reason", "[settings]") {
   CHECK_THAT(message_of("[server\n"), Catch::Contains("sessiondx.toml"));
   fake_env bad_port;
   bad_port.vars["SESSIONDX_SERVER_IO_THREADS"] = "many";
-  CHECK_THAT(message_of("", bad_port), Catch::Contains("SESSIONDX_SERVER_IO_THREADS: expected an integer"));
+  CHECK_THAT(message_of("", bad_port),
+             Catch::Contains("SESSIONDX_SERVER_IO_THREADS: expected an integer"));
   fake_env bad_secret;
   bad_secret.vars["SESSIONDX_WEBHOOK_SECRET"] = "hunter2";
   const auto secret_error = message_of("", bad_secret);
@@ -84,9 +85,32 @@ TEST_CASE("configuration errors name the key and the reason", "[settings]") {
 
 TEST_CASE("the printed defaults parse back to the defaults", "[settings]") {
   test::temp_dir dir;
-  const auto s = app::load_settings(write_file(dir, app::default_config_toml()), fake_env{}.lookup());
+  const auto s =
+      app::load_settings(write_file(dir, app::default_config_toml()), fake_env{}.lookup());
   const app::app_settings defaults;
   CHECK(s.server.port == defaults.server.port);
   CHECK(s.ingest.session_id_pattern == defaults.ingest.session_id_pattern);
   CHECK(s.store.retention_days == defaults.store.retention_days);
+}
+
+TEST_CASE("slack starts only with both tokens, and swapped tokens are refused", "[settings]") {
+  fake_env env;
+  env.vars["SLACK_APP_TOKEN"] = "xapp-1-A1-123-abc";
+  CHECK_FALSE(app::load_settings(std::nullopt, env.lookup()).slack_enabled);
+
+  env.vars["SLACK_BOT_TOKEN"] = "xoxb-123-abc";
+  env.vars["SESSIONDX_SLACK_VISIBILITY"] = "ephemeral";
+  const auto s = app::load_settings(std::nullopt, env.lookup());
+  CHECK(s.slack_enabled);
+  CHECK(s.slack.app_token == "xapp-1-A1-123-abc");
+  CHECK(s.slack.visibility == slack::reply_visibility::ephemeral);
+
+  std::swap(env.vars["SLACK_APP_TOKEN"], env.vars["SLACK_BOT_TOKEN"]);
+  try {
+    app::load_settings(std::nullopt, env.lookup());
+    FAIL("swapped tokens were accepted");
+  } catch (const app::config_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("SLACK_APP_TOKEN") || Catch::Contains("SLACK_BOT_TOKEN"));
+    CHECK_THAT(e.what(), !Catch::Contains("xoxb-123-abc"));  // the secret never reaches a message
+  }
 }
