@@ -9,6 +9,7 @@ packages=(
   libssl-dev zlib1g-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3
   nlohmann-json3-dev catch2 libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libmimalloc-dev
   python3 python3-jsonschema curl
 )
 
