@@ -126,11 +126,14 @@ class session_script {
   void ordinary(std::mt19937_64& rng) {
     switch (rng() % 6) {
       case 0:
-        add(900, "page_view", {{"ttfb_ms", 180}, {"fcp_ms", 900}, {"lcp_ms", 1700}}, "/products/42");
+        add(900, "page_view", {{"ttfb_ms", 180}, {"fcp_ms", 900}, {"lcp_ms", 1700}},
+            "/products/42");
         break;
       case 1:
         add(400, "http_request",
-            {{"method", "GET"}, {"route", "/api/products/{id}"}, {"status", 200},
+            {{"method", "GET"},
+             {"route", "/api/products/{id}"},
+             {"status", 200},
              {"duration_ms", 90}},
             "/products/42");
         break;
@@ -158,12 +161,16 @@ class session_script {
     add(600, "long_task", {{"duration_ms", 320}}, "/checkout");
     add(100, "long_task", {{"duration_ms", 180}}, "/checkout");
     add(900, "http_request",
-        {{"method", "GET"}, {"route", "/api/shipping/quote"}, {"status", 200},
+        {{"method", "GET"},
+         {"route", "/api/shipping/quote"},
+         {"status", 200},
          {"duration_ms", 4200}},
         "/checkout");
     add(1200, "click", {{"target", "button#pay"}, {"text", "Pay now"}}, "/checkout");
     add(50, "http_request",
-        {{"method", "POST"}, {"route", "/api/checkout/confirm"}, {"status", 503},
+        {{"method", "POST"},
+         {"route", "/api/checkout/confirm"},
+         {"status", 503},
          {"duration_ms", 2100}},
         "/checkout", "", "error");
     add(300, "ui_message", {{"level", "error"}, {"component", "PaymentForm"}}, "/checkout",
@@ -341,9 +348,8 @@ void measure_group(group_result& g, const std::vector<std::string>& ids, store::
     }
   }
 
-  const auto deadline =
-      steady::now() + std::chrono::duration_cast<steady::duration>(
-                          std::chrono::duration<double>(opt.max_seconds));
+  const auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                            std::chrono::duration<double>(opt.max_seconds));
   for (std::size_t i = 0; i < opt.iterations && steady::now() < deadline; ++i) {
     const auto cpu0 = process_cpu_us();
     g.end_to_end_us.push_back(diagnose_once(ids[i % ids.size()]).first);
@@ -402,7 +408,7 @@ void measure_group(group_result& g, const std::vector<std::string>& ids, store::
 
 json summary_json(std::vector<std::uint32_t>& samples) {
   const auto s = sessiondx::bench::summarise(samples);
-  return json{{"count", s.count}, {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},
+  return json{{"count", s.count},   {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},
               {"p99_ms", s.p99_ms}, {"max_ms", s.max_ms}, {"mean_ms", s.mean_ms}};
 }
 
@@ -427,8 +433,9 @@ int run(const options& opt) {
     if (name == "typical") {
       measure_group(g, sessions.typical, *db, opt);
     } else if (name == "big") {
-      measure_group(g, sessions.big.empty() ? std::vector<std::string>{}
-                                            : std::vector<std::string>{sessions.big},
+      measure_group(g,
+                    sessions.big.empty() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{sessions.big},
                     *db, opt);
     } else if (name == "prefill") {
       measure_group(g, sessions.prefill, *db, opt);
@@ -475,8 +482,8 @@ int run(const options& opt) {
         static_cast<long long>(g.max_other_sessions), g.reply_bytes);
     const auto line = [](const std::string& label, std::vector<std::uint32_t>& samples) {
       const auto s = sessiondx::bench::summarise(samples);
-      std::printf("  %-34s n=%-5zu p50 %8.3f  p90 %8.3f  p99 %8.3f  max %8.3f ms\n",
-                  label.c_str(), s.count, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms);
+      std::printf("  %-34s n=%-5zu p50 %8.3f  p90 %8.3f  p99 %8.3f  max %8.3f ms\n", label.c_str(),
+                  s.count, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms);
     };
     line("end to end (handle + markdown)", g.end_to_end_us);
     line("  its process CPU time", g.end_to_end_cpu_us);
@@ -493,9 +500,10 @@ int main(int argc, char** argv) {
   cli.add_option("--db", opt.db, "SQLite database file (a prefilled store)")->required();
   cli.add_option("--tag", opt.tag, "names the sessions the bench adds (dxb_<tag>_...)")
       ->check([](const std::string& t) {
-        return t.size() <= 20 &&
-                       std::all_of(t.begin(), t.end(),
-                                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })
+        return t.size() <= 20 && std::all_of(t.begin(), t.end(),
+                                             [](char c) {
+                                               return std::isalnum(static_cast<unsigned char>(c));
+                                             })
                    ? std::string()
                    : std::string("1-20 letters or digits");
       });

@@ -72,10 +72,10 @@ struct diagnosis {
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::int64_t event_count = 0;
-  bool events_truncated = false;        ///< the session had more events than were analysed
-  std::vector<finding> findings;        ///< most likely cause first
-  std::vector<std::string> checked;     ///< what was checked (shown for a clean session)
-  std::vector<timeline_entry> timeline; ///< key events in time order
+  bool events_truncated = false;         ///< the session had more events than were analysed
+  std::vector<finding> findings;         ///< most likely cause first
+  std::vector<std::string> checked;      ///< what was checked (shown for a clean session)
+  std::vector<timeline_entry> timeline;  ///< key events in time order
 };
 
 }  // namespace sessiondx::bot

@@ -32,9 +32,9 @@ struct rule_settings {
   std::int64_t blast_radius_window_ms = 24 * 3600 * 1000;
   /// From this many other sessions on, a problem is "likely an incident".
   std::int64_t incident_sessions = 5;
-  std::size_t max_events = 20'000;       ///< events analysed per session (most recent)
-  std::size_t max_evidence = 5;          ///< evidence events kept per finding
-  std::size_t summary_findings = 5;      ///< findings shown in the chat summary
+  std::size_t max_events = 20'000;   ///< events analysed per session (most recent)
+  std::size_t max_evidence = 5;      ///< evidence events kept per finding
+  std::size_t summary_findings = 5;  ///< findings shown in the chat summary
 };
 
 /// Everything the rules look at for one session.

@@ -7,10 +7,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
-#include <unistd.h>
-
 #include <atomic>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace sessiondx::webhook {
 

@@ -44,8 +44,10 @@ gunzip_result gunzip(std::string_view compressed, std::size_t max_output) {
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0) break;
       // Concatenated members are valid gzip: start the next one.
-      if (inflateReset(&zs) != Z_OK) rc = Z_DATA_ERROR;
-      else continue;
+      if (inflateReset(&zs) != Z_OK)
+        rc = Z_DATA_ERROR;
+      else
+        continue;
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
       result.status = gunzip_status::corrupt;

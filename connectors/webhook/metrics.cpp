@@ -19,7 +19,8 @@ void ingest_metrics::observe(unsigned status, std::chrono::steady_clock::duratio
     }
   buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   latency_sum_us_.fetch_add(
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
+      static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
       std::memory_order_relaxed);
   requests_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -60,11 +61,13 @@ std::string ingest_metrics::prometheus(const store::store_stats& store) const {
   counter("sessiondx_events_accepted_total", "Events stored.", events_accepted.load());
   counter("sessiondx_events_duplicate_total", "Events already stored (same id, same session).",
           events_duplicate.load());
-  counter("sessiondx_events_rejected_total", "Events refused by validation.", events_rejected.load());
+  counter("sessiondx_events_rejected_total", "Events refused by validation.",
+          events_rejected.load());
   counter("sessiondx_store_commits_total", "Write transactions committed.", store.commits);
   counter("sessiondx_store_commit_errors_total", "Write transactions that failed.",
           store.commit_errors);
-  counter("sessiondx_store_pruned_events_total", "Events deleted by retention.", store.pruned_events);
+  counter("sessiondx_store_pruned_events_total", "Events deleted by retention.",
+          store.pruned_events);
   line("# HELP sessiondx_store_queued_events Events waiting for the writer.");
   line("# TYPE sessiondx_store_queued_events gauge");
   line(fmt::format("sessiondx_store_queued_events {}", store.queued_events));

@@ -107,7 +107,11 @@ bool is_loopback_host(const std::string& host) {
 
 struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl> {
   impl(net::io_context& ioc, server_settings s, const event_parser& p, store::event_store& st)
-      : ioc_(ioc), settings_(std::move(s)), parser_(p), store_(st), acceptor_(net::make_strand(ioc)) {}
+      : ioc_(ioc),
+        settings_(std::move(s)),
+        parser_(p),
+        store_(st),
+        acceptor_(net::make_strand(ioc)) {}
 
   net::io_context& ioc_;
   server_settings settings_;
@@ -150,7 +154,8 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
     if (settings_.secret) {
       auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
                     req["webhook-signature"], body, now_unix_s(), settings_.timestamp_tolerance);
-      if (auth != signature_status::valid && !(gzipped && auth == signature_status::no_matching_signature))
+      if (auth != signature_status::valid &&
+          !(gzipped && auth == signature_status::no_matching_signature))
         return error_response(http::status::unauthorized, req, describe(auth));
     }
 
@@ -162,12 +167,13 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
                               "body: larger than " + std::to_string(settings_.max_body_bytes) +
                                   " bytes after decompression");
       if (result.status == gunzip_status::corrupt)
-        return error_response(http::status::bad_request, req, "body: invalid gzip (" + result.error + ")");
+        return error_response(http::status::bad_request, req,
+                              "body: invalid gzip (" + result.error + ")");
       inflated = std::move(result.data);
       if (auth != signature_status::valid) {
-        auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                      req["webhook-signature"], inflated, now_unix_s(),
-                      settings_.timestamp_tolerance);
+        auth =
+            verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
+                   req["webhook-signature"], inflated, now_unix_s(), settings_.timestamp_tolerance);
         if (auth != signature_status::valid)
           return error_response(http::status::unauthorized, req, describe(auth));
       }
@@ -189,7 +195,8 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
     metrics_.events_rejected += batch.rejected.size();
 
     nlohmann::json rejected = nlohmann::json::array();
-    for (const auto& r : batch.rejected) rejected.push_back({{"index", r.index}, {"error", r.error}});
+    for (const auto& r : batch.rejected)
+      rejected.push_back({{"index", r.index}, {"error", r.error}});
     nlohmann::json body{{"accepted", accepted}, {"duplicates", duplicates}, {"rejected", rejected}};
     return make_response(http::status::ok, req.version(), req.keep_alive(), body.dump());
   }
@@ -244,7 +251,8 @@ net::awaitable<response> handle_request(server_impl self, request req) {
   if (batch.events.empty()) co_return self->ingest_reply(req, batch, {});
 
   // The answer waits for the commit: no 2xx before the events are durable.
-  const auto result = co_await async_append(self->store_, std::move(batch.events), net::use_awaitable);
+  const auto result =
+      co_await async_append(self->store_, std::move(batch.events), net::use_awaitable);
   if (result.error) {
     auto res = error_response(http::status::service_unavailable, req,
                               "store: " + result.error.message() + "; retry later");
@@ -353,7 +361,8 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
 
 net::awaitable<void> run_acceptor(server_impl self) {
   for (;;) {
-    auto [ec, socket] = co_await self->acceptor_.async_accept(net::make_strand(self->ioc_), nothrow);
+    auto [ec, socket] =
+        co_await self->acceptor_.async_accept(net::make_strand(self->ioc_), nothrow);
     if (ec == net::error::operation_aborted || self->stopping_.load()) co_return;
     if (ec) {
       spdlog::warn("webhook: accept failed: {}", ec.message());
@@ -361,15 +370,14 @@ net::awaitable<void> run_acceptor(server_impl self) {
     }
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
-    net::co_spawn(executor, run_connection(self, std::move(socket)),
-                  [](std::exception_ptr e) {
-                    if (!e) return;
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const std::exception& ex) {
-                      spdlog::error("webhook: connection failed: {}", ex.what());
-                    }
-                  });
+    net::co_spawn(executor, run_connection(self, std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("webhook: connection failed: {}", ex.what());
+      }
+    });
   }
 }
 

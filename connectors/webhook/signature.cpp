@@ -1,8 +1,8 @@
 #include "connectors/webhook/signature.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/params.h>
 
 #include <array>
@@ -22,16 +22,18 @@ std::optional<std::string> base64_decode(std::string_view in) {
   if (n < 0) return std::nullopt;
   // EVP_DecodeBlock counts padding as zero bytes; drop them.
   std::size_t len = static_cast<std::size_t>(n);
-  if (in.ends_with("==")) len -= 2;
-  else if (in.ends_with('=')) len -= 1;
+  if (in.ends_with("=="))
+    len -= 2;
+  else if (in.ends_with('='))
+    len -= 1;
   out.resize(len);
   return out;
 }
 
 std::string base64_encode(const unsigned char* data, std::size_t len) {
   std::string out(4 * ((len + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -80,13 +82,18 @@ std::string sign(const webhook_secret& secret, std::string_view id, std::string_
 
 std::string_view describe(signature_status s) {
   switch (s) {
-    case signature_status::valid: return "valid";
+    case signature_status::valid:
+      return "valid";
     case signature_status::missing_headers:
       return "missing webhook-id, webhook-timestamp or webhook-signature header";
-    case signature_status::bad_timestamp: return "webhook-timestamp is not Unix seconds";
-    case signature_status::timestamp_too_old: return "webhook-timestamp is too old";
-    case signature_status::timestamp_too_new: return "webhook-timestamp is too far in the future";
-    case signature_status::no_matching_signature: return "no webhook-signature entry matches";
+    case signature_status::bad_timestamp:
+      return "webhook-timestamp is not Unix seconds";
+    case signature_status::timestamp_too_old:
+      return "webhook-timestamp is too old";
+    case signature_status::timestamp_too_new:
+      return "webhook-timestamp is too far in the future";
+    case signature_status::no_matching_signature:
+      return "no webhook-signature entry matches";
   }
   return "unknown";
 }
@@ -109,7 +116,8 @@ signature_status verify(const webhook_secret& secret, std::string_view id,
   while (!signatures.empty()) {
     const auto space = signatures.find(' ');
     const std::string_view entry = signatures.substr(0, space);
-    signatures = space == std::string_view::npos ? std::string_view{} : signatures.substr(space + 1);
+    signatures =
+        space == std::string_view::npos ? std::string_view{} : signatures.substr(space + 1);
     if (!entry.starts_with("v1,")) continue;
     const auto given = base64_decode(entry.substr(3));
     // The length of an HMAC is public, so comparing lengths first leaks nothing.

@@ -29,10 +29,10 @@ std::string sign(const webhook_secret& secret, std::string_view id, std::string_
 
 enum class signature_status {
   valid,
-  missing_headers,     ///< webhook-id, webhook-timestamp or webhook-signature absent
-  bad_timestamp,       ///< not an integer of Unix seconds
-  timestamp_too_old,   ///< older than the tolerance
-  timestamp_too_new,   ///< further in the future than the tolerance
+  missing_headers,    ///< webhook-id, webhook-timestamp or webhook-signature absent
+  bad_timestamp,      ///< not an integer of Unix seconds
+  timestamp_too_old,  ///< older than the tolerance
+  timestamp_too_new,  ///< further in the future than the tolerance
   no_matching_signature,
 };
 

@@ -1,7 +1,6 @@
 // Crash test: the real sessiondx binary is killed with SIGKILL during sustained ingest, then
 // restarted; every event that was answered 200 must be in the store.
 #include "app/service.hpp"
-
 #include "connectors/webhook/signature.hpp"
 #include "store/event_store.hpp"
 #include "tests/support/http_client.hpp"
@@ -50,7 +49,7 @@ class child_server {
 
     std::string binary = SESSIONDX_BINARY, serve = "serve", listen = "--listen",
                 address = "127.0.0.1:0", db_flag = "--db", db_path = db.string();
-    char* argv[] = {binary.data(), serve.data(), listen.data(), address.data(),
+    char* argv[] = {binary.data(),  serve.data(),   listen.data(), address.data(),
                     db_flag.data(), db_path.data(), nullptr};
     REQUIRE(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, envp.data()) == 0);
     posix_spawn_file_actions_destroy(&actions);
@@ -128,13 +127,15 @@ TEST_CASE("every acknowledged event survives kill -9 during sustained ingest", "
           const auto now = std::chrono::system_clock::now().time_since_epoch();
           for (int i = 0; i < batch; ++i) {
             ids.push_back("c" + std::to_string(c) + "-" + std::to_string(n * batch + i));
-            events.push_back({{"id", ids.back()},
-                              {"session_id", session_of(c)},
-                              {"ts", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
-                              {"type", "page_view"}});
+            events.push_back(
+                {{"id", ids.back()},
+                 {"session_id", session_of(c)},
+                 {"ts", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
+                 {"type", "page_view"}});
           }
           const std::string body = events.dump();
-          const std::string ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+          const std::string ts =
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
           const std::string msg = "m" + ids.front();
           test::http_reply reply;
           try {
@@ -156,7 +157,8 @@ TEST_CASE("every acknowledged event survives kill -9 during sustained ingest", "
 
     {
       std::unique_lock lock(mutex);
-      REQUIRE(progress.wait_for(lock, std::chrono::seconds(60), [&] { return total_acked >= 3000; }));
+      REQUIRE(
+          progress.wait_for(lock, std::chrono::seconds(60), [&] { return total_acked >= 3000; }));
     }
     // Kill while the clients are still sending.
     const int status = server.signal_and_wait(SIGKILL);
@@ -181,7 +183,8 @@ TEST_CASE("every acknowledged event survives kill -9 during sustained ingest", "
   for (int c = 0; c < clients; ++c) {
     std::set<std::string> stored;
     for (auto& e : store->session_events(session_of(c), 10'000'000)) stored.insert(e.id);
-    for (const auto& id : acked[static_cast<std::size_t>(c)]) missing += stored.count(id) == 0 ? 1 : 0;
+    for (const auto& id : acked[static_cast<std::size_t>(c)])
+      missing += stored.count(id) == 0 ? 1 : 0;
   }
   INFO(total_acked << " events acknowledged before the kill");
   CHECK(total_acked >= 3000);

@@ -28,7 +28,8 @@ bot::command_handler fake_handler(std::vector<std::string>& asked) {
 TEST_CASE("the shell answers each command line and stops at /quit", "[shell]") {
   std::vector<std::string> asked;
   const auto handler = fake_handler(asked);
-  std::istringstream in("/session abcd1234efgh5678\n\n/session abcd1234efgh567O\n/quit\n/session never\n");
+  std::istringstream in(
+      "/session abcd1234efgh5678\n\n/session abcd1234efgh567O\n/quit\n/session never\n");
   std::ostringstream out;
   shell::shell_settings settings;
   settings.interactive = false;

@@ -1,8 +1,7 @@
 // Integration tests: the real webhook server on an ephemeral loopback port, real HTTP, a real
 // SQLite store in a temporary directory.
-#include "connectors/webhook/server.hpp"
-
 #include "connectors/webhook/gzip.hpp"
+#include "connectors/webhook/server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -22,12 +21,15 @@ constexpr std::int64_t fixed_now = 1'763'700'000;  // 2025-11-21T04:53:20Z
 const char* const secret_text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const char* const other_secret_text = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=";
 
-webhook::webhook_secret secret_of(const char* text) { return *webhook::webhook_secret::parse(text); }
+webhook::webhook_secret secret_of(const char* text) {
+  return *webhook::webhook_secret::parse(text);
+}
 
 /// One running receiver: store, parser, io_context thread and server, torn down in order.
 class running_server {
  public:
-  explicit running_server(const std::filesystem::path& db, store::store_settings store_settings = {},
+  explicit running_server(const std::filesystem::path& db,
+                          store::store_settings store_settings = {},
                           webhook::server_settings settings = {})
       : parser_(webhook::ingest_settings{}) {
     store_settings.path = db;
@@ -68,7 +70,8 @@ json make_event(const std::string& id, const std::string& session = "abcd1234efg
           {"attrs", {{"method", "POST"}, {"route", "/api/payment"}, {"status", 502}}}};
 }
 
-header_list signed_headers(const std::string& body, const std::string& content_type = "application/json",
+header_list signed_headers(const std::string& body,
+                           const std::string& content_type = "application/json",
                            std::int64_t ts = fixed_now, const char* secret = secret_text) {
   const std::string id = "msg_" + std::to_string(std::hash<std::string>{}(body));
   const std::string timestamp = std::to_string(ts);
@@ -96,7 +99,8 @@ TEST_CASE("a single signed event is stored before the 200", "[webhook]") {
 
   const auto reply = post_events(client, make_event("e1").dump());
   REQUIRE(reply.status == 200);
-  CHECK(json::parse(reply.body) == json{{"accepted", 1}, {"duplicates", 0}, {"rejected", json::array()}});
+  CHECK(json::parse(reply.body) ==
+        json{{"accepted", 1}, {"duplicates", 0}, {"rejected", json::array()}});
   const auto events = server.store().session_events("abcd1234efgh5678", 10);
   REQUIRE(events.size() == 1);
   CHECK(events[0].id == "e1");
@@ -124,7 +128,8 @@ TEST_CASE("arrays, NDJSON and gzip bodies are accepted", "[webhook]") {
     CHECK(stored(server.store()) == 2);
   }
   SECTION("gzip, signed over the compressed bytes") {
-    const std::string body = webhook::gzip(json::array({make_event("g1"), make_event("g2")}).dump());
+    const std::string body =
+        webhook::gzip(json::array({make_event("g1"), make_event("g2")}).dump());
     auto headers = signed_headers(body);
     headers.emplace_back("content-encoding", "gzip");
     const auto reply = client.post("/v1/events", body, headers);
@@ -155,9 +160,11 @@ TEST_CASE("a repeated event id is counted as a duplicate and stored once", "[web
   auto client = server.client();
 
   REQUIRE(post_events(client, make_event("dup").dump()).status == 200);
-  const auto again = post_events(client, json::array({make_event("dup"), make_event("new")}).dump());
+  const auto again =
+      post_events(client, json::array({make_event("dup"), make_event("new")}).dump());
   REQUIRE(again.status == 200);
-  CHECK(json::parse(again.body) == json{{"accepted", 1}, {"duplicates", 1}, {"rejected", json::array()}});
+  CHECK(json::parse(again.body) ==
+        json{{"accepted", 1}, {"duplicates", 1}, {"rejected", json::array()}});
   CHECK(stored(server.store()) == 2);
 }
 
@@ -209,20 +216,21 @@ TEST_CASE("every refused request gets its status, a reason, and stores nothing",
     CHECK(reply.status == 401);
   }
   SECTION("401: signed with another secret") {
-    const auto reply = client.post("/v1/events", event,
-                                   signed_headers(event, "application/json", fixed_now, other_secret_text));
+    const auto reply =
+        client.post("/v1/events", event,
+                    signed_headers(event, "application/json", fixed_now, other_secret_text));
     CHECK(reply.status == 401);
     CHECK(json::parse(reply.body)["error"] == "no webhook-signature entry matches");
   }
   SECTION("401: timestamp more than 5 minutes old") {
-    const auto reply =
-        client.post("/v1/events", event, signed_headers(event, "application/json", fixed_now - 301));
+    const auto reply = client.post("/v1/events", event,
+                                   signed_headers(event, "application/json", fixed_now - 301));
     CHECK(reply.status == 401);
     CHECK(json::parse(reply.body)["error"] == "webhook-timestamp is too old");
   }
   SECTION("401: timestamp more than 5 minutes ahead") {
-    const auto reply =
-        client.post("/v1/events", event, signed_headers(event, "application/json", fixed_now + 301));
+    const auto reply = client.post("/v1/events", event,
+                                   signed_headers(event, "application/json", fixed_now + 301));
     CHECK(reply.status == 401);
   }
   SECTION("401: body changed after signing") {
@@ -269,9 +277,9 @@ TEST_CASE("key rotation: any matching v1 signature is accepted", "[webhook]") {
   auto client = server.client();
   const std::string body = make_event("rot").dump();
   const std::string timestamp = std::to_string(fixed_now);
-  const std::string signatures = webhook::sign(secret_of(other_secret_text), "m1", timestamp, body) +
-                                 " v1a,ignored " +
-                                 webhook::sign(secret_of(secret_text), "m1", timestamp, body);
+  const std::string signatures =
+      webhook::sign(secret_of(other_secret_text), "m1", timestamp, body) + " v1a,ignored " +
+      webhook::sign(secret_of(secret_text), "m1", timestamp, body);
   const auto reply = client.post("/v1/events", body,
                                  {{"content-type", "application/json"},
                                   {"webhook-id", "m1"},
@@ -331,7 +339,8 @@ TEST_CASE("events are kept across a restart", "[webhook]") {
   {
     running_server server(dir / "events.db");
     auto client = server.client();
-    REQUIRE(post_events(client, json::array({make_event("r1"), make_event("r2")}).dump()).status == 200);
+    REQUIRE(post_events(client, json::array({make_event("r1"), make_event("r2")}).dump()).status ==
+            200);
   }
   running_server again(dir / "events.db");
   CHECK(stored(again.store()) == 2);

@@ -22,7 +22,7 @@ TEST_CASE("signing reproduces the Standard Webhooks example", "[signature]") {
 TEST_CASE("secrets must be base64 of a real key", "[signature]") {
   CHECK_FALSE(webhook_secret::parse("whsec_"));
   CHECK_FALSE(webhook_secret::parse("whsec_not base64!"));
-  CHECK_FALSE(webhook_secret::parse("whsec_c2hvcnQ="));  // "short": under 16 bytes
+  CHECK_FALSE(webhook_secret::parse("whsec_c2hvcnQ="));              // "short": under 16 bytes
   CHECK(webhook_secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));  // prefix optional
 }
 
