@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 // Unit tests of run_rules beyond the golden scenarios (tests/bot/fixtures): the blast-radius
-// lookup, settings, bounds, version comparison, and the time budget.
+// lookup, settings, bounds, version comparison; timing is a hidden [.perf] report, not a test.
 
 namespace bot = sessiondx::bot;
 using sessiondx::store::blast_radius;
@@ -339,16 +339,6 @@ TEST_CASE("rules: the timeline is bounded and keeps every problem") {
       std::count_if(d.timeline.begin(), d.timeline.end(),
                     [](const bot::timeline_entry& t) { return t.type == "click" && !t.problem; });
   CHECK(clicks <= 3);
-}
-
-TEST_CASE("rules: a 500-event session stays within the time budget") {
-  const auto in = mixed_session(500);
-  const double ms = median_run_ms(in, 31);
-  // The budget is well under 1 ms in a release build; the bound leaves room for sanitizers
-  // and a loaded machine.
-  CHECK(ms < 25.0);
-  const auto big = mixed_session(10'000);
-  CHECK(median_run_ms(big, 5) < 200.0);
 }
 
 TEST_CASE("rules: timing report", "[.perf]") {

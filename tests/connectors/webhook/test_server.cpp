@@ -33,6 +33,9 @@ class running_server {
                           webhook::server_settings settings = {})
       : parser_(webhook::ingest_settings{}) {
     store_settings.path = db;
+    // The same fixed clock as the signatures: with the real one, retention would prune the
+    // test's events (dated fixed_now) while the test runs.
+    store_settings.now_ms = [] { return fixed_now * 1000; };
     store_ = store::make_sqlite_store(store_settings);
     settings.port = 0;
     if (!settings.secret) settings.secret = secret_of(secret_text);
