@@ -53,6 +53,8 @@ struct session_context {
   std::string browser, os, device, app_version, locale, region;
   std::string newest_app_version;  ///< newest version seen across sessions, "" if unknown
   bool outdated_app = false;       ///< app_version older than newest_app_version
+  std::string time_zone;   ///< IANA zone from context.timezone ("Europe/Paris"), "" if unknown
+  std::string connection;  ///< effective connection type from context.connection ("3g"), ""
 };
 
 struct timeline_entry {
@@ -62,12 +64,47 @@ struct timeline_entry {
   bool problem = false;  ///< part of a finding
 };
 
+/// What the customer went through and what they can do, as data: the reply words it in the
+/// customer's language from the message catalogs (bot/i18n). The rules fill it; it holds no
+/// customer-provided text, no route, selector or internal service name.
+struct customer_notice {
+  enum class what : std::uint8_t {
+    unknown,            ///< no events: nothing can be said
+    nothing_wrong,      ///< nothing we could see went wrong
+    page_slow,          ///< a page took long to appear or respond
+    page_unresponsive,  ///< the page froze for a while
+    page_error,         ///< part of a page broke (script error, a button that did nothing)
+    action_failed,      ///< something the customer did failed on our side (server error)
+    action_recovered,   ///< a failure that succeeded on an automatic retry: nothing to do
+    payment_declined,   ///< the bank or card refused the payment (402 and the like)
+    refused_by_rules,   ///< a business refusal: quota reached, invalid data shown to them
+    rate_limited,       ///< too many attempts in a short time (429)
+    signed_out,         ///< the sign-in expired or was refused
+  };
+  enum class step : std::uint8_t {
+    none,             ///< nothing for the customer to do
+    try_again_later,  ///< "please try again in a few minutes"
+    reload_page,      ///< "please reload the page"
+    use_other_card,   ///< "use another card or contact your bank"
+    sign_in_again,    ///< "please sign in again"
+    wait_for_fix,     ///< "we are already working on it"
+    update_app,       ///< "please reload to get the latest version"
+    wait_then_retry,  ///< rate limit: "wait a minute before trying again"
+  };
+  what happened = what::unknown;
+  step next = step::none;
+  std::int64_t at_ms = 0;       ///< when it happened (UTC epoch ms), 0 when unknown
+  std::int64_t attempts = 0;    ///< how often it happened to the customer (plural forms), 0 = n/a
+  bool others_affected = false;  ///< a known problem with other customers: "we are working on it"
+};
+
 struct diagnosis {
   std::string session_id;
   bot::verdict verdict = verdict::unknown;
   std::string headline;          ///< the single most likely cause first
   std::string customer_summary;  ///< plain language, pasteable into the ticket
   std::string next_step;         ///< workaround for the customer, or escalate with a summary
+  customer_notice notice;        ///< the customer line as data, worded per locale by the reply
   session_context context;
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;

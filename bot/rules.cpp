@@ -111,6 +111,8 @@ session_context read_context(const session_input& input) {
   c.device = context_field(ctx, "device");
   c.locale = context_field(ctx, "locale");
   c.region = context_field(ctx, "region");
+  c.time_zone = context_field(ctx, "timezone");
+  c.connection = context_field(ctx, "connection");
   if (input.summary && !input.summary->app_version.empty())
     c.app_version = input.summary->app_version;
   for (auto it = input.events.rbegin(); c.app_version.empty() && it != input.events.rend(); ++it) {

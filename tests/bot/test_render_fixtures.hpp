@@ -30,7 +30,7 @@ inline bot::diagnosis broken_checkout() {
   d.next_step =
       "Escalate to the payments team: 41 other sessions hit the same 502 (likely an "
       "incident).";
-  d.context = {"Chrome 124", "Windows 11", "desktop", "3.4.1", "de-DE", "eu-west", "3.5.0", true};
+  d.context = {"Chrome 124", "Windows 11", "desktop", "3.4.1", "de-DE", "eu-west", "3.5.0", true, "", ""};
   d.first_seen_ms = t0 + 12 * sec;
   d.last_seen_ms = t0 + 14 * 60 * sec + 40 * sec;
   d.event_count = 212;
@@ -143,7 +143,7 @@ inline bot::diagnosis slow_loading() {
   d.headline = "Pages load slowly: LCP 7.4 s on /products (server answered after 2.9 s)";
   d.customer_summary = "The pages took a long time to load because our server answered slowly.";
   d.next_step = "Ask the customer to retry; if it persists, escalate to the platform team.";
-  d.context = {"Safari 17", "iOS 17.4", "mobile", "3.5.0", "en-GB", "uk-south", "3.5.0", false};
+  d.context = {"Safari 17", "iOS 17.4", "mobile", "3.5.0", "en-GB", "uk-south", "3.5.0", false, "", ""};
   d.first_seen_ms = late;
   d.last_seen_ms = late + 5 * 60 * sec;
   d.event_count = 20000;
@@ -191,7 +191,7 @@ inline bot::diagnosis healthy() {
   d.headline = "No problems found in 57 events.";
   d.customer_summary = "We found no technical problem in your session.";
   d.next_step = "Ask the customer what they expected to happen, with a screenshot.";
-  d.context = {"Firefox 125", "Ubuntu", "desktop", "3.5.0", "fr-FR", "eu-west", "3.5.0", false};
+  d.context = {"Firefox 125", "Ubuntu", "desktop", "3.5.0", "fr-FR", "eu-west", "3.5.0", false, "", ""};
   d.first_seen_ms = t0;
   d.last_seen_ms = t0 + 6 * 60 * sec;
   d.event_count = 57;
@@ -220,7 +220,7 @@ inline bot::diagnosis hostile() {
   d.customer_summary = "<!here> ```\nrm -rf /\n``` @here";
   d.next_step = "- item\n# heading\n> quote ||spoiler|| ~~strike~~ _it_";
   d.context = {"Evil\u202Egnp.exe", "<@U123456>",      "desk\ttop", "1.0\r\n@channel",
-               "en\x01US",          "<#C123|general>", "",          false};
+               "en\x01US",          "<#C123|general>", "",          false, "", ""};
   d.first_seen_ms = t0;
   d.last_seen_ms = t0 + 60 * sec;
   d.event_count = 3;
