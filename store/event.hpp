@@ -25,6 +25,9 @@ struct event {
   std::string issue_key;
   /// The context's app_version, copied out for the "newer version seen" check; may be empty.
   std::string app_version;
+  /// The ts as sent, when the store clamped ts into its bounds around the receipt time
+  /// (store_settings::max_ts_ahead / max_ts_behind); nullopt when ts was kept.
+  std::optional<std::int64_t> sent_ts_ms;
 };
 
 }  // namespace sessiondx::store

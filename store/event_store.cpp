@@ -20,6 +20,8 @@ class store_category_impl final : public std::error_category {
         return "the event store is shutting down and takes no more writes";
       case errc::write_failed:
         return "the event store could not commit the batch; nothing of it was stored";
+      case errc::read_only:
+        return "the event store is open read-only";
     }
     return "unknown event store error";
   }

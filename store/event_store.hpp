@@ -32,6 +32,7 @@ enum class errc {
   overloaded = 1,  ///< The write queue is full; retry later.
   shutting_down,   ///< The store is closing and takes no more writes.
   write_failed,    ///< The commit failed (disk full, I/O error); nothing of the batch is stored.
+  read_only,       ///< The store was opened read-only (store_settings::read_only).
 };
 const std::error_category& store_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
@@ -46,6 +47,8 @@ struct store_settings {
   std::size_t max_queued_events = 200'000;
   /// Upper bound on the events committed in one transaction.
   std::size_t max_commit_events = 10'000;
+  /// Events are pruned this many days after they were received (received_ms), whatever their
+  /// ts says. 0 keeps them forever.
   int retention_days = 30;
   /// Rows deleted per retention transaction, so pruning never stalls ingest for long.
   std::size_t retention_batch = 2'000;
@@ -54,8 +57,40 @@ struct store_settings {
   int checkpoint_pages = 4'000;
   std::size_t read_connections = 4;
   std::int64_t cache_kib = 65'536;
-  /// Wall clock in Unix epoch milliseconds, used only to compute the retention cutoff.
+  /// Wall clock in Unix epoch milliseconds: the receipt time stored with events (received_ms),
+  /// the retention cutoff and the ts clamp bounds.
   std::function<std::int64_t()> now_ms;  ///< empty: the system clock
+  /// A ts later than receipt + max_ts_ahead, or earlier than receipt - max_ts_behind, is
+  /// clamped to that bound and the sent value kept in sent_ts (docs/events.md, Retention).
+  /// Zero: no bound on that side (the library default; the service sets 1 h and 7 days).
+  std::chrono::milliseconds max_ts_ahead{0};
+  std::chrono::milliseconds max_ts_behind{0};
+
+  // --- health (docs/reliability.md) ---
+  /// After this many consecutive failed transactions the store reports not ready (health()).
+  int max_failed_commits = 3;
+  /// While not ready and idle, the writer tries a one-page commit this often to notice that
+  /// space (or the disk) is back even when no request arrives.
+  std::chrono::milliseconds health_probe_interval{std::chrono::seconds(2)};
+  /// Store failures are logged with SQLite's error at most once per this interval (the first at
+  /// once), with the count of those not logged in between.
+  std::chrono::milliseconds error_log_interval{std::chrono::seconds(10)};
+  /// Receives the store's error and recovery lines (on the writer thread); empty: discarded.
+  std::function<void(const std::string&)> log_error;
+  /// Largest database file in MiB, 0 for no limit (SQLite max_page_count on the writer). Once
+  /// reached, writes fail as on a full disk.
+  std::int64_t max_size_mib = 0;
+  /// Open for reading only (`sessiondx diagnose`): no migration, retention, checkpoint or writer
+  /// thread; works on a read-only file or file system. append() fails with errc::read_only. The
+  /// database must exist at the schema version of this build.
+  bool read_only = false;
+};
+
+/// Whether the store can commit. The reason names SQLite's error, for /readyz and the log.
+struct store_health {
+  bool ready = true;
+  std::string reason;                   ///< "" when ready
+  std::int64_t consecutive_failures = 0;
 };
 
 /// Facts of one session, read from one row (cheap whatever the session's size).
@@ -131,11 +166,15 @@ class event_store {
   /// App versions seen in events at or after `since_ms`.
   virtual std::vector<app_version_seen> app_versions(std::int64_t since_ms) = 0;
 
-  /// Deletes up to `max_rows` events with ts older than `cutoff_ms`; returns how many. Sessions
+  /// Deletes up to `max_rows` events received before `cutoff_ms`; returns how many. Sessions
   /// left with no event are forgotten too. The background retention task calls this in a loop.
   virtual std::size_t prune_before(std::int64_t cutoff_ms, std::size_t max_rows) = 0;
 
   virtual store_stats stats() const = 0;
+
+  /// Not ready after store_settings::max_failed_commits consecutive failed transactions, until
+  /// one succeeds again. Cheap and thread-safe (for /readyz). The default is always ready.
+  virtual store_health health() const { return {}; }
 
   /// Stops taking writes, commits what is queued, stops background work. Idempotent; the
   /// destructor calls it.

@@ -9,8 +9,8 @@ namespace sessiondx::store::detail::sql {
 
 inline constexpr const char* insert_event = R"sql(
 INSERT OR IGNORE INTO events(session_id, event_id, ts, type, severity, page, message, attrs,
-                             context, extra, issue_key, app_version, received_ms)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql";
+                             context, extra, issue_key, app_version, received_ms, sent_ts)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
 
 // One per distinct session per commit, with the aggregate of the events that commit inserted.
 // In DO UPDATE SET the bare column names are the values before the update.
@@ -42,9 +42,11 @@ ON CONFLICT(version) DO UPDATE SET
   first_seen = min(first_seen, excluded.first_seen),
   last_seen = max(last_seen, excluded.last_seen))sql";
 
-// Retention: the oldest first, through the ts index, at most ?2 rows per transaction.
+// Retention: the first received first, through the received_ms index, at most ?2 rows per
+// transaction.
 inline constexpr const char* prune_events = R"sql(
-DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ts < ?1 ORDER BY ts LIMIT ?2)
+DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_ms < ?1
+                                   ORDER BY received_ms LIMIT ?2)
 RETURNING session_id)sql";
 
 inline constexpr const char* session_first_ts = "SELECT min(ts) FROM events WHERE session_id = ?1";

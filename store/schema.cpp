@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -14,7 +15,11 @@ namespace {
 
 struct migration {
   int version;
-  const char* sql;
+  const char* sql;  ///< idempotent from version 4 on (IF [NOT] EXISTS)
+  /// A column the step adds to `table`, when it has not got it already (SQLite has no
+  /// ADD COLUMN IF NOT EXISTS): a step re-run over a newer file must not fail.
+  const char* table = nullptr;
+  const char* column = nullptr;
 };
 
 // Append new steps at the end; never edit a step that has shipped.
@@ -86,9 +91,30 @@ INSERT INTO issue_sessions(issue_key, session_id, last_seen)
   SELECT issue_key, session_id, max(ts) FROM events WHERE issue_key IS NOT NULL
   GROUP BY issue_key, session_id;
 )sql"},
+    migration{4, R"sql(
+-- Retention by receipt time: a device clock 40 days behind must not have its events pruned at
+-- once, nor one in year 9999 keep them forever. The oldest received go first, through this index,
+-- which replaces events_ts (used only by retention).
+CREATE INDEX IF NOT EXISTS events_received ON events(received_ms);
+DROP INDEX IF EXISTS events_ts;
+)sql",
+              // The ts as sent when it was out of bounds around the receipt time and clamped;
+              // NULL otherwise.
+              "events", "sent_ts INTEGER"},
 };
 
 int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+// `column` is "name TYPE".
+void add_column_if_missing(SQLite::Database& db, const std::string& table,
+                           const std::string& column) {
+  const std::string name = column.substr(0, column.find(' '));
+  SQLite::Statement has(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
+  has.bind(1, table);
+  has.bind(2, name);
+  has.executeStep();
+  if (has.getColumn(0).getInt() == 0) db.exec("ALTER TABLE " + table + " ADD COLUMN " + column);
+}
 
 }  // namespace
 
@@ -107,13 +133,66 @@ void migrate(SQLite::Database& db) {
     // Another process may have migrated while we waited for the write lock.
     if (user_version(db) >= step.version) continue;
     db.exec(step.sql);
+    if (step.table && step.column) add_column_if_missing(db, step.table, step.column);
     db.exec("PRAGMA user_version = " + std::to_string(step.version));
     transaction.commit();
   }
 }
 
+namespace {
+
+// "file:" URI of a path, with the characters that URIs reserve escaped.
+std::string file_uri(const std::filesystem::path& path) {
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char hex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+      uri += hex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      uri += c;
+    }
+  }
+  return uri;
+}
+
+void check_read_only_version(SQLite::Database& db) {
+  const int found = user_version(db);
+  if (found != latest_schema_version()) {
+    throw std::runtime_error(
+        "database schema version " + std::to_string(found) + " is not this build's (" +
+        std::to_string(latest_schema_version()) +
+        "): read-only commands do not migrate; run `sessiondx serve` on it once first");
+  }
+}
+
+// A reader of a store opened read-only. A WAL database needs its -shm file, which SQLite cannot
+// create on a read-only file system or beside a read-only file: then the file is opened
+// immutable (no locks, no WAL), which is right for a file that nobody can write anyway.
+SQLite::Database open_read_only(const store_settings& settings, int busy_timeout_ms) {
+  if (!std::filesystem::exists(settings.path))
+    throw std::runtime_error("no database file at " + settings.path.string());
+  try {
+    SQLite::Database db(settings.path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX,
+                        busy_timeout_ms);
+    check_read_only_version(db);
+    return db;
+  } catch (const SQLite::Exception&) {
+  }
+  SQLite::Database db(file_uri(settings.path) + "?immutable=1",
+                      SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX | SQLite::OPEN_URI,
+                      busy_timeout_ms);
+  check_read_only_version(db);
+  return db;
+}
+
+}  // namespace
+
 SQLite::Database open_connection(const store_settings& settings, connection_role role) {
   constexpr int busy_timeout_ms = 5000;
+  if (settings.read_only && role != connection_role::reader)
+    throw std::logic_error("a read-only store opens only reader connections");
   int flags = SQLite::OPEN_NOMUTEX;  // each connection is used by one thread at a time
   switch (role) {
     case connection_role::writer:
@@ -126,7 +205,9 @@ SQLite::Database open_connection(const store_settings& settings, connection_role
       flags |= SQLite::OPEN_READWRITE;
       break;
   }
-  SQLite::Database db(settings.path, flags, busy_timeout_ms);
+  SQLite::Database db = settings.read_only && role == connection_role::reader
+                           ? open_read_only(settings, busy_timeout_ms)
+                           : SQLite::Database(settings.path, flags, busy_timeout_ms);
 
   // Readers share the page cache budget; the writer gets all of it, since it dirties the
   // index leaves of every commit.

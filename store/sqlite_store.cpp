@@ -9,11 +9,14 @@
 #include "store/schema.hpp"
 #include "store/writer.hpp"
 
+#include <SQLiteCpp/Exception.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -61,6 +64,20 @@ struct prune_job {
 
 using job = std::variant<append_job, prune_job>;
 
+// What went wrong, for the operator: SQLite's message and its (extended) result code.
+std::string describe_failure(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const SQLite::Exception& e) {
+    return std::string(e.what()) + " (SQLite error " + std::to_string(e.getExtendedErrorCode()) +
+           ")";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 // A handler that throws must not take the writer thread down, nor keep the other handlers of
 // its group from running.
 void complete(event_store::append_handler& done, append_result result) noexcept {
@@ -74,10 +91,15 @@ class sqlite_store final : public event_store {
  public:
   explicit sqlite_store(const store_settings& settings)
       : settings_(settings),
-        writer_(std::make_unique<detail::writer_connection>(settings_, wal_pages_)),
-        checkpointer_db_(std::make_unique<SQLite::Database>(
-            detail::open_connection(settings_, detail::connection_role::checkpointer))),
+        writer_(settings.read_only
+                    ? nullptr
+                    : std::make_unique<detail::writer_connection>(settings_, wal_pages_)),
+        checkpointer_db_(settings.read_only
+                             ? nullptr
+                             : std::make_unique<SQLite::Database>(detail::open_connection(
+                                   settings_, detail::connection_role::checkpointer))),
         readers_(std::make_unique<detail::reader_pool>(settings_)) {
+    if (settings_.read_only) return;  // no threads: nothing is written
     writer_thread_ = std::thread([this] { write_loop(); });
     checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
     if (settings_.retention_days > 0) retention_thread_ = std::thread([this] { retention_loop(); });
@@ -95,6 +117,11 @@ class sqlite_store final : public event_store {
   sqlite_store& operator=(const sqlite_store&) = delete;
 
   void append(std::vector<event> batch, append_handler done) override {
+    if (settings_.read_only) {
+      done(append_result{make_error_code(errc::read_only), {}});
+      return;
+    }
+    clamp_timestamps(batch);
     errc refused{};
     {
       std::lock_guard lock(queue_mutex_);
@@ -147,13 +174,18 @@ class sqlite_store final : public event_store {
     std::future<std::size_t> deleted;
     {
       std::lock_guard lock(queue_mutex_);
-      if (closing_) return 0;
+      if (closing_ || settings_.read_only) return 0;
       prune_job job{cutoff_ms, max_rows, {}};
       deleted = job.deleted.get_future();
       queue_.emplace_back(std::move(job));
     }
     queue_cv_.notify_one();
     return deleted.get();
+  }
+
+  store_health health() const override {
+    std::lock_guard lock(health_mutex_);
+    return health_;
   }
 
   store_stats stats() const override {
@@ -184,7 +216,7 @@ class sqlite_store final : public event_store {
     if (writer_thread_.joinable()) writer_thread_.join();
     if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
     // Readers are idle or between statements, so nothing pins the WAL: empty it.
-    writer_->checkpoint_truncate();
+    if (writer_) writer_->checkpoint_truncate();
   }
 
  private:
@@ -196,7 +228,15 @@ class sqlite_store final : public event_store {
       std::optional<prune_job> prune;
       {
         std::unique_lock lock(queue_mutex_);
-        queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        const auto has_work = [&] { return !queue_.empty() || closing_; };
+        if (ready_.load(std::memory_order_relaxed)) {
+          queue_cv_.wait(lock, has_work);
+        } else if (!queue_cv_.wait_for(lock, settings_.health_probe_interval, has_work)) {
+          // Not ready and idle: find out whether a commit works again (space came back).
+          lock.unlock();
+          run_probe();
+          continue;
+        }
         if (queue_.empty()) return;  // closing, and everything queued is committed
         if (auto* p = std::get_if<prune_job>(&queue_.front())) {
           prune.emplace(std::move(*p));
@@ -237,6 +277,9 @@ class sqlite_store final : public event_store {
       commits_.fetch_add(1, std::memory_order_relaxed);
     } catch (...) {
       commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      std::size_t events = 0;
+      for (const auto* batch : batches) events += batch->size();
+      failed("commit of " + std::to_string(events) + " events", std::current_exception());
       for (auto& job : group) {
         complete(job.done, append_result{make_error_code(errc::write_failed), {}});
       }
@@ -245,6 +288,7 @@ class sqlite_store final : public event_store {
     for (std::size_t i = 0; i < group.size(); ++i) {
       complete(group[i].done, append_result{{}, std::move(outcomes[i])});
     }
+    succeeded();
     // After the handlers, so that a checkpoint the writer finishes does not delay their replies.
     after_transaction();
   }
@@ -254,11 +298,94 @@ class sqlite_store final : public event_store {
       const std::size_t deleted = writer_->prune(job.cutoff_ms, job.max_rows);
       pruned_.fetch_add(static_cast<std::int64_t>(deleted), std::memory_order_relaxed);
       job.deleted.set_value(deleted);
+      succeeded();
     } catch (...) {
       commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      failed("retention", std::current_exception());
       job.deleted.set_exception(std::current_exception());
     }
     after_transaction();
+  }
+
+  // A ts far from the receipt time (a wrong device clock) is brought within the bounds, so that
+  // it cannot sort a session's events into the far future nor hold a problem "recent" forever.
+  void clamp_timestamps(std::vector<event>& batch) const {
+    const auto ahead = settings_.max_ts_ahead.count();
+    const auto behind = settings_.max_ts_behind.count();
+    if (ahead <= 0 && behind <= 0) return;
+    const std::int64_t now = settings_.now_ms ? settings_.now_ms() : system_now_ms();
+    for (event& e : batch) {
+      std::int64_t ts = e.ts_ms;
+      if (ahead > 0 && ts > now + ahead) ts = now + ahead;
+      if (behind > 0 && ts < now - behind) ts = now - behind;
+      if (ts == e.ts_ms) continue;
+      e.sent_ts_ms = e.ts_ms;
+      e.ts_ms = ts;
+    }
+  }
+
+  void run_probe() {
+    try {
+      writer_->probe();
+      succeeded();
+    } catch (...) {
+      failed("health probe", std::current_exception());
+    }
+  }
+
+  // Writer thread. Counts the failure, turns not ready after max_failed_commits in a row, and
+  // logs SQLite's error, at most once per error_log_interval.
+  void failed(const std::string& what, std::exception_ptr failure) {
+    const std::string error = describe_failure(std::move(failure));
+    std::string line;
+    {
+      std::lock_guard lock(health_mutex_);
+      ++health_.consecutive_failures;
+      if (health_.consecutive_failures >= std::max(settings_.max_failed_commits, 1)) {
+        health_.ready = false;
+        health_.reason = std::to_string(health_.consecutive_failures) +
+                         " consecutive transactions failed, the last: " + error;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (!error_logged_ || now - last_error_log_ >= settings_.error_log_interval) {
+        line = "store: " + what + " failed: " + error + " (" +
+               std::to_string(health_.consecutive_failures) + " in a row" +
+               (unlogged_failures_ > 0
+                    ? ", " + std::to_string(unlogged_failures_) + " more not logged since the last"
+                    : std::string()) +
+               (health_.ready ? ")" : "; not ready)");
+        error_logged_ = true;
+        last_error_log_ = now;
+        unlogged_failures_ = 0;
+      } else {
+        ++unlogged_failures_;
+      }
+      ready_.store(health_.ready, std::memory_order_relaxed);
+    }
+    log(line);
+  }
+
+  void succeeded() {
+    std::string line;
+    {
+      std::lock_guard lock(health_mutex_);
+      if (health_.consecutive_failures == 0) return;
+      line = "store: transactions succeed again after " +
+             std::to_string(health_.consecutive_failures) + " failed; ready";
+      health_ = {};
+      unlogged_failures_ = 0;
+      error_logged_ = false;
+      ready_.store(true, std::memory_order_relaxed);
+    }
+    log(line);
+  }
+
+  void log(const std::string& line) noexcept {
+    if (line.empty() || !settings_.log_error) return;
+    try {
+      settings_.log_error(line);
+    } catch (...) {
+    }
   }
 
   // After each transaction, on the writer thread: finishes a checkpoint the checkpointer handed
@@ -389,6 +516,13 @@ class sqlite_store final : public event_store {
 
   std::mutex close_mutex_;
   bool closed_ = false;
+
+  mutable std::mutex health_mutex_;
+  store_health health_;
+  bool error_logged_ = false;
+  std::chrono::steady_clock::time_point last_error_log_{};
+  std::int64_t unlogged_failures_ = 0;
+  std::atomic<bool> ready_{true};  ///< health_.ready, for the writer's wait without the mutex
 
   std::atomic<std::int64_t> queued_gauge_{0};
   std::atomic<std::int64_t> committed_{0};

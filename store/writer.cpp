@@ -42,7 +42,8 @@ std::int64_t system_now_ms() {
 }  // namespace
 
 writer_connection::writer_connection(const store_settings& settings, std::atomic<int>& wal_pages)
-    : db_([&] {
+    : now_ms_(settings.now_ms),
+      db_([&] {
         SQLite::Database db = open_connection(settings, connection_role::writer);
         migrate(db);
         return db;
@@ -60,6 +61,11 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
       prune_app_versions_(db_, sql::prune_app_versions),
       prune_issue_sessions_(db_, sql::prune_issue_sessions) {
   sqlite3_wal_hook(db_.getHandle(), &on_wal_commit, &wal_pages);
+  if (settings.max_size_mib > 0) {
+    const std::int64_t page_size = db_.execAndGet("PRAGMA page_size").getInt64();
+    const std::int64_t pages = settings.max_size_mib * 1024 * 1024 / std::max<std::int64_t>(page_size, 512);
+    db_.exec("PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(pages, 1)));
+  }
 }
 
 writer_connection::~writer_connection() { sqlite3_wal_hook(db_.getHandle(), nullptr, nullptr); }
@@ -72,7 +78,7 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
   issue_sessions_.clear();
   try {
     run(begin_);
-    const std::int64_t received_ms = system_now_ms();
+    const std::int64_t received_ms = now_ms_ ? now_ms_() : system_now_ms();
     insert_event_.bind(13, received_ms);
     for (std::size_t b = 0; b < batches.size(); ++b) {
       auto& batch_outcomes = outcomes[b];
@@ -91,6 +97,11 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
         bind_optional(insert_event_, 10, e.extra);
         bind_optional(insert_event_, 11, e.issue_key);
         bind_optional(insert_event_, 12, e.app_version);
+        if (e.sent_ts_ms) {
+          insert_event_.bind(14, *e.sent_ts_ms);
+        } else {
+          insert_event_.bind(14);
+        }
         const int changes = insert_event_.exec();
         insert_event_.reset();
         // OR IGNORE: no change means (session_id, event_id) is already stored, possibly by an
@@ -225,6 +236,18 @@ std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_row
     throw;
   }
   return deleted;
+}
+
+void writer_connection::probe() {
+  try {
+    run(begin_);
+    const int version = db_.execAndGet("PRAGMA user_version").getInt();
+    db_.exec("PRAGMA user_version = " + std::to_string(version));
+    run(commit_);
+  } catch (...) {
+    rollback();
+    throw;
+  }
 }
 
 void writer_connection::rollback() noexcept {

@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -41,6 +42,10 @@ class writer_connection {
   /// forgets app versions not seen since the cutoff, in one transaction. Throws on failure.
   std::size_t prune(std::int64_t cutoff_ms, std::size_t max_rows);
 
+  /// Commits a one-page transaction (user_version rewritten unchanged): whether the store can
+  /// commit at all, checked while no request is writing. Throws on failure, after rolling back.
+  void probe();
+
   /// wal_checkpoint(PASSIVE): copies back what no reader still needs, waiting for nobody. False
   /// when another connection's checkpoint is running, so nothing was done.
   bool checkpoint_passive() noexcept;
@@ -66,6 +71,7 @@ class writer_connection {
     std::int64_t last_seen = 0;
   };
 
+  std::function<std::int64_t()> now_ms_;  ///< empty: the system clock
   SQLite::Database db_;
   SQLite::Statement begin_;
   SQLite::Statement commit_;

@@ -118,7 +118,7 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
 
   const std::string prune = query_plan(db, sql::prune_events);
   INFO(prune);
-  CHECK(prune.find("COVERING INDEX events_ts (ts<?)") != std::string::npos);
+  CHECK(prune.find("COVERING INDEX events_received (received_ms<?)") != std::string::npos);
 
   const std::string ids = query_plan(db, sql::session_ids_between);
   INFO(ids);

@@ -258,10 +258,18 @@ TEST_CASE("store: the retention thread prunes with the injected clock", "[store]
   settings.retention_days = 30;
   settings.retention_batch = 3;
   settings.retention_interval = 20ms;
-  settings.now_ms = [] { return now; };
+  // Retention goes by receipt time: OLD is received 31 days ago, NEW 29 days ago (its ts says
+  // 40 days, a clock behind), and a far-future ts does not keep OLD's last event.
+  static std::atomic<std::int64_t> clock{0};
+  clock = now - 31 * day;
+  settings.now_ms = [] { return clock.load(); };
   auto s = store::make_sqlite_store(settings);
-  REQUIRE_FALSE(s->append_and_wait(batch_of("OLD", 0, 10, now - 31 * day)).error);
-  REQUIRE_FALSE(s->append_and_wait(batch_of("NEW", 0, 4, now - 29 * day)).error);
+  auto old_batch = batch_of("OLD", 0, 10, now - 31 * day);
+  old_batch.back().ts_ms = now + 365 * day;
+  REQUIRE_FALSE(s->append_and_wait(old_batch).error);
+  clock = now - 29 * day;
+  REQUIRE_FALSE(s->append_and_wait(batch_of("NEW", 0, 4, now - 40 * day)).error);
+  clock = now;
   CHECK(eventually([&] { return s->stats().pruned_events == 10; }));
   CHECK(s->session_events("OLD", 100).empty());
   CHECK_FALSE(s->summary("OLD").has_value());
