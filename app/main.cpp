@@ -1,5 +1,6 @@
 // sessiondx: composition only. Parses the command line, loads settings, runs a subcommand.
 
+#include "app/log_format.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 using sessiondx::app::app_settings;
 
 struct common_flags {
-  std::string config_file, listen, db;
+  std::string config_file, listen, db, log_format;
 };
 
 app_settings settings_from(const common_flags& flags) {
@@ -32,6 +33,9 @@ app_settings settings_from(const common_flags& flags) {
         sessiondx::app::parse_listen(flags.listen, "--listen");
   if (!flags.db.empty()) settings.store.path = flags.db;
   spdlog::set_level(spdlog::level::from_str(settings.log_level));
+  if (!flags.log_format.empty())
+    sessiondx::app::apply_log_format(*spdlog::default_logger(),
+                                     *sessiondx::app::parse_log_format(flags.log_format));
   return settings;
 }
 
@@ -41,13 +45,15 @@ void add_common(CLI::App& app, common_flags& flags, bool with_listen) {
   if (with_listen)
     app.add_option("--listen", flags.listen, "HOST:PORT of the webhook (default 127.0.0.1:8080)");
   app.add_option("--db", flags.db, "SQLite database file (default sessiondx.db)");
+  app.add_option("--log-format", flags.log_format, "text (default) or json (JSON lines)")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("sessiondx"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  sessiondx::app::apply_log_format(*spdlog::default_logger(), sessiondx::app::log_format::text);
 
   CLI::App cli{
       "sessiondx: support diagnosis of customer sessions from website events.\n"
@@ -80,12 +86,24 @@ int main(int argc, char** argv) {
 
   auto* config = cli.add_subcommand("config", "Print the configuration keys with their defaults");
 
+  std::string checked_file;
+  auto* check_config = cli.add_subcommand(
+      "check-config", "Check a configuration file: print every problem with its line and key");
+  check_config->add_option("file", checked_file, "The TOML file")->required();
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
     if (config->parsed()) {
       std::cout << sessiondx::app::default_config_toml();
       return 0;
+    }
+    if (check_config->parsed()) {
+      const auto problems = sessiondx::app::check_config(
+          checked_file, [](const char* name) { return std::getenv(name); });
+      for (const auto& p : problems) std::cout << sessiondx::app::to_string(p) << "\n";
+      if (problems.empty()) std::cout << checked_file << ": OK\n";
+      return problems.empty() ? 0 : 1;
     }
     if (serve->parsed()) return sessiondx::app::serve(settings_from(serve_flags), {});
     if (diagnose->parsed()) {

@@ -1,10 +1,12 @@
 #include "app/service.hpp"
 
 #include "app/demo_data.hpp"
+#include "app/readiness.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
 #include "bot/render/render.hpp"
 #include "connectors/shell/shell_connector.hpp"
+#include "connectors/shell/stoppable_input.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
@@ -14,8 +16,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
+#include <unistd.h>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -48,6 +53,48 @@ struct diagnosis_stack {
                 id_format(settings)) {}
   bot::diagnoser diagnoser;
   bot::command_handler handler;
+};
+
+/// Bounds the shutdown: once asked to stop, gives the service `timeout` to finish its requests
+/// and replies, then stops the io_context (what is still in flight gets no answer; the sender
+/// retries with the same ids, which deduplicate).
+class shutdown_watchdog {
+ public:
+  shutdown_watchdog(net::io_context& ioc, std::chrono::seconds timeout)
+      : thread_([this, &ioc, timeout] { watch(ioc, timeout); }) {}
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  shutdown_watchdog(const shutdown_watchdog&) = delete;
+  shutdown_watchdog& operator=(const shutdown_watchdog&) = delete;
+
+  void stop_requested() {
+    {
+      std::lock_guard lock(mutex_);
+      requested_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void watch(net::io_context& ioc, std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return requested_ || finished_; });
+    if (cv_.wait_for(lock, timeout, [this] { return finished_; })) return;
+    spdlog::warn("shutdown: still busy after {} s; stopping now", timeout.count());
+    ioc.stop();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool requested_ = false;
+  bool finished_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -86,13 +133,19 @@ int serve(const app_settings& settings, const serve_options& options) {
 
   const webhook::event_parser parser(settings.ingest);
   // Shared: a detached shell thread may still hold it while the process exits.
-  std::shared_ptr<store::event_store> store = store::make_sqlite_store(settings.store);
+  store::store_settings store_settings = settings.store;
+  store_settings.log_error = [](const std::string& line) { spdlog::error("{}", line); };
+  std::shared_ptr<store::event_store> store = store::make_sqlite_store(store_settings);
   spdlog::info("store: {} (synchronous={}, retention {} days)", settings.store.path.string(),
                settings.store.synchronous == store::sync_mode::full ? "full" : "normal",
                settings.store.retention_days);
 
   net::io_context ioc(settings.io_threads);
-  webhook::webhook_server server(ioc, settings.server, parser, *store);
+  // GET /readyz. Filled before the io_context runs, read only by handlers afterwards.
+  std::vector<readiness_check> readiness{store_readiness(*store)};
+  webhook::server_settings server_settings = settings.server;
+  server_settings.not_ready_reason = [&readiness] { return not_ready_reason(readiness); };
+  webhook::webhook_server server(ioc, server_settings, parser, *store);
   const auto endpoint = server.start();
   spdlog::info("webhook: listening on http://{}:{}/v1/events ({} I/O thread{}, signatures {})",
                endpoint.address().to_string(), endpoint.port(), settings.io_threads,
@@ -106,10 +159,14 @@ int serve(const app_settings& settings, const serve_options& options) {
         std::make_unique<slack::socket_mode_connector>(ioc, settings.slack, slack_stack->handler);
     // Returns at once; a fatal error (bad token) is logged and the webhook keeps running.
     slack_connector->start();
+    readiness.push_back(connector_readiness(
+        "slack", [connector = slack_connector.get()] { return connector->connected(); }));
     spdlog::info("slack: Socket Mode connector started ({} replies)",
                  slack::to_string(settings.slack.visibility));
   }
-  const auto stop_all = [&server, &slack_connector] {
+  shutdown_watchdog watchdog(ioc, settings.shutdown_timeout);
+  const auto stop_all = [&server, &slack_connector, &watchdog] {
+    watchdog.stop_requested();
     server.stop();
     if (slack_connector) slack_connector->stop();
   };
@@ -121,6 +178,9 @@ int serve(const app_settings& settings, const serve_options& options) {
     stop_all();
   });
 
+  // The shell reads standard input on its own thread, joined at shutdown: stop() wakes its read.
+  std::shared_ptr<shell::stoppable_input> shell_input;
+  std::thread shell_thread;
   if (options.shell) {
     const std::string url =
         "http://" + endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -134,22 +194,29 @@ int serve(const app_settings& settings, const serve_options& options) {
         return std::string("Loading the demo data failed: ") + e.what() + "\n";
       }
     });
-    // Reading the terminal blocks, so the shell has its own thread. It is detached: at a
-    // signal it may still be waiting for a line that never comes.
-    std::thread([stack, store, shell_settings, &ioc, &stop_all, &signals] {
-      run_shell(std::cin, std::cout, stack->handler, shell_settings);
-      if (shell_settings.interactive)
-        net::post(ioc, [&stop_all, &signals] {
+    shell_input = std::make_shared<shell::stoppable_input>(STDIN_FILENO);
+    // At /quit or the end of an interactive session the whole service stops. The handler runs
+    // on the io_context, which only runs while serve()'s locals exist.
+    std::function<void()> on_end;
+    if (shell_settings.interactive)
+      on_end = [executor = ioc.get_executor(), &stop_all, &signals] {
+        net::post(executor, [&stop_all, &signals] {
           stop_all();
           signals.cancel();
         });
-    }).detach();
+      };
+    shell_thread = std::thread([stack, store, shell_settings, shell_input, on_end] {
+      run_shell(shell_input->stream(), std::cout, stack->handler, shell_settings);
+      if (on_end) on_end();
+    });
   }
 
   std::vector<std::thread> threads;
   for (int i = 1; i < settings.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  if (shell_input) shell_input->stop();
+  if (shell_thread.joinable()) shell_thread.join();  // after its lookup in progress, if any
   slack_connector.reset();  // waits for lookups still reading the store
 
   // Every request in flight has been answered; commit whatever is still queued and close.
@@ -164,7 +231,11 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  auto store = store::make_sqlite_store(settings.store);
+  // Read-only: no migration, retention or checkpoint; works on a read-only file or file system.
+  store::store_settings read_settings = settings.store;
+  read_settings.read_only = true;
+  read_settings.read_connections = 1;
+  auto store = store::make_sqlite_store(read_settings);
   diagnosis_stack stack(*store, settings);
   const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
 

@@ -66,6 +66,13 @@ std::vector<key_spec> key_specs() {
        },
        [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
   keys.push_back(
+      {"server", "shutdown_timeout_s",
+       "seconds to finish requests in flight after SIGTERM before stopping anyway",
+       [](app_settings& s, const std::string& v) {
+         s.shutdown_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
+       },
+       [](const app_settings& s) { return std::to_string(s.shutdown_timeout.count()); }});
+  keys.push_back(
       {"ingest", "timestamp_tolerance_s", "how far webhook-timestamp may be from now, in seconds",
        [](app_settings& s, const std::string& v) {
          s.server.timestamp_tolerance = std::chrono::seconds(parse_int(v, 1, 86400));
@@ -77,6 +84,26 @@ std::vector<key_spec> key_specs() {
   keys.push_back(int_key(
       "ingest", "max_events_per_request", "most events in one request", 1, 1'000'000,
       [](auto& s) -> auto& { return s.ingest.max_events_per_request; }));
+  keys.push_back(
+      {"ingest", "max_ts_ahead_s",
+       "an event ts later than receipt + this is clamped to it (0: no bound)",
+       [](app_settings& s, const std::string& v) {
+         s.store.max_ts_ahead = std::chrono::seconds(parse_int(v, 0, 10LL * 365 * 86400));
+       },
+       [](const app_settings& s) {
+         return std::to_string(
+             std::chrono::duration_cast<std::chrono::seconds>(s.store.max_ts_ahead).count());
+       }});
+  keys.push_back(
+      {"ingest", "max_ts_behind_s",
+       "an event ts earlier than receipt - this is clamped to it (0: no bound)",
+       [](app_settings& s, const std::string& v) {
+         s.store.max_ts_behind = std::chrono::seconds(parse_int(v, 0, 10LL * 365 * 86400));
+       },
+       [](const app_settings& s) {
+         return std::to_string(
+             std::chrono::duration_cast<std::chrono::seconds>(s.store.max_ts_behind).count());
+       }});
   keys.push_back({"store", "path", "SQLite database file",
                   [](app_settings& s, const std::string& v) {
                     if (v.empty()) throw std::invalid_argument("must not be empty");
@@ -105,6 +132,13 @@ std::vector<key_spec> key_specs() {
   keys.push_back(int_key(
       "store", "cache_kib", "SQLite page cache per connection, KiB", 1024, 16'777'216,
       [](auto& s) -> auto& { return s.store.cache_kib; }));
+  keys.push_back(int_key(
+      "store", "max_failed_commits",
+      "consecutive failed commits after which /readyz answers 503", 1, 1'000'000,
+      [](auto& s) -> auto& { return s.store.max_failed_commits; }));
+  keys.push_back(int_key(
+      "store", "max_size_mib", "largest database file in MiB, then writes fail as on a full disk "
+      "(0: no limit)", 0, 1LL << 40, [](auto& s) -> auto& { return s.store.max_size_mib; }));
   keys.push_back({"slack", "api_url", "Slack Web API base URL",
                   [](app_settings& s, const std::string& v) {
                     if (v.empty()) throw std::invalid_argument("must not be empty");
@@ -167,6 +201,89 @@ bool looks_secret(const std::string& key) {
 
 }  // namespace
 
+std::string to_string(const config_problem& problem) {
+  std::string out = problem.file;
+  if (problem.line > 0) out += ":" + std::to_string(problem.line);
+  if (!problem.key.empty()) out += ": " + problem.key;
+  return out + ": " + problem.reason;
+}
+
+namespace {
+
+/// Applies the TOML file to `settings`. Each problem is thrown as a config_error, or, when
+/// `problems` is given, collected there and the next key tried.
+void apply_file(const std::filesystem::path& file, app_settings& settings,
+                const std::vector<key_spec>& keys, std::vector<config_problem>* problems) {
+  const auto report = [&](config_problem problem) {
+    if (!problems) throw config_error(to_string(problem));
+    problems->push_back(std::move(problem));
+  };
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    report({file.string(), static_cast<int>(e.source().begin.line), "",
+            std::string(e.description())});
+    return;
+  }
+  for (const auto& [section, node] : table) {
+    const std::string section_name(section.str());
+    const int section_line = static_cast<int>(node.source().begin.line);
+    const auto* entries = node.as_table();
+    if (!entries) {
+      report({file.string(), section_line, section_name, "expected a [section] table"});
+      continue;
+    }
+    for (const auto& [key, value] : *entries) {
+      const std::string name = section_name + "." + std::string(key.str());
+      const int line = static_cast<int>(value.source().begin.line);
+      if (looks_secret(std::string(key.str()))) {
+        report({file.string(), line, name,
+                "secrets are read only from the environment, never from a file"});
+        continue;
+      }
+      const auto spec = std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) {
+        return k.section == section_name && k.key == key.str();
+      });
+      if (spec == keys.end()) {
+        report({file.string(), line, name, "unknown key"});
+        continue;
+      }
+      const auto text = toml_scalar_text(value);
+      if (!text) {
+        report({file.string(), line, name, "expected a string or number"});
+        continue;
+      }
+      try {
+        spec->set_text(settings, *text);
+      } catch (const std::invalid_argument& e) {
+        report({file.string(), line, name, e.what()});
+      } catch (const config_error& e) {
+        report({file.string(), line, "", e.what()});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<config_problem> check_config(const std::filesystem::path& file,
+                                         const env_lookup& env) {
+  std::vector<config_problem> problems;
+  app_settings settings;
+  apply_file(file, settings, key_specs(), &problems);
+  // In the order of the file (TOML tables iterate sorted by key).
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const config_problem& a, const config_problem& b) { return a.line < b.line; });
+  if (!problems.empty()) return problems;
+  try {
+    load_settings(file, env);
+  } catch (const config_error& e) {
+    problems.push_back({"", 0, "", e.what()});
+  }
+  return problems;
+}
+
 std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,
                                                    const std::string& what) {
   const auto colon = text.rfind(':');
@@ -187,42 +304,7 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file,
   app_settings settings;
   const auto keys = key_specs();
 
-  if (file) {
-    toml::table table;
-    try {
-      table = toml::parse_file(file->string());
-    } catch (const toml::parse_error& e) {
-      std::ostringstream where;
-      where << e.source().begin;
-      throw config_error(file->string() + ":" + where.str() + ": " + std::string(e.description()));
-    }
-    for (const auto& [section, node] : table) {
-      const std::string section_name(section.str());
-      const auto* entries = node.as_table();
-      if (!entries)
-        throw config_error(file->string() + ": " + section_name + ": expected a [section] table");
-      for (const auto& [key, value] : *entries) {
-        const std::string name = section_name + "." + std::string(key.str());
-        if (looks_secret(std::string(key.str())))
-          throw config_error(file->string() + ": " + name +
-                             ": secrets are read only from the environment, never from a file");
-        const auto spec = std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) {
-          return k.section == section_name && k.key == key.str();
-        });
-        if (spec == keys.end()) throw config_error(file->string() + ": " + name + ": unknown key");
-        const auto text = toml_scalar_text(value);
-        if (!text)
-          throw config_error(file->string() + ": " + name + ": expected a string or number");
-        try {
-          spec->set_text(settings, *text);
-        } catch (const std::invalid_argument& e) {
-          throw config_error(file->string() + ": " + name + ": " + e.what());
-        } catch (const config_error& e) {
-          throw config_error(file->string() + ": " + e.what());
-        }
-      }
-    }
-  }
+  if (file) apply_file(*file, settings, keys, nullptr);
 
   for (const auto& spec : keys) {
     const std::string name = env_name(spec);
@@ -246,7 +328,12 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file,
     throw config_error(std::string("environment: ") + e.what());
   }
 
-  if (const char* secret = env("SESSIONDX_WEBHOOK_SECRET"); secret != nullptr && *secret != '\0') {
+  if (const char* secret = env("SESSIONDX_WEBHOOK_SECRET"); secret != nullptr) {
+    // Set but empty is a mistake (a template, a missing value), not a wish to run unsigned.
+    if (*secret == '\0')
+      throw config_error(
+          "environment: SESSIONDX_WEBHOOK_SECRET: set but empty; give the whsec_ secret, or "
+          "unset the variable to run unsigned (loopback addresses only)");
     settings.server.secret = webhook::webhook_secret::parse(secret);
     if (!settings.server.secret)
       throw config_error(

@@ -13,18 +13,29 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sessiondx::app {
+
+/// The store as the service runs it: the library defaults plus the ts clamp bounds.
+inline store::store_settings service_store_defaults() {
+  store::store_settings s;
+  s.max_ts_ahead = std::chrono::hours(1);
+  s.max_ts_behind = std::chrono::hours(24 * 7);
+  return s;
+}
 
 struct app_settings {
   webhook::server_settings server;
   int io_threads = 1;
   webhook::ingest_settings ingest;
-  store::store_settings store;
+  store::store_settings store = service_store_defaults();
   /// Slack Socket Mode; enabled when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are both set.
   slack::slack_settings slack;
   bool slack_enabled = false;
   std::string log_level = "info";
+  /// After SIGTERM/SIGINT, time to finish requests in flight before stopping anyway.
+  std::chrono::seconds shutdown_timeout{20};
 };
 
 /// A configuration problem, worded for the operator: "<where>: <section.key>: <reason>".
@@ -39,6 +50,21 @@ using env_lookup = std::function<const char*(const char*)>;
 /// environment (std::getenv in production). Throws config_error on an unknown key in the file,
 /// a value of the wrong type or out of range, or a secret placed in the file.
 app_settings load_settings(const std::optional<std::filesystem::path>& file, const env_lookup& env);
+
+/// One problem of a configuration file, for `sessiondx check-config`.
+struct config_problem {
+  std::string file;
+  int line = 0;     ///< 1-based; 0 when the problem has no line (the environment)
+  std::string key;  ///< "section.key", or "" for a syntax error
+  std::string reason;
+};
+
+/// "FILE:LINE: key: reason".
+std::string to_string(const config_problem& problem);
+
+/// Every problem of `file` (unknown keys, bad values, secrets in the file, syntax), then those of
+/// the environment as the service would read it; empty when the service would start with it.
+std::vector<config_problem> check_config(const std::filesystem::path& file, const env_lookup& env);
 
 /// Parses "HOST:PORT" or "[v6]:PORT"; throws config_error naming `what`.
 std::pair<std::string, std::uint16_t> parse_listen(const std::string& text,

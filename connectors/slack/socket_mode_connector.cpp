@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
@@ -102,6 +103,7 @@ struct socket_mode_connector::impl : std::enable_shared_from_this<socket_mode_co
   std::map<std::uint64_t, std::shared_ptr<net::steady_timer>> hello_timers;
   bool stopping = false;
   bool stopped_reported = false;
+  std::atomic<bool> connected{false};  ///< active != 0, readable from any thread
 
   void cancel_hello_timer(std::uint64_t id) {
     if (auto it = hello_timers.find(id); it != hello_timers.end()) it->second->cancel();
@@ -463,7 +465,9 @@ net::awaitable<void> supervise(connector_impl self) {
         co_await self->events.async_receive(nothrow);
     if (std::get<0>(received)) break;
     step = on_socket_event(self, std::get<1>(received), why);
+    self->connected.store(self->active != 0, std::memory_order_relaxed);
   }
+  self->connected.store(false, std::memory_order_relaxed);
   self->delivery.stop();
   self->report_stop(why);
 }
@@ -483,6 +487,10 @@ socket_mode_connector::~socket_mode_connector() {
 void socket_mode_connector::start() {
   net::co_spawn(impl_->strand, supervise(impl_),
                 [](std::exception_ptr e) { log_exception("the Socket Mode supervisor", e); });
+}
+
+bool socket_mode_connector::connected() const {
+  return impl_->connected.load(std::memory_order_relaxed);
 }
 
 void socket_mode_connector::stop() {

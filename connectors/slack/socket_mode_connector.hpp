@@ -42,6 +42,9 @@ class socket_mode_connector {
   /// returns once all of it is done. Idempotent.
   void stop();
 
+  /// True while a socket has said hello and answers commands (for /readyz). Thread-safe.
+  bool connected() const;
+
   struct impl;  ///< defined in socket_mode_connector.cpp
 
  private:

@@ -208,6 +208,17 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
                          nlohmann::json{{"status", ok ? "ok" : "stopping"}}.dump());
   }
 
+  // Ready: serving, and the service's checks (store, chat connectors) pass.
+  response ready_reply(const request& req) {
+    std::string reason = stopping_.load() ? "stopping" : "";
+    if (reason.empty() && settings_.not_ready_reason) reason = settings_.not_ready_reason();
+    const bool ok = reason.empty();
+    nlohmann::json body{{"status", ok ? "ready" : "not ready"}};
+    if (!ok) body["reason"] = reason;
+    return make_response(ok ? http::status::ok : http::status::service_unavailable, req.version(),
+                         req.keep_alive(), body.dump());
+  }
+
   response metrics_reply(const request& req) {
     return make_response(http::status::ok, req.version(), req.keep_alive(),
                          metrics_.prometheus(store_.stats()), "text/plain; version=0.0.4");
@@ -216,12 +227,13 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
   response route_other(const request& req) {
     const auto target = req.target();
     const auto path = target.substr(0, target.find('?'));
-    if (path == "/healthz" || path == "/metrics") {
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
       if (req.method() != http::verb::get && req.method() != http::verb::head) {
         auto res = error_response(http::status::method_not_allowed, req, "method: use GET");
         res.set(http::field::allow, "GET, HEAD");
         return res;
       }
+      if (path == "/readyz") return ready_reply(req);
       return path == "/healthz" ? health_reply(req) : metrics_reply(req);
     }
     if (path == "/v1/events") {

@@ -1,6 +1,7 @@
 #pragma once
 
-// The webhook receiver: POST /v1/events (signed, durable before 2xx), GET /healthz, GET /metrics.
+// The webhook receiver: POST /v1/events (signed, durable before 2xx), GET /healthz, GET /readyz,
+// GET /metrics.
 // Beast stays inside server.cpp; this header only needs Asio's io_context.
 
 #include "connectors/webhook/event_parser.hpp"
@@ -33,6 +34,9 @@ struct server_settings {
   std::optional<webhook_secret> secret;
   /// Unix seconds now; empty means the system clock. Injected by tests.
   std::function<std::int64_t()> now_unix_s;
+  /// GET /readyz: "" when ready, else why not (503 with that reason). Empty: ready while
+  /// serving. Called on an I/O thread: cheap and thread-safe (app/readiness.hpp).
+  std::function<std::string()> not_ready_reason;
 };
 
 /// True for 127.0.0.0/8, ::1 and "localhost".

@@ -7,6 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 using namespace sessiondx;
@@ -72,4 +76,64 @@ TEST_CASE("sessiondx diagnose: found, unknown and malformed ids", "[cli]") {
   const auto malformed = run("diagnose 'x;DROP' --format markdown" + db_flag);
   CHECK(malformed.exit_code == 2);
   CHECK_THAT(malformed.output, Catch::Contains("footer"));
+}
+
+TEST_CASE("sessiondx diagnose opens the store read-only: a read-only file system works",
+          "[cli]") {
+  test::temp_dir dir;
+  const auto ro = dir / "ro";
+  std::filesystem::create_directory(ro);
+  const bool mounted = ::mount("tmpfs", ro.c_str(), "tmpfs", 0, "size=8m") == 0;
+  struct unmount_at_end {
+    std::filesystem::path path;
+    bool active;
+    ~unmount_at_end() {
+      if (active) ::umount2(path.c_str(), MNT_DETACH);
+    }
+  } unmount{ro, mounted};
+  const auto db = ro / "events.db";
+  {
+    store::store_settings settings;
+    settings.path = db;
+    auto store = store::make_sqlite_store(settings);
+    store::event e;
+    e.id = "e1";
+    e.session_id = "abcd1234efgh5678";
+    e.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    e.type = "page_view";
+    REQUIRE_FALSE(store->append_and_wait({e}).error);
+    store->close();
+  }
+  const auto read_all = [&db] {
+    std::ifstream in(db, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  };
+  const std::string before = read_all();
+  if (mounted) {
+    // Read-only even for root: remount the tmpfs holding the database read-only.
+    REQUIRE(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  } else {
+    WARN("cannot mount a tmpfs here: testing a chmod 0444 file in a 0555 directory instead");
+    std::filesystem::permissions(db, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::group_read |
+                                         std::filesystem::perms::others_read);
+    std::filesystem::permissions(ro, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_exec |
+                                         std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec |
+                                         std::filesystem::perms::others_read |
+                                         std::filesystem::perms::others_exec);
+  }
+  const auto found = run("diagnose abcd1234efgh5678 --format json --db " + db.string());
+  CHECK(found.exit_code == 0);
+  CHECK(nlohmann::json::parse(found.output)["session_id"] == "abcd1234efgh5678");
+  CHECK(run("diagnose abcd1234efgh567O --db " + db.string()).exit_code == 3);
+  // Nothing was written: no migration, no retention, no WAL left behind.
+  CHECK(read_all() == before);
+  CHECK_FALSE(std::filesystem::exists(db.string() + "-wal"));
+  if (!mounted) std::filesystem::permissions(ro, std::filesystem::perms::owner_all);
 }

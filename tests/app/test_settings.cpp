@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace sessiondx;
 
@@ -113,4 +114,72 @@ TEST_CASE("slack starts only with both tokens, and swapped tokens are refused", 
     CHECK_THAT(e.what(), Catch::Contains("SLACK_APP_TOKEN") || Catch::Contains("SLACK_BOT_TOKEN"));
     CHECK_THAT(e.what(), !Catch::Contains("xoxb-123-abc"));  // the secret never reaches a message
   }
+}
+
+TEST_CASE("a set but empty webhook secret is an error, not unsigned mode", "[settings]") {
+  fake_env env;
+  env.vars["SESSIONDX_WEBHOOK_SECRET"] = "";
+  CHECK_THROWS_WITH(app::load_settings(std::nullopt, env.lookup()),
+                    Catch::Contains("SESSIONDX_WEBHOOK_SECRET: set but empty"));
+  env.vars.clear();
+  CHECK_FALSE(app::load_settings(std::nullopt, env.lookup()).server.secret.has_value());
+}
+
+TEST_CASE("check_config lists every problem with its line and key", "[settings]") {
+  test::temp_dir dir;
+  const auto path = write_file(dir,
+                               "# a comment\n"
+                               "[server]\n"
+                               "listen = '0.0.0.0:8080'\n"
+                               "io_threads = 0\n"
+                               "[store]\n"
+                               "retention_dayz = 3\n"
+                               "synchronous = 'sometimes'\n"
+                               "[slack]\n"
+                               "bot_token = 'xoxb-1'\n");
+  const auto problems = app::check_config(path, fake_env{}.lookup());
+  REQUIRE(problems.size() == 4);
+  CHECK(problems[0].line == 4);
+  CHECK(problems[0].key == "server.io_threads");
+  CHECK(app::to_string(problems[0]) ==
+        path.string() + ":4: server.io_threads: must be between 1 and 64");
+  CHECK(problems[1].line == 6);
+  CHECK(problems[1].reason == "unknown key");
+  CHECK(problems[2].line == 7);
+  CHECK(problems[2].key == "store.synchronous");
+  CHECK(problems[3].line == 9);
+  CHECK(problems[3].key == "slack.bot_token");
+
+  const auto syntax = app::check_config(write_file(dir, "[server]\nlisten = \n"), {});
+  REQUIRE(syntax.size() == 1);
+  CHECK(syntax[0].line == 2);
+
+  fake_env empty_secret;
+  empty_secret.vars["SESSIONDX_WEBHOOK_SECRET"] = "";
+  const auto env_problems =
+      app::check_config(write_file(dir, "[log]\nlevel = 'info'\n"), empty_secret.lookup());
+  REQUIRE(env_problems.size() == 1);
+  CHECK_THAT(env_problems[0].reason, Catch::Contains("SESSIONDX_WEBHOOK_SECRET"));
+}
+
+TEST_CASE("config/sessiondx.toml documents every key and is valid", "[settings]") {
+  const std::filesystem::path example = SESSIONDX_SOURCE_DIR "/config/sessiondx.toml";
+  std::ifstream in(example);
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Every key of `sessiondx config`, with its environment variable, is in the example.
+  std::istringstream defaults(app::default_config_toml());
+  std::string line;
+  int keys = 0;
+  while (std::getline(defaults, line)) {
+    const auto eq = line.find(" = ");
+    if (line.empty() || line[0] == '#' || line[0] == '[' || eq == std::string::npos) continue;
+    ++keys;
+    const std::string key = line.substr(0, eq);
+    INFO(key);
+    CHECK(text.find(key + " = ") != std::string::npos);
+  }
+  CHECK(keys >= 15);
+  CHECK(text.find("SESSIONDX_WEBHOOK_SECRET") != std::string::npos);
+  CHECK(app::check_config(example, fake_env{}.lookup()).empty());
 }
