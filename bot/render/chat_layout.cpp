@@ -276,7 +276,8 @@ void help_view(page& p, const style& s, const render_options& o) {
          s.literal("/session " + ex + " timeline"));
   p.line(
       "The customer finds the session id in the website footer. Commands also work without "
-      "the slash, after a mention of the bot.");
+      "the slash, after a mention of the bot: " +
+      s.literal("@sessiondx session " + ex) + ".");
 }
 
 std::string render_chat(const reply& r, const render_options& o, target t) {

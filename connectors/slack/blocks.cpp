@@ -430,11 +430,10 @@ std::vector<slack_message> render_blocks(const bot::reply& r, const block_option
               code("/session <id> full") +
               " \u2014 every finding with evidence, what was checked, the timeline\n" +
               code("/help") + " \u2014 this message");
-    l.context({"Examples: " + code("/session " + ex) + ", " + code("/session " + ex + " timeline") +
-               ". The customer finds the session id in the website footer. In a channel, mention "
-               "the bot: " +
-               code("@sessiondx session " + ex) + "; in a direct message, " +
-               code("session " + ex) + "."});
+    l.context({"Examples: " + code("/session " + ex) + ", " + code("/session " + ex + " timeline"),
+               "The customer finds the session id in the website footer. Commands also work "
+               "without the slash, after a mention of the bot: " +
+                   code("@sessiondx session " + ex) + "."});
     fallback = "sessiondx help: /session <id>, /session <id> timeline, /session <id> full";
     fallback = escape_reserved(fallback);
   } else {
