@@ -271,7 +271,7 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
     }
     if (d.timeline.empty()) doc.timeline_empty.text("No key events.");
   }
-  doc.actions.push_back({"share_in_channel", "Share in channel"});
+  doc.actions.push_back({"share_in_channel", std::string(share_in_channel_label)});
 }
 
 void unknown_document(reply_document& doc, const unknown_session_reply& u) {

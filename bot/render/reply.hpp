@@ -106,6 +106,8 @@ struct escalation_block {
   bool empty() const { return items.empty(); }
 };
 
+inline constexpr std::string_view share_in_channel_label = "Share in channel";
+
 struct action {
   std::string id;     ///< "share_in_channel"
   std::string label;  ///< "Share in channel"
