@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstddef>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,7 +55,7 @@ class flat_attrs {
 struct view_event {
   const store::event* ev = nullptr;
   flat_attrs attrs;
-  std::string_view message;  ///< event.message, else attrs.message (may be empty)
+  std::string_view message;               ///< event.message, else attrs.message (may be empty)
   noise::kind noise = noise::kind::none;  ///< not a problem: counted in `checked`, never a finding
 };
 
@@ -138,7 +138,8 @@ struct draft {
   std::size_t link_cause_pos = npos;
   /// A causal chain: refusals (401/403) between this root and the symptom.
   std::size_t chain_refusals = 0;
-  std::string chain_status;  ///< "401", "401/403"
+  std::string chain_status;                           ///< "401", "401/403"
+  std::size_t chain_first = npos, chain_last = npos;  ///< first and last refusal of the chain
   customer_notice::what notice_what = customer_notice::what::nothing_wrong;
   customer_notice::step notice_step = customer_notice::step::none;
 };

@@ -117,8 +117,8 @@ void vital_tracker::finish(session_view& view) {
                      (page.empty() ? std::string() : " on " + clip(page, 80));
       n.cause_phrase = std::string(m.name) + " " + worst;
       const bool input = m.category == category::interface;
-      n.notice_what = input ? customer_notice::what::page_unresponsive
-                            : customer_notice::what::page_slow;
+      n.notice_what =
+          input ? customer_notice::what::page_unresponsive : customer_notice::what::page_slow;
       n.notice_step = customer_notice::step::reload_page;
       return n;
     });

@@ -45,6 +45,7 @@ struct scenario {
   bot::session_input input;
   std::map<std::string, sessiondx::store::blast_radius> others;
   json expect;
+  bot::rule_settings settings;
 };
 
 scenario load(const fs::path& path) {
@@ -91,6 +92,16 @@ scenario load(const fs::path& path) {
     sc.others[key] = {key, o.at("sessions").get<std::int64_t>(),
                       at_ms(day, o.at("since").get<std::string>())};
   }
+  // Rule settings a scenario needs (site, critical and tracker hosts).
+  const json settings = j.value("settings", json::object());
+  auto hosts = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const json& h : settings.value(key, json::array())) out.push_back(h.get<std::string>());
+    return out;
+  };
+  sc.settings.site_hosts = hosts("site_hosts");
+  sc.settings.critical_hosts = hosts("critical_hosts");
+  sc.settings.tracker_hosts = hosts("tracker_hosts");
   sc.expect = j.at("expect");
   return sc;
 }
@@ -141,7 +152,7 @@ bot::diagnosis run(const scenario& sc) {
     }
     return sessiondx::store::blast_radius{key, 0, 0};
   };
-  return bot::run_rules(sc.input, bot::rule_settings{}, others);
+  return bot::run_rules(sc.input, sc.settings, others);
 }
 
 void check_fragments(const json& expect, const char* field, const std::string& text) {
@@ -212,6 +223,9 @@ void check_scenario(const scenario& sc) {
     check_fragments(ef, "title", f.title);
     check_fragments(ef, "threshold", f.threshold);
     check_fragments(ef, "caused_by", f.caused_by);
+    std::string evidence;
+    for (const auto& e : f.evidence) evidence += e.summary + "\n";
+    check_fragments(ef, "evidence", evidence);
     if (ef.contains("no_cause")) CHECK(f.caused_by.empty());
     if (ef.contains("assessment")) {
       REQUIRE(f.other_sessions);
