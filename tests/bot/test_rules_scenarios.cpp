@@ -142,6 +142,58 @@ json dump(const bot::diagnosis& d) {
   return j;
 }
 
+std::string notice_what(bot::customer_notice::what w) {
+  using W = bot::customer_notice::what;
+  switch (w) {
+    case W::unknown:
+      return "unknown";
+    case W::nothing_wrong:
+      return "nothing_wrong";
+    case W::page_slow:
+      return "page_slow";
+    case W::page_unresponsive:
+      return "page_unresponsive";
+    case W::page_error:
+      return "page_error";
+    case W::action_failed:
+      return "action_failed";
+    case W::action_recovered:
+      return "action_recovered";
+    case W::payment_declined:
+      return "payment_declined";
+    case W::refused_by_rules:
+      return "refused_by_rules";
+    case W::rate_limited:
+      return "rate_limited";
+    case W::signed_out:
+      return "signed_out";
+  }
+  return "?";
+}
+
+std::string notice_step(bot::customer_notice::step st) {
+  using S = bot::customer_notice::step;
+  switch (st) {
+    case S::none:
+      return "none";
+    case S::try_again_later:
+      return "try_again_later";
+    case S::reload_page:
+      return "reload_page";
+    case S::use_other_card:
+      return "use_other_card";
+    case S::sign_in_again:
+      return "sign_in_again";
+    case S::wait_for_fix:
+      return "wait_for_fix";
+    case S::update_app:
+      return "update_app";
+    case S::wait_then_retry:
+      return "wait_then_retry";
+  }
+  return "?";
+}
+
 bot::diagnosis run(const scenario& sc) {
   const bot::blast_lookup others = [&](const std::string& key) {
     // A key ending in '*' answers for every issue key with that prefix.
@@ -196,6 +248,21 @@ void check_scenario(const scenario& sc) {
   for (const auto& c : d.checked) checked += c + "\n";
   check_fragments(x, "checked", checked);
   if (x.contains("outdated_app")) CHECK(d.context.outdated_app == x["outdated_app"].get<bool>());
+  // The customer line as data (bot::customer_notice), for the reply's catalogs.
+  if (x.contains("notice")) {
+    const json& n = x["notice"];
+    if (n.contains("happened")) CHECK(notice_what(d.notice.happened) == n["happened"]);
+    if (n.contains("next")) CHECK(notice_step(d.notice.next) == n["next"]);
+    if (n.contains("attempts")) CHECK(d.notice.attempts == n["attempts"].get<std::int64_t>());
+    if (n.contains("others_affected")) {
+      CHECK(d.notice.others_affected == n["others_affected"].get<bool>());
+    }
+    if (n.contains("at")) CHECK(d.notice.at_ms == at_ms(sc.day, n["at"].get<std::string>()));
+  }
+  // Healthy means no finding of severity warning or more.
+  if (d.verdict == bot::verdict::healthy) {
+    for (const auto& f : d.findings) CHECK(f.severity < bot::severity::warning);
+  }
 
   for (const json& ef : x.value("findings", json::array())) {
     const std::string rule = ef.at("rule").get<std::string>();
