@@ -174,7 +174,8 @@ struct session_view {
   std::int64_t last_ts_ms = 0;
   /// First-party hosts: settings.site_hosts and the hosts of the session's own pages.
   std::vector<std::string> site_hosts;
-  std::string device;  ///< context.device, lower case
+  std::string device;      ///< context.device, lower case
+  std::string connection;  ///< context.connection (effective type, "3g")
   /// Positions of 401/403 answers, time order (evidence for causal chains).
   std::vector<std::size_t> refusals;
 
