@@ -19,10 +19,8 @@ bool is_incident(const session_view& view, const draft& d) {
 }
 
 // A headline is a sentence: it starts with a capital letter (ASCII; routes and quotes as sent).
-std::string sentence_case(std::string s) {
-  if (!s.empty() && s.front() >= 'a' && s.front() <= 'z')
-    s.front() = static_cast<char>(s.front() - 32);
-  return s;
+void sentence_case(std::string& s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
 }
 
 // The cause as the headline names it: for an API failure, the outcome of the failure nearest
@@ -197,7 +195,8 @@ std::string write_headline(const session_view& view, const std::vector<std::size
                 "other sessions") +
          ")";
   }
-  return sentence_case(std::move(h));
+  sentence_case(h);
+  return h;
 }
 
 customer_notice write_notice(const session_view& view, const std::vector<std::size_t>& ranked,
