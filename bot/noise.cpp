@@ -31,17 +31,39 @@ std::string_view trim(std::string_view s) {
 // Tracker, analytics and ads hosts that ad blockers and tracking protection block for about a
 // third of visitors (EasyPrivacy / Disconnect lists, the most common entries). Subdomains match.
 constexpr std::array<std::string_view, 34> k_trackers = {
-    "googletagmanager.com", "google-analytics.com", "analytics.google.com",
-    "doubleclick.net",      "googleadservices.com", "googlesyndication.com",
-    "adservice.google.com", "connect.facebook.net", "hotjar.com",
-    "hotjar.io",            "clarity.ms",           "bat.bing.com",
-    "cdn.segment.com",      "api.segment.io",       "mixpanel.com",
-    "mxpnl.com",            "api.amplitude.com",    "plausible.io",
-    "static.ads-twitter.com", "analytics.twitter.com", "analytics.tiktok.com",
-    "snap.licdn.com",       "px.ads.linkedin.com",  "criteo.com",
-    "criteo.net",           "taboola.com",          "outbrain.com",
-    "heapanalytics.com",    "fullstory.com",        "mouseflow.com",
-    "matomo.cloud",         "quantserve.com",       "scorecardresearch.com",
+    "googletagmanager.com",
+    "google-analytics.com",
+    "analytics.google.com",
+    "doubleclick.net",
+    "googleadservices.com",
+    "googlesyndication.com",
+    "adservice.google.com",
+    "connect.facebook.net",
+    "hotjar.com",
+    "hotjar.io",
+    "clarity.ms",
+    "bat.bing.com",
+    "cdn.segment.com",
+    "api.segment.io",
+    "mixpanel.com",
+    "mxpnl.com",
+    "api.amplitude.com",
+    "plausible.io",
+    "static.ads-twitter.com",
+    "analytics.twitter.com",
+    "analytics.tiktok.com",
+    "snap.licdn.com",
+    "px.ads.linkedin.com",
+    "criteo.com",
+    "criteo.net",
+    "taboola.com",
+    "outbrain.com",
+    "heapanalytics.com",
+    "fullstory.com",
+    "mouseflow.com",
+    "matomo.cloud",
+    "quantserve.com",
+    "scorecardresearch.com",
     "adsrvr.org",
 };
 
@@ -50,9 +72,9 @@ constexpr std::array<std::string_view, 34> k_trackers = {
 // fingerprinters, cryptominers and social trackers; NS_ERROR_CONTENT_BLOCKED); WebKit's console
 // wording for Safari content blockers ("Content blocker prevented frame displaying ...").
 constexpr std::array<std::string_view, 10> k_blocked = {
-    "err_blocked_by_client",       "ns_error_tracking_uri",      "ns_error_fingerprinting_uri",
-    "ns_error_cryptomining_uri",   "ns_error_socialtracking_uri", "ns_error_content_blocked",
-    "content blocker",             "blocked by client",          "blocked by an extension",
+    "err_blocked_by_client",     "ns_error_tracking_uri",       "ns_error_fingerprinting_uri",
+    "ns_error_cryptomining_uri", "ns_error_socialtracking_uri", "ns_error_content_blocked",
+    "content blocker",           "blocked by client",           "blocked by an extension",
     "blocked by extension",
 };
 
@@ -64,8 +86,8 @@ constexpr std::array<std::string_view, 6> k_aborted = {
 };
 
 constexpr std::array<std::string_view, 5> k_extension_schemes = {
-    "chrome-extension://", "moz-extension://", "safari-extension://", "safari-web-extension://",
-    "ms-browser-extension://",
+    "chrome-extension://",     "moz-extension://",        "safari-extension://",
+    "safari-web-extension://", "ms-browser-extension://",
 };
 
 std::string_view path_of(std::string_view url) {
@@ -86,9 +108,9 @@ std::string_view path_of(std::string_view url) {
 
 std::string url_host(std::string_view url) {
   std::size_t start = 0;
-  if (auto scheme = url.find("://"); scheme != std::string_view::npos &&
-                                     url.substr(0, scheme).find_first_of("/?#") ==
-                                         std::string_view::npos) {
+  if (auto scheme = url.find("://");
+      scheme != std::string_view::npos &&
+      url.substr(0, scheme).find_first_of("/?#") == std::string_view::npos) {
     start = scheme + 3;
   } else if (url.starts_with("//")) {
     start = 2;

@@ -16,13 +16,14 @@ namespace sessiondx::bot::noise {
 
 enum class kind : std::uint8_t {
   none,
-  blocked_by_client,  ///< ERR_BLOCKED_BY_CLIENT, Firefox tracking protection, Safari content blocker
-  tracker,            ///< a failure on a tracker / analytics / ads host
-  aborted,            ///< cancelled by the page (abort, navigation, session end)
-  benign_missing,     ///< 404 on /favicon.ico, /apple-touch-icon*, /robots.txt, *.map
-  extension_error,    ///< a JavaScript error thrown by a browser extension
-  opaque_script_error,  ///< "Script error." with no detail (cross-origin script)
-  resize_observer,      ///< "ResizeObserver loop ..." (benign browser notification)
+  blocked_by_client,        ///< ERR_BLOCKED_BY_CLIENT, Firefox tracking protection, Safari content
+                            ///< blocker
+  tracker,                  ///< a failure on a tracker / analytics / ads host
+  aborted,                  ///< cancelled by the page (abort, navigation, session end)
+  benign_missing,           ///< 404 on /favicon.ico, /apple-touch-icon*, /robots.txt, *.map
+  extension_error,          ///< a JavaScript error thrown by a browser extension
+  opaque_script_error,      ///< "Script error." with no detail (cross-origin script)
+  resize_observer,          ///< "ResizeObserver loop ..." (benign browser notification)
   third_party_unreachable,  ///< status 0 with no detail on a non-critical third-party host
 };
 

@@ -230,6 +230,7 @@ void read_device(const session_input& input, session_view& view) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   view.device = std::move(device);
+  view.connection = context_field(ctx, "connection");
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ std::string cause_short(const session_view& view, std::size_t pos) {
     return "backend error in " + (svc.empty() ? std::string("(unknown service)") : clip(svc, 40)) +
            " (" + quoted(e.message, 60) + ")";
   }
-  if (e.ev->type == "resource_error") return "failed resource " + clip(str_attr(e.attrs, "url"), 80);
+  if (e.ev->type == "resource_error")
+    return "failed resource " + clip(str_attr(e.attrs, "url"), 80);
   return "JavaScript error " + quoted(e.message, 60);
 }
 
@@ -48,9 +49,10 @@ std::string host_of(const session_view& view, std::size_t pos) {
 }
 
 struct link {
-  std::size_t cause = npos;     ///< cause event
-  std::size_t refusals = 0;     ///< 401/403 answers between the root and the symptom
-  std::string refusal_status;   ///< "401", "401/403"
+  std::size_t cause = npos;               ///< cause event
+  std::size_t refusals = 0;               ///< 401/403 answers between the root and the symptom
+  std::string refusal_status;             ///< "401", "401/403"
+  std::size_t first = npos, last = npos;  ///< the refusals of a chain
 };
 
 }  // namespace
@@ -63,7 +65,7 @@ void correlate(session_view& view) {
   std::vector<std::size_t> cause_of(n, npos), js_of(n, npos), refusal_of(n, npos);
   for (std::size_t i = 0; i < view.drafts.size(); ++i) {
     const draft& d = view.drafts[i];
-    auto* target = d.f.rule == "js_error"         ? &js_of
+    auto* target = d.f.rule == "js_error"           ? &js_of
                    : d.f.rule == "api.auth_refused" ? &refusal_of
                    : d.may_cause                    ? &cause_of
                                                     : nullptr;
@@ -89,8 +91,9 @@ void correlate(session_view& view) {
       const auto st = num_attr(view.events[pos].attrs, "status");
       const std::string code = st ? fmt_number(*st, 0) : "?";
       if (statuses.find(code) == std::string::npos) {
-        statuses = statuses.empty() ? code : code < statuses ? code + "/" + statuses
-                                                             : statuses + "/" + code;
+        statuses = statuses.empty()  ? code
+                   : code < statuses ? code + "/" + statuses
+                                     : statuses + "/" + code;
       }
     };
     add_status(last);
@@ -102,6 +105,8 @@ void correlate(session_view& view) {
       ++l.refusals;
     }
     l.refusal_status = statuses;
+    l.first = first;
+    l.last = last;
     const std::size_t root = prev_cause[first];
     if (root != npos && ts(first) - ts(root) <= chain_gap &&
         view.events[root].ev->type == "http_request" && host_of(view, root) == host &&
@@ -141,16 +146,16 @@ void correlate(session_view& view) {
     }
     if (best.cause == npos) continue;
     const std::size_t c = best.cause;
-    const std::size_t ci =
-        cause_of[c] != npos ? cause_of[c] : js_of[c] != npos ? js_of[c] : refusal_of[c];
+    const std::size_t ci = cause_of[c] != npos ? cause_of[c]
+                           : js_of[c] != npos  ? js_of[c]
+                                               : refusal_of[c];
     if (ci == si || ci == npos) continue;
     const std::int64_t gap = ts(best_symptom) - ts(c);
     draft& symptom = view.drafts[si];
-    symptom.f.caused_by = cause_short(view, c) + " " + fmt_duration(static_cast<double>(gap)) +
-                          " before" +
-                          (best.refusals > 0 ? ", then " + std::to_string(best.refusals) + " × " +
-                                                   best.refusal_status
-                                             : std::string());
+    symptom.f.caused_by =
+        cause_short(view, c) + " " + fmt_duration(static_cast<double>(gap)) + " before" +
+        (best.refusals > 0 ? ", then " + std::to_string(best.refusals) + " × " + best.refusal_status
+                           : std::string());
     draft& cause = view.drafts[ci];
     cause.linked_cause = true;
     if (cause.blocks_when_linked) cause.blocks = true;
@@ -165,7 +170,24 @@ void correlate(session_view& view) {
       cause.link_gap_ms = gap;
       cause.link_cause_pos = c;
       cause.chain_refusals = best.refusals;
-      if (best.refusals > 0) cause.chain_status = best.refusal_status;
+      if (best.refusals > 0) {
+        cause.chain_status = best.refusal_status;
+        cause.chain_first = best.first;
+        cause.chain_last = best.last;
+      }
+    }
+  }
+  // The chain in the root's evidence: what the failure led to.
+  for (draft& d : view.drafts) {
+    if (d.chain_refusals == 0) continue;
+    evidence e{ts(d.chain_first), "http_request",
+               "then " + std::to_string(d.chain_refusals) + " API calls refused (" +
+                   d.chain_status + "), from " + summarize(view.events[d.chain_first]) + " to " +
+                   summarize(view.events[d.chain_last])};
+    if (d.f.evidence.size() < view.settings.max_evidence) {
+      d.f.evidence.push_back(std::move(e));
+    } else if (!d.f.evidence.empty()) {
+      d.f.evidence.back() = std::move(e);
     }
   }
   // 401/403 answers no symptom followed are evidence only.

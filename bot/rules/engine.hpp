@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstddef>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,7 +55,7 @@ class flat_attrs {
 struct view_event {
   const store::event* ev = nullptr;
   flat_attrs attrs;
-  std::string_view message;  ///< event.message, else attrs.message (may be empty)
+  std::string_view message;               ///< event.message, else attrs.message (may be empty)
   noise::kind noise = noise::kind::none;  ///< not a problem: counted in `checked`, never a finding
 };
 
@@ -138,7 +138,8 @@ struct draft {
   std::size_t link_cause_pos = npos;
   /// A causal chain: refusals (401/403) between this root and the symptom.
   std::size_t chain_refusals = 0;
-  std::string chain_status;  ///< "401", "401/403"
+  std::string chain_status;                           ///< "401", "401/403"
+  std::size_t chain_first = npos, chain_last = npos;  ///< first and last refusal of the chain
   customer_notice::what notice_what = customer_notice::what::nothing_wrong;
   customer_notice::step notice_step = customer_notice::step::none;
 };
@@ -173,7 +174,8 @@ struct session_view {
   std::int64_t last_ts_ms = 0;
   /// First-party hosts: settings.site_hosts and the hosts of the session's own pages.
   std::vector<std::string> site_hosts;
-  std::string device;  ///< context.device, lower case
+  std::string device;      ///< context.device, lower case
+  std::string connection;  ///< context.connection (effective type, "3g")
   /// Positions of 401/403 answers, time order (evidence for causal chains).
   std::vector<std::size_t> refusals;
 

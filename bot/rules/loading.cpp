@@ -82,7 +82,7 @@ void detect_resources(session_view& view, std::size_t pos) {
     n.may_cause = blocking || is_critical_host(view, host);
     n.plain = "a file the page needs (" + what + ") failed to load";
     n.escalation = "resource " + what + code;
-    n.cause_phrase = what + " failed to load" + code;
+    n.cause_phrase = "the file " + what + " failed to load" + code;
     n.notice_what = notice::what::page_error;
     n.notice_step = notice::step::reload_page;
     return n;
@@ -185,16 +185,22 @@ class call_tracker {
     };
     business_kind b;
     if (status == 402) {
-      b = {"api.payment_declined", "Payment declined by the bank (402): ",
+      b = {"api.payment_declined",          "Payment declined by the bank (402): ",
            "the bank declined the payment", "the bank declined the payment",
-           notice::what::payment_declined, notice::step::use_other_card};
+           notice::what::payment_declined,  notice::step::use_other_card};
     } else if (status == 422) {
-      b = {"api.invalid_data", "Data refused as invalid (422): ",
-           "the server refused the data entered as invalid", "the server refused the data as invalid",
-           notice::what::refused_by_rules, notice::step::none};
+      b = {"api.invalid_data",
+           "Data refused as invalid (422): ",
+           "the server refused the data entered as invalid",
+           "the server refused the data as invalid",
+           notice::what::refused_by_rules,
+           notice::step::none};
     } else if (status == 429) {
-      b = {"api.rate_limited", "Rate limited (429): ", "too many attempts in a short time",
-           "the server rate-limited the customer", notice::what::rate_limited,
+      b = {"api.rate_limited",
+           "Rate limited (429): ",
+           "too many attempts in a short time",
+           "the server rate-limited the customer",
+           notice::what::rate_limited,
            notice::step::wait_then_retry};
     } else {
       return;  // other 4xx: counted in `checked`
@@ -210,8 +216,8 @@ class call_tracker {
       n.business = true;
       n.may_cause = true;
       n.plain = std::string(b.plain) + " (" + call + " returned " + std::to_string(status) + ")";
-      n.cause_phrase = std::string(b.phrase) + " (" + call + " returned " +
-                       std::to_string(status) + ")";
+      n.cause_phrase =
+          std::string(b.phrase) + " (" + call + " returned " + std::to_string(status) + ")";
       n.escalation = "route " + call + ", status " + std::to_string(status);
       n.notice_what = b.what;
       n.notice_step = b.step;
@@ -308,13 +314,13 @@ class call_tracker {
         d.f.threshold = call + " -> " + outcomes +
                         (d.f.count > 1 ? ", " + std::to_string(d.f.count) + " failures" : "") +
                         (d.third_party ? "; a third-party host not configured as critical" : "");
-        d.plain = d.server_side ? "a request to the server (" + call + ") failed with an error (" +
-                                      outcomes + ")"
-                                : "the browser could not reach the server (" + call + ": " +
-                                      outcomes + ")";
+        d.plain =
+            d.server_side
+                ? "a request to the server (" + call + ") failed with an error (" + outcomes + ")"
+                : "the browser could not reach the server (" + call + ": " + outcomes + ")";
         d.escalation = "route " + call + ", " + (d.server_side ? "status " : "") + outcomes;
-        d.cause_phrase = d.server_side ? call + " returned " + outcomes
-                                       : call + " failed (" + outcomes + ")";
+        d.cause_phrase =
+            d.server_side ? call + " returned " + outcomes : call + " failed (" + outcomes + ")";
       } else if (d.f.rule == "api.auth_refused") {
         std::string statuses;
         for (const auto& s : d.statuses) statuses += (statuses.empty() ? "" : "/") + s;
@@ -324,8 +330,8 @@ class call_tracker {
                     " answered " + statuses;
         d.f.threshold = n + " × " + statuses + " (the server no longer accepted the session)";
         d.plain = "the server refused the customer's session (" + statuses + ")";
-        d.cause_phrase = n + (d.f.count == 1 ? " API call was" : " API calls were") +
-                         " refused (" + statuses + ")";
+        d.cause_phrase = n + (d.f.count == 1 ? " API call was" : " API calls were") + " refused (" +
+                         statuses + ")";
         d.escalation = n + " API calls refused " + statuses;
       } else if (d.f.rule == "api.slow") {
         double worst = 0;

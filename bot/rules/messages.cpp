@@ -39,7 +39,8 @@ void detect_ui_message(session_view& view, std::size_t pos) {
     n.f.issue_key = key;
     n.symptom = true;
     n.blocks = is_error;
-    n.notice_what = is_error ? customer_notice::what::page_error : customer_notice::what::nothing_wrong;
+    n.notice_what =
+        is_error ? customer_notice::what::page_error : customer_notice::what::nothing_wrong;
     n.notice_step = is_error ? customer_notice::step::reload_page : customer_notice::step::none;
     n.plain = "the page showed the " + std::string(is_error ? "error" : "warning") + " " + shown;
     n.symptom_phrase = "the customer saw " + shown;

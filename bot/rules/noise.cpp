@@ -65,7 +65,8 @@ void classify_noise(session_view& view) {
     const std::string& page = e.ev->page;
     if (last_page != nullptr && *last_page == page) continue;
     last_page = &page;
-    if (page.starts_with("http") || page.starts_with("//")) add_site_host(view, noise::url_host(page));
+    if (page.starts_with("http") || page.starts_with("//"))
+      add_site_host(view, noise::url_host(page));
   }
 
   // Backwards, so that the next navigation (page_view, session_end) after each request is known.

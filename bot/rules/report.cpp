@@ -19,9 +19,8 @@ bool is_incident(const session_view& view, const draft& d) {
 }
 
 // A headline is a sentence: it starts with a capital letter (ASCII; routes and quotes as sent).
-std::string sentence_case(std::string s) {
-  if (!s.empty() && s.front() >= 'a' && s.front() <= 'z') s.front() = static_cast<char>(s.front() - 32);
-  return s;
+void sentence_case(std::string& s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
 }
 
 // The cause as the headline names it: for an API failure, the outcome of the failure nearest
@@ -29,8 +28,9 @@ std::string sentence_case(std::string s) {
 std::string linked_cause_phrase(const session_view& view, const draft& d) {
   if (d.f.rule != "api.failed" || d.link_cause_pos == npos) return d.cause_phrase;
   const http_info h = read_http(view.events[d.link_cause_pos]);
-  const std::string call = d.f.issue_key.starts_with("route:") ? clip(d.f.issue_key.substr(6), 110)
-                                                               : h.method + " " + clip(h.route, 100);
+  const std::string call = d.f.issue_key.starts_with("route:")
+                               ? clip(d.f.issue_key.substr(6), 110)
+                               : h.method + " " + clip(h.route, 100);
   const bool server = h.status && *h.status >= 500;
   const std::string outcome = server ? fmt_number(*h.status, 0) : http_outcome(h);
   std::string s = server ? call + " returned " + outcome : call + " failed (" + outcome + ")";
@@ -195,7 +195,8 @@ std::string write_headline(const session_view& view, const std::vector<std::size
                 "other sessions") +
          ")";
   }
-  return sentence_case(std::move(h));
+  sentence_case(h);
+  return h;
 }
 
 customer_notice write_notice(const session_view& view, const std::vector<std::size_t>& ranked,
@@ -204,7 +205,8 @@ customer_notice write_notice(const session_view& view, const std::vector<std::si
   if (in.event_count == 0 && view.events.empty()) return n;  // unknown
   if (ranked.empty()) {
     n.happened = customer_notice::what::nothing_wrong;
-    n.next = in.context.outdated_app ? customer_notice::step::update_app : customer_notice::step::none;
+    n.next =
+        in.context.outdated_app ? customer_notice::step::update_app : customer_notice::step::none;
     return n;
   }
   const draft& top = view.drafts[ranked.front()];
@@ -216,7 +218,8 @@ customer_notice write_notice(const session_view& view, const std::vector<std::si
     n.happened = customer_notice::what::signed_out;
     n.next = customer_notice::step::try_again_later;
   }
-  if (top.f.severity < severity::warning && top.notice_what != customer_notice::what::action_recovered) {
+  if (top.f.severity < severity::warning &&
+      top.notice_what != customer_notice::what::action_recovered) {
     n.happened = customer_notice::what::nothing_wrong;
     n.next = customer_notice::step::none;
   }
@@ -393,8 +396,9 @@ void write_noise_checked(const session_view& view, std::vector<std::string>& out
                   " without detail (a cross-origin script): not a problem");
   }
   if (auto n = js(noise::kind::resize_observer)) {
-    out.push_back(plural(n, "ResizeObserver loop notification", "ResizeObserver loop notifications") +
-                  ": harmless, not a problem");
+    out.push_back(
+        plural(n, "ResizeObserver loop notification", "ResizeObserver loop notifications") +
+        ": harmless, not a problem");
   }
 }
 
@@ -414,7 +418,8 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
   }
   if (c.api_calls == 0) {
     out.push_back("no API calls recorded");
-  } else if (c.api_failed == 0 && c.api_slow == 0 && c.api_recovered == 0 && c.api_refused.empty()) {
+  } else if (c.api_failed == 0 && c.api_slow == 0 && c.api_recovered == 0 &&
+             c.api_refused.empty()) {
     out.push_back(plural(c.api_calls, "API call", "API calls") + ": none failed or slow (> " +
                   fmt_duration(st.slow_api_ms) + ")");
   } else {
@@ -430,8 +435,8 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
                     std::to_string(c.api_failed) + " failed";
     if (!failed_statuses.empty()) s += " (" + failed_statuses + ")";
     for (const auto& [status, count] : c.api_refused) {
-      const bool refusal = status == 401 || status == 402 || status == 403 || status == 422 ||
-                           status == 429;
+      const bool refusal =
+          status == 401 || status == 402 || status == 403 || status == 422 || status == 429;
       s += ", " + std::to_string(count) + (refusal ? " refused (" : " answered ") +
            std::to_string(status) + (refusal ? ")" : "");
     }
@@ -468,13 +473,12 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
   } else {
     const bool m = c.tbt_mobile_bands;
     const double good = m ? st.tbt_good_mobile_ms : st.tbt_good_desktop_ms;
-    out.push_back(plural(c.long_tasks, "long task", "long tasks") + " (≥ " +
-                  fmt_duration(st.long_task_ms) + "): total blocking time " +
-                  fmt_duration(c.worst_tbt_ms) +
-                  (c.worst_tbt_page.empty() ? std::string() : " on " + clip(c.worst_tbt_page, 60)) +
-                  (c.worst_tbt_ms <= good ? " (good ≤ " : " (above good ≤ ") +
-                  fmt_duration(good) + ", " + (m ? "mobile" : "desktop") + "), worst task " +
-                  fmt_duration(c.worst_task_ms));
+    out.push_back(
+        plural(c.long_tasks, "long task", "long tasks") + " (≥ " + fmt_duration(st.long_task_ms) +
+        "): total blocking time " + fmt_duration(c.worst_tbt_ms) +
+        (c.worst_tbt_page.empty() ? std::string() : " on " + clip(c.worst_tbt_page, 60)) +
+        (c.worst_tbt_ms <= good ? " (good ≤ " : " (above good ≤ ") + fmt_duration(good) + ", " +
+        (m ? "mobile" : "desktop") + "), worst task " + fmt_duration(c.worst_task_ms));
   }
   if (!in.context.app_version.empty()) {
     if (in.context.outdated_app) {

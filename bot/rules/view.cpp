@@ -65,7 +65,8 @@ http_info read_http(const view_event& e) {
     }
   }
   const bool answered_4xx = h.status && *h.status >= 400 && *h.status < 500;
-  h.failed = !answered_4xx && (!h.error.empty() || (h.status && (*h.status >= 500 || *h.status == 0)));
+  h.failed =
+      !answered_4xx && (!h.error.empty() || (h.status && (*h.status >= 500 || *h.status == 0)));
   h.host = noise::url_host(str_attr(a, "url"));
   return h;
 }

@@ -166,13 +166,15 @@ TEST_CASE("issue_key: noise gets no key, so it never reaches blast radius, diges
                        {"error", "net::ERR_BLOCKED_BY_CLIENT"}})
             .empty());
   CHECK(issue_key("http_request", "",
-                  json{{"url", "https://api.example/collect"}, {"status", 0},
+                  json{{"url", "https://api.example/collect"},
+                       {"status", 0},
                        {"error", "NS_ERROR_TRACKING_URI"}})
             .empty());
   CHECK(issue_key("resource_error", "",
                   json{{"url", "https://x.example/a.js"},
-                       {"error", "Content blocker prevented frame displaying https://a from "
-                                 "loading a resource from https://x.example/a.js"}})
+                       {"error",
+                        "Content blocker prevented frame displaying https://a from "
+                        "loading a resource from https://x.example/a.js"}})
             .empty());
   // Tracker hosts (built-in list), whatever the failure.
   CHECK(issue_key("http_request", "",
@@ -182,19 +184,18 @@ TEST_CASE("issue_key: noise gets no key, so it never reaches blast radius, diges
   CHECK(issue_key("http_request", "",
                   json{{"route", "/api/search"}, {"status", 0}, {"error", "AbortError"}})
             .empty());
-  CHECK(issue_key("http_request", "", json{{"route", "/api/search"}, {"error", "canceled"}})
-            .empty());
+  CHECK(
+      issue_key("http_request", "", json{{"route", "/api/search"}, {"error", "canceled"}}).empty());
   // Benign 404s.
   CHECK(issue_key("resource_error", "", json{{"url", "/favicon.ico"}, {"status", 404}}).empty());
   CHECK(issue_key("resource_error", "", json{{"url", "/apple-touch-icon-120x120.png"}}).empty());
   CHECK(issue_key("resource_error", "", json{{"url", "/robots.txt"}, {"status", 404}}).empty());
   CHECK(issue_key("resource_error", "", json{{"url", "/js/app.3f2a.js.map"}, {"status", 404}})
             .empty());
-  CHECK_FALSE(issue_key("resource_error", "", json{{"url", "/js/app.3f2a.js"}, {"status", 404}})
-                  .empty());
+  CHECK_FALSE(
+      issue_key("resource_error", "", json{{"url", "/js/app.3f2a.js"}, {"status", 404}}).empty());
   // JavaScript noise.
-  CHECK(issue_key("js_error", "x is null",
-                  json{{"source", "moz-extension://0a1b2c3d/content.js"}})
+  CHECK(issue_key("js_error", "x is null", json{{"source", "moz-extension://0a1b2c3d/content.js"}})
             .empty());
   CHECK(issue_key("js_error", "boom",
                   json{{"stack", "Error: boom\n    at chrome-extension://abc/inject.js:1:2"}})
@@ -205,7 +206,7 @@ TEST_CASE("issue_key: noise gets no key, so it never reaches blast radius, diges
   // A real failure with an error text keeps its key; a 4xx is an answer, not a failure.
   CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"error", "timeout"}}) ==
         "route:GET /api/pay");
-  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"status", 402},
-                                           {"error", "Payment Required"}})
+  CHECK(issue_key("http_request", "",
+                  json{{"route", "/api/pay"}, {"status", 402}, {"error", "Payment Required"}})
             .empty());
 }
