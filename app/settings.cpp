@@ -77,6 +77,25 @@ std::vector<key_spec> key_specs() {
   keys.push_back(int_key(
       "ingest", "max_events_per_request", "most events in one request", 1, 1'000'000,
       [](auto& s) -> auto& { return s.ingest.max_events_per_request; }));
+  keys.push_back(
+      {"privacy", "extra_patterns",
+       "regexes of site-specific identifiers scrubbed at ingest (TOML: an array of strings; "
+       "environment: one per line)",
+       [](app_settings& s, const std::string& v) {
+         std::vector<std::string> patterns;
+         std::istringstream lines(v);
+         for (std::string line; std::getline(lines, line);) {
+           if (!line.empty()) patterns.push_back(line);
+         }
+         s.ingest.privacy.extra_patterns = patterns;
+         webhook::scrubber check(s.ingest.privacy);  // throws std::invalid_argument
+       },
+       [](const app_settings& s) {
+         std::string text;
+         for (const auto& p : s.ingest.privacy.extra_patterns)
+           text += (text.empty() ? "" : "\n") + p;
+         return text;
+       }});
   keys.push_back({"store", "path", "SQLite database file",
                   [](app_settings& s, const std::string& v) {
                     if (v.empty()) throw std::invalid_argument("must not be empty");
@@ -157,6 +176,14 @@ std::optional<std::string> toml_scalar_text(const toml::node& node) {
   if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
   if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
   if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (const auto* array = node.as_array()) {  // an array of strings: one per line
+    std::string lines;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return std::nullopt;
+      lines += *item.value<std::string>() + "\n";
+    }
+    return lines;
+  }
   return std::nullopt;
 }
 

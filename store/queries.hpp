@@ -3,6 +3,8 @@
 // Every SQL statement the store runs after migration, in one place, so that tests can check
 // their query plans (EXPLAIN QUERY PLAN) against the indexes of schema.cpp.
 
+#include <cstddef>
+
 namespace sessiondx::store::detail::sql {
 
 // --- writer ---------------------------------------------------------------------------------
@@ -199,6 +201,12 @@ inline constexpr const char* rev_ids_between = R"sql(
 SELECT rev_id FROM sessions WHERE rev_id >= ?1 AND rev_id < ?2 ORDER BY rev_id LIMIT ?3)sql";
 inline constexpr const char* rev_ids_from = R"sql(
 SELECT rev_id FROM sessions WHERE rev_id >= ?1 ORDER BY rev_id LIMIT ?3)sql";
+
+// Exact lookups of candidate spellings for similar_sessions: one primary-key probe per bound
+// id; unused parameters are bound to NULL, which matches nothing.
+inline constexpr std::size_t session_ids_in_batch = 32;
+inline constexpr const char* session_ids_in = R"sql(
+SELECT session_id FROM sessions WHERE session_id IN (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32))sql";
 
 inline constexpr const char* app_versions_since = R"sql(
 SELECT version, first_seen, last_seen FROM app_versions WHERE last_seen >= ?1

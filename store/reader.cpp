@@ -40,6 +40,17 @@ std::int64_t sql_limit(std::size_t limit) {
 // many sessions.
 constexpr std::size_t max_one_char_candidates = 20'000;
 
+// Bounds the primary-key probes for ids two misreads away (misread_spellings): a 16-character
+// id has at most 4 * C(16, 2) + 2 * 16 = 512 spellings, a 64-character one up to 8 192.
+constexpr std::size_t max_misread_spellings = 2048;
+
+// Close enough to report: one character of any kind, or up to two classic misreads.
+bool near_miss(std::string_view typed, std::string_view id) {
+  if (one_char_difference(typed, id)) return true;
+  const auto misreads = misread_count(typed, id);
+  return misreads && *misreads > 0 && *misreads <= 2;
+}
+
 }  // namespace
 
 reader_connection::reader_connection(const store_settings& settings)
@@ -63,6 +74,7 @@ reader_connection::reader_connection(const store_settings& settings)
                    SQLite::Statement(db_, sql::session_ids_from)},
       rev_ids_{SQLite::Statement(db_, sql::rev_ids_between),
                SQLite::Statement(db_, sql::rev_ids_from)},
+      session_ids_in_(db_, sql::session_ids_in),
       app_versions_(db_, sql::app_versions_since) {}
 
 std::vector<event> reader_connection::session_events(const std::string& session_id,
@@ -204,15 +216,32 @@ std::vector<std::string> reader_connection::similar_sessions(const std::string& 
   // Same length, one character apart: the differing character lies in one half, so the other
   // half is shared, either as a prefix of session_id or (reversed) as a prefix of rev_id.
   const one_char_scans prefixes = one_char_scan_prefixes(typed);
+  // Two misreads in the same half are found by the same scans.
   scan_prefix(session_ids_, prefixes.session_id_prefix, max_one_char_candidates,
               [&](std::string_view id) {
-                if (one_char_difference(typed, id)) candidates.emplace_back(id);
+                if (near_miss(typed, id)) candidates.emplace_back(id);
               });
   const std::string rev_typed = reversed(typed);
   scan_prefix(rev_ids_, prefixes.rev_id_prefix, max_one_char_candidates,
               [&](std::string_view rev_id) {
-                if (one_char_difference(rev_typed, rev_id)) candidates.push_back(reversed(rev_id));
+                if (near_miss(rev_typed, rev_id)) candidates.push_back(reversed(rev_id));
               });
+
+  // Two misreads, one in each half: no shared half to scan, so the spellings themselves are
+  // looked up by primary key, a batch at a time.
+  const std::vector<std::string> spellings = misread_spellings(typed, max_misread_spellings);
+  for (std::size_t first = 0; first < spellings.size(); first += sql::session_ids_in_batch) {
+    reset_on_exit reset(session_ids_in_);
+    for (std::size_t k = 0; k < sql::session_ids_in_batch; ++k) {
+      const int index = static_cast<int>(k + 1);
+      if (first + k < spellings.size()) {
+        session_ids_in_.bind(index, spellings[first + k]);
+      } else {
+        session_ids_in_.bind(index);  // NULL
+      }
+    }
+    while (session_ids_in_.executeStep()) candidates.push_back(text_at(session_ids_in_, 0));
+  }
 
   // Extensions of what was typed; too short a prefix would match everything.
   if (typed.size() >= 3) {

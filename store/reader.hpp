@@ -74,6 +74,7 @@ class reader_connection {
   SQLite::Statement bucket_has_session_;
   range_scan session_ids_;
   range_scan rev_ids_;
+  SQLite::Statement session_ids_in_;  ///< exact ids, sql::session_ids_in_batch at a time
   SQLite::Statement app_versions_;
 };
 

@@ -322,14 +322,24 @@ constexpr std::array<std::string_view, 5> k_severities = {"debug", "info", "warn
 constexpr std::array<std::string_view, 6> k_context_keys = {"browser",     "os",     "device",
                                                             "app_version", "locale", "region"};
 
-void scrub_strings(json& value) {
+// Normalised and scrubbed, every string; a string member named like a secret as a whole.
+void scrub_strings(const scrubber& scrub, json& value) {
   switch (value.type()) {
     case json::value_t::string:
-      scrub_in_place(value.get_ref<std::string&>());
+      scrub.clean(value.get_ref<std::string&>());
       break;
     case json::value_t::object:
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (it->is_string() && !it->get_ref<const std::string&>().empty() &&
+            is_secret_field(it.key())) {
+          *it = secret_field_value(it.key(), it->get_ref<const std::string&>());
+        } else {
+          scrub_strings(scrub, *it);
+        }
+      }
+      break;
     case json::value_t::array:
-      for (auto& child : value) scrub_strings(child);
+      for (auto& child : value) scrub_strings(scrub, child);
       break;
     default:
       break;
@@ -365,8 +375,9 @@ struct event_parser::impl {
   ingest_settings settings;
   boost::regex session_id_re;
   std::string session_id_error;
+  scrubber scrub;
 
-  explicit impl(ingest_settings s) : settings(std::move(s)) {
+  explicit impl(ingest_settings s) : settings(std::move(s)), scrub(settings.privacy) {
     try {
       session_id_re = boost::regex(settings.session_id_pattern, boost::regex::ECMAScript);
     } catch (const boost::regex_error& e) {
@@ -516,15 +527,15 @@ struct event_parser::impl {
     if (severity != nullptr) ev.severity = std::move(severity->get_ref<std::string&>());
     if (page != nullptr) {
       ev.page = std::move(page->get_ref<std::string&>());
-      scrub_in_place(ev.page);
+      scrub.clean(ev.page);
     }
     if (message != nullptr) {
       ev.message = std::move(message->get_ref<std::string&>());
-      scrub_in_place(ev.message);
+      scrub.clean(ev.message);
     }
     static const json empty_object = json::object();
     if (attrs != nullptr) {
-      scrub_strings(*attrs);
+      scrub_strings(scrub, *attrs);
       ev.attrs = dump(*attrs);
     }
     if (context != nullptr) {
@@ -533,7 +544,7 @@ struct event_parser::impl {
         if (it.key() == "app_version") {
           if (it->is_string()) ev.app_version = it->get<std::string>();
         } else {
-          scrub_strings(*it);
+          scrub_strings(scrub, *it);
         }
       }
       ev.context = dump(*context);
@@ -548,7 +559,7 @@ struct event_parser::impl {
           continue;
         }
         json& v = it.value();
-        scrub_strings(v);
+        scrub_strings(scrub, v);
         extra.emplace(key, std::move(v));
       }
       ev.extra = dump(extra);

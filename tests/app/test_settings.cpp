@@ -114,3 +114,25 @@ TEST_CASE("slack starts only with both tokens, and swapped tokens are refused", 
     CHECK_THAT(e.what(), !Catch::Contains("xoxb-123-abc"));  // the secret never reaches a message
   }
 }
+
+TEST_CASE("privacy.extra_patterns: a TOML array or lines in the environment", "[settings]") {
+  const test::temp_dir dir;
+  const auto file =
+      write_file(dir, "[privacy]\nextra_patterns = ['/api/contacts/([^/]+)', 'member-[0-9]{6}']\n");
+  const auto s = app::load_settings(file, fake_env{}.lookup());
+  CHECK(s.ingest.privacy.extra_patterns ==
+        std::vector<std::string>{"/api/contacts/([^/]+)", "member-[0-9]{6}"});
+  fake_env env;
+  env.vars["SESSIONDX_PRIVACY_EXTRA_PATTERNS"] = "a+\n\nb+";
+  CHECK(app::load_settings(std::nullopt, env.lookup()).ingest.privacy.extra_patterns ==
+        std::vector<std::string>{"a+", "b+"});
+  env.vars["SESSIONDX_PRIVACY_EXTRA_PATTERNS"] = "([oops";
+  CHECK_THROWS_WITH(
+      app::load_settings(std::nullopt, env.lookup()),
+      Catch::Contains("SESSIONDX_PRIVACY_EXTRA_PATTERNS") && Catch::Contains("([oops"));
+  CHECK_THROWS_AS(
+      app::load_settings(write_file(dir, "[privacy]\nextra_patterns = [1]\n"), fake_env{}.lookup()),
+      app::config_error);
+  CHECK(
+      app::load_settings(std::nullopt, fake_env{}.lookup()).ingest.privacy.extra_patterns.empty());
+}

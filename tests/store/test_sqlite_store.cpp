@@ -209,6 +209,33 @@ TEST_CASE("store: other_sessions counts distinct other sessions within the windo
   CHECK(s->other_sessions("js:x", "ME", 50 * t).other_sessions == 0);
 }
 
+TEST_CASE("store: similar_sessions finds ids two misreads away, in either half", "[store]") {
+  temp_dir dir;
+  auto s = store::make_sqlite_store(test_settings(dir));
+  std::vector<store::event> batch;
+  int n = 0;
+  for (const char* id : {"K7QX2M0A1b5S8BZz",     // the real id
+                         "K7QX2M0A1b5S8BZy",     // one other character from the typed id
+                         "K7QXZM0AlbSS8BZz",     // three misreads from the typed id: not returned
+                         "P7QX2M0A1b5S8BZq"}) {  // two non-misreads: not returned
+    batch.push_back(make_event(id, "e" + std::to_string(n++), 1000));
+  }
+  REQUIRE_FALSE(s->append_and_wait(batch).error);
+  // Read out with O for 0 (first half) and l for 1 (second half): no half is shared with the
+  // real id, so only the primary-key probes of the spellings find it.
+  CHECK(s->similar_sessions("K7QX2MOAlb5S8BZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZz"});
+  // Both misreads in the second half: found by the range scan and by the probes, once.
+  CHECK(s->similar_sessions("K7QX2M0Alb5SBBZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZz"});
+  // A known id: its one-character neighbour, not itself, nor ids three misreads away.
+  CHECK(s->similar_sessions("K7QX2M0A1b5S8BZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZy"});
+  // Two misreads and the other last character: only the id that differs by misreads alone.
+  CHECK(s->similar_sessions("K7QX2MOAlb5S8BZy", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZy"});
+}
+
 TEST_CASE("store: similar_sessions finds prefixes, misreads and one-char differences", "[store]") {
   temp_dir dir;
   auto s = store::make_sqlite_store(test_settings(dir));

@@ -181,6 +181,12 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   CHECK(rev_ids.find("COVERING INDEX sessions_rev_id (rev_id>? AND rev_id<?)") !=
         std::string::npos);
 
+  const std::string probes = query_plan(db, sql::session_ids_in);
+  INFO(probes);
+  CHECK(probes.find("COVERING INDEX sqlite_autoindex_sessions_1 (session_id=?)") !=
+        std::string::npos);
+  CHECK(probes.find("SCAN") == std::string::npos);
+
   const std::string versions = query_plan(db, sql::app_versions_since);
   INFO(versions);
   CHECK(versions.find("app_versions") != std::string::npos);
