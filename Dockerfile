@@ -9,7 +9,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSESSIONDX_TESTS=OF
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libsqlite3-0 libssl3 zlib1g libspdlog1.10 libfmt9 libboost-url1.81.0 ca-certificates \
+      libsqlite3-0 libssl3 zlib1g libspdlog1.10 libfmt9 libboost-url1.81.0 libicu72 ca-certificates \
  && rm -rf /var/lib/apt/lists/* && useradd --system --home /var/lib/sessiondx sessiondx \
  && mkdir -p /var/lib/sessiondx && chown sessiondx /var/lib/sessiondx
 COPY --from=build /src/build/app/sessiondx /usr/local/bin/sessiondx

@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -168,15 +169,20 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   diagnosis_stack stack(*store, settings);
   const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
 
+  bot::render::render_options render;
+  render.team_language = settings.bot_language;
+  render.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   switch (format) {
     case output_format::text:
-      std::cout << bot::render::render_text(reply);
+      std::cout << bot::render::render_text(reply, render);
       break;
     case output_format::markdown:
-      std::cout << bot::render::render_markdown(reply);
+      std::cout << bot::render::render_markdown(reply, render);
       break;
     case output_format::json:
-      std::cout << bot::render::render_json(reply);
+      std::cout << bot::render::render_json(reply, render);
       break;
   }
   std::cout.flush();

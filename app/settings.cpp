@@ -1,5 +1,7 @@
 #include "app/settings.hpp"
 
+#include "bot/i18n/catalog.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -151,6 +153,16 @@ std::vector<key_spec> key_specs() {
                   [](const app_settings& s) {
                     return std::string(s.slack.allow_plaintext ? "true" : "false");
                   }});
+  keys.push_back({"bot", "language",
+                  "the team's language (agent-facing text; the customer line falls back to it): "
+                  "en, fr, pl, nl or de",
+                  [](app_settings& s, const std::string& v) {
+                    if (bot::i18n::find_catalog(v) == nullptr)
+                      throw std::invalid_argument("no message catalog for \"" + v + "\"");
+                    s.bot_language = v;
+                    s.slack.team_language = v;
+                  },
+                  [](const app_settings& s) { return s.bot_language; }});
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",

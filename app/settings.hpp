@@ -25,6 +25,9 @@ struct app_settings {
   slack::slack_settings slack;
   bool slack_enabled = false;
   std::string log_level = "info";
+  /// bot.language: the team's language for agent-facing text, and the customer line's fallback
+  /// when the customer's locale has no catalog ("en", "fr", "pl", "nl", "de").
+  std::string bot_language = "en";
 };
 
 /// A configuration problem, worded for the operator: "<where>: <section.key>: <reason>".

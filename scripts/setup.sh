@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3
   nlohmann-json3-dev catch2 libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libmimalloc-dev
+  libicu-dev
   python3 python3-jsonschema curl
 )
 

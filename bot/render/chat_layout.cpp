@@ -124,6 +124,12 @@ void context_and_next(page& p, const style& s, const reply_document& d) {
   p.escalation_here();
 }
 
+void customer(page& p, const style& s, const reply_document& d) {
+  if (!d.customer.empty()) {
+    p.line(s(d.customer.label) + " " + s(rich().data(d.customer.text, detail_field_chars)));
+  }
+}
+
 void summary_view(page& p, const style& s, const reply_document& d) {
   header(p, s, d);
   p.blank();
@@ -140,6 +146,7 @@ void summary_view(page& p, const style& s, const reply_document& d) {
     if (!d.more_findings.empty()) p.line(s(d.more_findings));
   }
   p.blank();
+  customer(p, s, d);
   context_and_next(p, s, d);
 }
 
@@ -156,9 +163,7 @@ void timeline_lines(page& p, const style& s, const reply_document& d) {
 void full_view(page& p, const style& s, const reply_document& d) {
   header(p, s, d);
   p.blank();
-  if (!d.customer.empty()) {
-    p.line(s(d.customer.label) + " " + s(rich().data(d.customer.text, detail_field_chars)));
-  }
+  customer(p, s, d);
   context_and_next(p, s, d);
   p.blank();
   if (d.findings.empty()) {
@@ -184,6 +189,7 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
   ro.summary_findings = o.summary_findings;
   ro.example_id = o.example_id;
   ro.now_ms = o.now_ms;
+  ro.team_language = o.team_language;
   const reply_document d = build_reply(r, ro);
   style s(t);
   page p;

@@ -2,6 +2,7 @@
 
 #include "bot/render/reply.hpp"
 
+#include "bot/i18n/customer_line.hpp"
 #include "bot/render/limits.hpp"
 #include "bot/utc_time.hpp"
 
@@ -274,7 +275,14 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
       doc.escalation.items = std::move(items);
     }
   }
-  if (full && !d.customer_summary.empty()) {
+  if (r.view != view::timeline && i18n::has_notice(d)) {
+    const auto line = i18n::word_customer_line(d, o.team_language, o.now_ms);
+    doc.customer.label.text(line.label, true);
+    doc.customer.language = line.language;
+    doc.customer.language_name = line.language_name;
+    doc.customer.text = line.text;
+  } else if (full && !d.customer_summary.empty()) {
+    // Rules that do not fill the notice yet: their English summary, as before.
     doc.customer.label.text("For the customer:", true);
     doc.customer.text = d.customer_summary;
   }

@@ -178,6 +178,13 @@ void escalation(layout& l, const block_options& o, const render::reply_document&
   l.section(text + fence);
 }
 
+void customer(layout& l, const render::reply_document& d) {
+  if (!d.customer.empty()) {
+    l.section(mrkdwn(d.customer.label) + " " +
+              mrkdwn(render::rich().data(d.customer.text, render::detail_field_chars)));
+  }
+}
+
 void summary_view(layout& l, const block_options& o, const render::reply_document& d) {
   top(l, d);
   if (d.findings.empty()) {
@@ -194,6 +201,7 @@ void summary_view(layout& l, const block_options& o, const render::reply_documen
     if (!d.more_findings.empty()) lines.push_back(mrkdwn(d.more_findings));
     l.section(join_lines(lines));
   }
+  customer(l, d);
   labeled_section(l, d.next_step);
   escalation(l, o, d);
   l.context(context_items(d));
@@ -211,10 +219,7 @@ std::string timeline_text(const render::reply_document& d) {
 
 void full_view(layout& l, const block_options& o, const render::reply_document& d) {
   top(l, d);
-  if (!d.customer.empty()) {
-    l.section(mrkdwn(d.customer.label) + " " +
-              mrkdwn(render::rich().data(d.customer.text, render::detail_field_chars)));
-  }
+  customer(l, d);
   labeled_section(l, d.next_step);
   escalation(l, o, d);
   if (!d.empty_note.empty()) l.section(mrkdwn(d.empty_note));
@@ -300,6 +305,7 @@ std::vector<slack_message> render_blocks(const bot::reply& r, const block_option
   ro.summary_findings = o.summary_findings;
   ro.example_id = o.example_id;
   ro.now_ms = o.now_ms;
+  ro.team_language = o.team_language;
   const render::reply_document d = render::build_reply(r, ro);
   layout l(o);
   if (d.kind == render::document_kind::diagnosis) {

@@ -34,6 +34,8 @@ struct block_options {
   std::size_t reserved_blocks = 0;
   /// The render time (UTC epoch ms) for relative times in the customer line; 0 = unknown.
   std::int64_t now_ms = 0;
+  /// The team's language (`bot.language`), see bot::render::render_options.
+  std::string team_language = "en";
 };
 
 /// One chat.postMessage worth: `text` is the notification and accessibility fallback, `blocks`

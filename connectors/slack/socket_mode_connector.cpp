@@ -229,6 +229,10 @@ net::awaitable<void> answer_command(connector_impl self, incoming_command cmd,
 
   block_options options;
   options.example_id = self->handler.format().example();
+  options.team_language = self->settings.team_language;
+  options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   const std::string share_value = share_button_value(cmd);
   const bool with_button = ephemeral && share_value.size() <= 2000;  // Slack's button value limit
   if (with_button) options.reserved_blocks = 1;

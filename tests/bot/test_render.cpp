@@ -1,4 +1,5 @@
 #include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
 #include "tests/bot/test_render_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -285,8 +286,43 @@ TEST_CASE("escalation: every item whole in text and Markdown, a forced cut drops
       }
       // Fences stay paired.
       std::size_t fences = 0;
-      for (auto at = out.find("```"); at != std::string::npos; at = out.find("```", at + 3)) ++fences;
+      for (auto at = out.find("```"); at != std::string::npos; at = out.find("```", at + 3))
+        ++fences;
       CHECK(fences % 2 == 0);
     }
   }
+}
+
+TEST_CASE("reply document: one structure for every emitter", "[render][reply]") {
+  reply_options o;
+  o.now_ms = test::render_now;
+  const auto doc = build_reply(test::summary(test::escalation()), o);
+  CHECK(doc.kind == document_kind::diagnosis);
+  CHECK(doc.view == bot::view::summary);
+  CHECK(doc.plain_title == "Session esc4l4t10n0long: broken");
+  CHECK(emit_plain(doc.title) == "Session esc4l4t10n0long: broken");
+  CHECK(doc.findings.size() == 2);
+  CHECK(doc.findings[0].details.empty());  // summary: lines only
+  CHECK(doc.escalation.items.size() == 8);
+  CHECK(doc.escalation.items.front() == "session esc4l4t10n0long");
+  CHECK(doc.escalation.items.back() == "app 3.4.1, Chrome 124");
+  CHECK(
+      emit_plain(doc.next_step.value).ends_with("to engineering with the details below."));
+  CHECK(doc.customer.language == "de");
+  CHECK(emit_plain(doc.customer.label) == "For the customer (Deutsch):");
+  REQUIRE(doc.actions.size() == 1);
+  CHECK(doc.actions[0].id == "share_in_channel");
+  CHECK(emit_plain(more_note(3, "more finding", "more findings")) == "3 more findings not shown");
+  CHECK(emit_plain(left_out_note(1)) == "1 item left out");
+
+  bot::diagnosis odd = test::broken_checkout();
+  odd.session_id = "has space";
+  CHECK(build_reply(test::summary(odd)).plain_title == "Session (unusual id): broken");
+
+  const auto full_doc = build_reply(test::full(test::broken_checkout()), o);
+  CHECK(full_doc.findings.size() == 7);
+  CHECK_FALSE(full_doc.findings[0].details.empty());
+  CHECK(full_doc.findings[0].evidence.size() == 3);
+  CHECK(build_reply(bot::help_reply{}).kind == document_kind::help);
+  CHECK(build_reply(bot::help_reply{}).footer.size() == 2);
 }

@@ -34,7 +34,8 @@ std::string dump(const std::vector<slack_message>& messages) {
 
 void check_snapshot(const std::string& name, const std::vector<slack_message>& messages) {
   const std::string actual = dump(messages);
-  std::filesystem::path path = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / (name + ".slack.json");
+  std::filesystem::path path =
+      std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / (name + ".slack.json");
   if (updating()) {
     std::ofstream(path, std::ios::binary) << actual;
     WARN("snapshot written: " << path);
@@ -49,7 +50,9 @@ void check_snapshot(const std::string& name, const std::vector<slack_message>& m
 }
 
 void check_slack(const std::string& name, const bot::reply& r) {
-  check_snapshot(name, render_blocks(r));
+  block_options o;
+  o.now_ms = test::render_now;
+  check_snapshot(name, render_blocks(r, o));
 }
 
 }  // namespace
@@ -65,6 +68,7 @@ TEST_CASE("slack snapshot: full view within small limits", "[slack][snapshot]") 
   small.limits.max_blocks = 4;
   small.limits.section_chars = 400;
   small.reserved_blocks = 1;
+  small.now_ms = test::render_now;
   check_snapshot("broken_checkout.full.small", render_blocks(full(test::broken_checkout()), small));
 }
 
