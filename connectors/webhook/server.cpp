@@ -36,21 +36,29 @@ namespace {
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 /// Adapts store::event_store::append (a callback on the writer thread) to Asio: the completion
-/// runs on the handler's executor, so a coroutine resumes where it was.
+/// runs on the handler's executor, so a coroutine resumes where it was. An exception thrown by
+/// append() itself is delivered to the awaiting coroutine (rethrown there), not lost.
 template <typename Token>
 auto async_append(store::event_store& store, std::vector<store::event> batch, Token&& token) {
-  return net::async_initiate<Token, void(store::append_result)>(
+  return net::async_initiate<Token, void(std::exception_ptr, store::append_result)>(
       [&store](auto handler, std::vector<store::event> events) {
         auto ex = net::get_associated_executor(handler);
         auto work = net::make_work_guard(ex);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store.append(std::move(events), [shared, work](store::append_result result) mutable {
+        auto finish = [shared, work](std::exception_ptr e, store::append_result result) mutable {
           auto target = work.get_executor();
-          net::post(target, [shared, result = std::move(result)]() mutable {
-            (*shared)(std::move(result));
+          net::post(target, [shared, e, result = std::move(result)]() mutable {
+            (*shared)(e, std::move(result));
           });
           work.reset();
-        });
+        };
+        try {
+          store.append(std::move(events), [finish](store::append_result result) mutable {
+            finish(nullptr, std::move(result));
+          });
+        } catch (...) {
+          finish(std::current_exception(), {});
+        }
       },
       token, std::move(batch));
 }
@@ -92,9 +100,26 @@ response make_response(http::status status, unsigned version, bool keep_alive, s
 }
 
 response error_response(http::status status, const request& req, std::string_view message) {
-  return make_response(status, req.version(), req.keep_alive(),
-                       nlohmann::json{{"error", message}}.dump());
+  return make_response(
+      status, req.version(), req.keep_alive(),
+      nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                              nlohmann::json::error_handler_t::replace));
 }
+
+/// Every `webhook-signature` header line, joined: each is a space-separated list, and a sender
+/// (or a proxy) may split the list over several lines.
+std::string signature_header(const request& req) {
+  std::string all;
+  auto [begin, end] = req.equal_range("webhook-signature");
+  for (auto it = begin; it != end; ++it) {
+    if (!all.empty()) all += ' ';
+    all.append(it->value().data(), it->value().size());
+  }
+  return all;
+}
+
+/// Frees a string's memory now, not when its owner goes away.
+void release(std::string& s) { std::string().swap(s); }
 
 }  // namespace
 
@@ -135,7 +160,17 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 
   /// Everything about POST /v1/events that does not wait: returns a finished response for bad
   /// requests, or the batch to store.
-  std::variant<response, parsed_batch> prepare_ingest(const request& req) {
+  std::variant<response, parsed_batch> prepare_ingest(request& req) {
+    // Authenticate first, over the body exactly as sent (Standard Webhooks): nothing is
+    // decompressed or parsed for a sender that does not hold the secret.
+    if (settings_.secret) {
+      const auto auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
+                               signature_header(req), req.body(), now_unix_s(),
+                               settings_.timestamp_tolerance);
+      if (auth != signature_status::valid)
+        return error_response(http::status::unauthorized, req, describe(auth));
+    }
+
     const auto format = format_of(req[http::field::content_type]);
     if (!format)
       return error_response(http::status::unsupported_media_type, req,
@@ -147,21 +182,9 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
       return error_response(http::status::unsupported_media_type, req,
                             "content-encoding: expected gzip or none");
 
-    // Authenticate before doing any work on the content. The signature covers the body as sent;
-    // for gzip, one over the decompressed body is accepted too (checked after inflating).
-    const std::string_view body = req.body();
-    signature_status auth = signature_status::valid;
-    if (settings_.secret) {
-      auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                    req["webhook-signature"], body, now_unix_s(), settings_.timestamp_tolerance);
-      if (auth != signature_status::valid &&
-          !(gzipped && auth == signature_status::no_matching_signature))
-        return error_response(http::status::unauthorized, req, describe(auth));
-    }
-
     std::string inflated;
     if (gzipped) {
-      auto result = gunzip(body, settings_.max_body_bytes);
+      auto result = gunzip(req.body(), settings_.max_body_bytes);
       if (result.status == gunzip_status::too_large)
         return error_response(http::status::payload_too_large, req,
                               "body: larger than " + std::to_string(settings_.max_body_bytes) +
@@ -170,16 +193,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
         return error_response(http::status::bad_request, req,
                               "body: invalid gzip (" + result.error + ")");
       inflated = std::move(result.data);
-      if (auth != signature_status::valid) {
-        auth =
-            verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                   req["webhook-signature"], inflated, now_unix_s(), settings_.timestamp_tolerance);
-        if (auth != signature_status::valid)
-          return error_response(http::status::unauthorized, req, describe(auth));
-      }
+      release(req.body());  // only the inflated copy is needed from here on
     }
 
-    auto parsed = parser_.parse(gzipped ? std::string_view(inflated) : body, *format);
+    auto parsed = parser_.parse(gzipped ? std::string_view(inflated) : req.body(), *format);
     if (auto* bad = std::get_if<body_error>(&parsed))
       return error_response(http::status::bad_request, req, bad->message);
     return std::move(std::get<parsed_batch>(parsed));
@@ -246,6 +263,9 @@ net::awaitable<response> handle_request(server_impl self, request req) {
   if (!is_ingest(req)) co_return self->route_other(req);
 
   auto prepared = self->prepare_ingest(req);
+  // The events own their strings now: free the body before waiting on the writer, so that a slow
+  // writer holds only the queued events, not every request's body as well.
+  release(req.body());
   if (auto* done = std::get_if<response>(&prepared)) co_return std::move(*done);
   auto& batch = std::get<parsed_batch>(prepared);
   if (batch.events.empty()) co_return self->ingest_reply(req, batch, {});
@@ -260,6 +280,25 @@ net::awaitable<response> handle_request(server_impl self, request req) {
     co_return res;
   }
   co_return self->ingest_reply(req, batch, result.outcomes);
+}
+
+/// Every request gets an answer: an exception escaping the handler (a bug, a store that throws,
+/// memory exhaustion) becomes a 500 naming the cause instead of a silently closed connection.
+net::awaitable<response> answer_request(server_impl self, request req) {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  std::string failure;
+  try {
+    co_return co_await handle_request(self, std::move(req));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  spdlog::error("webhook: request failed: {}", failure);
+  co_return make_response(http::status::internal_server_error, version, keep_alive,
+                          nlohmann::json{{"error", "internal: " + failure}}.dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 /// After refusing a request whose body was not read, closing at once could make the kernel reset
@@ -340,7 +379,7 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
       res.keep_alive(false);
     } else {
       stream.expires_never();
-      res = co_await handle_request(self, parser.release());
+      res = co_await answer_request(self, parser.release());
     }
     self->metrics_.observe(static_cast<unsigned>(res.result_int()),
                            std::chrono::steady_clock::now() - started);
