@@ -2,6 +2,7 @@
 
 #include "bot/render/limits.hpp"
 #include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
 
 namespace sessiondx::discord {
 
@@ -134,8 +135,10 @@ std::vector<json> render_embeds(const bot::reply& r, const embed_options& o) {
   int colour = 0x5865F2;
   if (const auto* d = std::get_if<bot::diagnosis_reply>(&r)) {
     // The first line (session, verdict, span) becomes the title; the rest the description.
-    title = "Session " + d->diagnosis.session_id + ": " +
-            std::string(bot::to_string(d->diagnosis.verdict));
+    // The reply document's header text: the one wording every platform shows.
+    render::reply_options doc_options;
+    doc_options.example_id = o.example_id;
+    title = render::build_reply(r, doc_options).plain_title;
     if (render::text_length(title) > o.limits.title)
       title = render::cut_at_limit(title, o.limits.title, [](std::size_t) { return ""; });
     colour = colour_of(d->diagnosis.verdict);
