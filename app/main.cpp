@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
     // terminal.
     const app_settings settings = settings_from(top);
     return sessiondx::app::serve(
-        settings, {.shell = !settings.slack_enabled, .interactive = ::isatty(0) == 1});
+        settings, {.shell = !settings.slack_enabled && !settings.discord_enabled &&
+                               !settings.mattermost_enabled, .interactive = ::isatty(0) == 1});
   } catch (const sessiondx::app::config_error& e) {
     spdlog::critical("configuration: {}", e.what());
     return 2;

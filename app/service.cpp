@@ -5,6 +5,8 @@
 #include "bot/diagnoser.hpp"
 #include "bot/render/render.hpp"
 #include "connectors/shell/shell_connector.hpp"
+#include "connectors/discord/discord_connector.hpp"
+#include "connectors/mattermost/mattermost_connector.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
@@ -110,9 +112,33 @@ int serve(const app_settings& settings, const serve_options& options) {
     spdlog::info("slack: Socket Mode connector started ({} replies)",
                  slack::to_string(settings.slack.visibility));
   }
-  const auto stop_all = [&server, &slack_connector] {
+  // Every configured connector runs at once, each with its own lookup threads.
+  std::unique_ptr<discord::discord_connector> discord_connector;
+  if (settings.discord_enabled) {
+    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    discord_connector = std::make_unique<discord::discord_connector>(
+        ioc, settings.discord, slack_stack->handler, [](const discord::stop_reason& why) {
+          if (why.fatal) spdlog::critical("discord: connector is down (fatal): {}", why.message);
+        });
+    discord_connector->start();
+    spdlog::info("discord: Gateway connector started ({} replies)",
+                 discord::to_string(settings.discord.visibility));
+  }
+  std::unique_ptr<mattermost::mattermost_connector> mattermost_connector;
+  if (settings.mattermost_enabled) {
+    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    mattermost_connector = std::make_unique<mattermost::mattermost_connector>(
+        ioc, settings.mattermost, slack_stack->handler, [](const mattermost::stop_reason& why) {
+          if (why.fatal) spdlog::critical("mattermost: connector is down (fatal): {}", why.message);
+        });
+    mattermost_connector->start();
+    spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
+  }
+  const auto stop_all = [&server, &slack_connector, &discord_connector, &mattermost_connector] {
     server.stop();
     if (slack_connector) slack_connector->stop();
+    if (discord_connector) discord_connector->stop();
+    if (mattermost_connector) mattermost_connector->stop();
   };
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -152,6 +178,8 @@ int serve(const app_settings& settings, const serve_options& options) {
   ioc.run();
   for (auto& t : threads) t.join();
   slack_connector.reset();  // waits for lookups still reading the store
+  discord_connector.reset();
+  mattermost_connector.reset();
 
   // Every request in flight has been answered; commit whatever is still queued and close.
   store->close();

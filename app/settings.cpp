@@ -163,6 +163,65 @@ std::vector<key_spec> key_specs() {
                     s.slack.team_language = v;
                   },
                   [](const app_settings& s) { return s.bot_language; }});
+  // ---- Discord and Mattermost (the chat helper's keys; tokens only from the environment) ----
+  const auto bool_of = [](const std::string& v) {
+    if (v != "true" && v != "false")
+      throw std::invalid_argument("expected true or false, got \"" + v + "\"");
+    return v == "true";
+  };
+  keys.push_back({"discord", "api_url", "Discord REST API base URL (v10)",
+                  [](app_settings& s, const std::string& v) {
+                    if (v.empty()) throw std::invalid_argument("must not be empty");
+                    s.discord.api_url = v;
+                  },
+                  [](const app_settings& s) { return s.discord.api_url; }});
+  keys.push_back({"discord", "allow_plaintext",
+                  "accept http:// and ws:// URLs (tests, local fakes only)",
+                  [bool_of](app_settings& s, const std::string& v) {
+                    s.discord.allow_plaintext = bool_of(v);
+                  },
+                  [](const app_settings& s) {
+                    return std::string(s.discord.allow_plaintext ? "true" : "false");
+                  }});
+  keys.push_back({"discord", "application_id",
+                  "the application id; empty: taken from the gateway's READY",
+                  [](app_settings& s, const std::string& v) { s.discord.application_id = v; },
+                  [](const app_settings& s) { return s.discord.application_id; }});
+  keys.push_back({"discord", "guild_ids",
+                  "comma-separated guild ids to register /session in (instant); empty: globally",
+                  [](app_settings& s, const std::string& v) {
+                    s.discord.guild_ids = discord::parse_guild_ids(v);
+                  },
+                  [](const app_settings& s) {
+                    std::string out;
+                    for (const auto& g : s.discord.guild_ids) out += (out.empty() ? "" : ",") + g;
+                    return out;
+                  }});
+  keys.push_back(
+      {"discord", "visibility",
+       "who sees a reply first: channel (everyone) or ephemeral (the agent, with a Share button)",
+       [](app_settings& s, const std::string& v) {
+         const auto visibility = discord::parse_visibility(v);
+         if (!visibility)
+           throw std::invalid_argument("expected channel or ephemeral, got \"" + v + "\"");
+         s.discord.visibility = *visibility;
+       },
+       [](const app_settings& s) { return std::string(discord::to_string(s.discord.visibility)); }});
+  keys.push_back({"mattermost", "url", "the Mattermost server, https://chat.example.com",
+                  [](app_settings& s, const std::string& v) { s.mattermost.url = v; },
+                  [](const app_settings& s) { return s.mattermost.url; }});
+  keys.push_back({"mattermost", "allow_plaintext",
+                  "accept http:// and ws:// URLs (tests, local installs)",
+                  [bool_of](app_settings& s, const std::string& v) {
+                    s.mattermost.allow_plaintext = bool_of(v);
+                  },
+                  [](const app_settings& s) {
+                    return std::string(s.mattermost.allow_plaintext ? "true" : "false");
+                  }});
+  keys.push_back({"mattermost", "command_prefix",
+                  "posts starting with it are commands (\"!session <id>\"); empty: mentions only",
+                  [](app_settings& s, const std::string& v) { s.mattermost.command_prefix = v; },
+                  [](const app_settings& s) { return s.mattermost.command_prefix; }});
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",
@@ -282,6 +341,18 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file,
       settings.slack_enabled = true;
     }
   } catch (const std::invalid_argument& e) {  // a token with the wrong prefix, e.g. swapped
+    throw config_error(std::string("environment: ") + e.what());
+  }
+  try {
+    if (auto with_token = discord::with_token_from_env(settings.discord, env)) {
+      settings.discord = std::move(*with_token);
+      settings.discord_enabled = true;
+    }
+    if (auto with_token = mattermost::with_token_from_env(settings.mattermost, env)) {
+      settings.mattermost = std::move(*with_token);
+      settings.mattermost_enabled = true;
+    }
+  } catch (const std::invalid_argument& e) {
     throw config_error(std::string("environment: ") + e.what());
   }
 
