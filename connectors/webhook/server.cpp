@@ -222,7 +222,7 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
     metrics_.events_accepted += accepted;
     metrics_.events_duplicate += duplicates;
     metrics_.events_rejected += batch.rejected.size();
-    metrics_.observe_batch(batch.events.size() + batch.rejected.size());
+    metrics_.observe_batch(outcomes.size() + batch.rejected.size());  // events were moved out
     for (const auto& r : batch.rejected) metrics_.observe_rejection(r.error);
 
     nlohmann::json rejected = nlohmann::json::array();

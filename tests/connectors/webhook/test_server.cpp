@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -780,4 +782,40 @@ TEST_CASE("out of file descriptors: accept backs off instead of spinning", "[web
   // Once descriptors are back, the queued connections are served.
   auto fresh = server.client();
   CHECK(fresh.get("/healthz").status == 200);
+}
+
+TEST_CASE("metrics: rejections by reason, batch sizes, receiver gauges; promtool accepts them",
+          "[webhook][metrics]") {
+  test::temp_dir dir;
+  running_server server(dir / "events.db");
+  auto client = server.client();
+  json bad_ts = make_event("m2");
+  bad_ts["ts"] = "yesterday";
+  std::string huge = make_event("m3").dump();
+  huge.insert(huge.size() - 1, R"(,"attrs":{"n":1e400})");
+  const std::string body =
+      "[" + make_event("m1").dump() + "," + bad_ts.dump() + "," + huge + "]";
+  REQUIRE(post_events(client, body).status == 200);
+
+  const auto text = client.get("/metrics").body;
+  CHECK(text.find("sessiondx_events_rejected_by_reason_total{reason=\"ts\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("sessiondx_events_rejected_by_reason_total{reason=\"number_out_of_range\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("sessiondx_ingest_batch_events_bucket{le=\"10\"} 1\n") != std::string::npos);
+  CHECK(text.find("sessiondx_ingest_batch_events_sum 3\n") != std::string::npos);
+  CHECK(text.find("sessiondx_http_connections_open 1\n") != std::string::npos);
+  CHECK(text.find("sessiondx_ingest_queued_bytes 0\n") != std::string::npos);
+
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+    WARN("promtool not installed (Debian package prometheus): exposition format not checked");
+    return;
+  }
+  const auto path = dir / "metrics.txt";
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  const std::string command = "promtool check metrics < '" + path.string() + "'";
+  CHECK(std::system(command.c_str()) == 0);
 }
