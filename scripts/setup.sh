@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev catch2 libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libmimalloc-dev
   python3 python3-jsonschema curl
+  # scripts/fuzz.sh: libFuzzer (clang with its runtime)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
