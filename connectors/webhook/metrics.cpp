@@ -59,13 +59,11 @@ std::string ingest_metrics::prometheus(const store::store_stats& store,
     out.append(text);
     out.push_back('\n');
   };
-  const auto header = [&line](std::string_view name, std::string_view type,
-                              std::string_view help) {
+  const auto header = [&line](std::string_view name, std::string_view type, std::string_view help) {
     line(fmt::format("# HELP {} {}", name, help));
     line(fmt::format("# TYPE {} {}", name, type));
   };
-  header("sessiondx_http_requests_total", "counter",
-         "Webhook requests answered, by status code.");
+  header("sessiondx_http_requests_total", "counter", "Webhook requests answered, by status code.");
   for (std::size_t i = 0; i + 1 < tracked_status.size(); ++i)
     line(fmt::format("sessiondx_http_requests_total{{code=\"{}\"}} {}", tracked_status[i],
                      by_status_[i].load()));

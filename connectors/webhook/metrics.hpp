@@ -64,11 +64,20 @@ class ingest_metrics {
                                                           0.025,  0.05,  0.1,   0.5,   1.0};
   static constexpr std::array<unsigned, 14> tracked_status{200, 400, 401, 404, 405, 408, 413,
                                                            415, 429, 431, 500, 501, 503, 0};
-  static constexpr std::array<std::size_t, 9> batch_bounds{1, 10, 50, 100, 500, 1000, 5000, 10000,
-                                                           100000};
-  static constexpr std::array<std::string_view, 12> rejection_reasons{
-      "id",      "session_id", "ts",      "type",  "severity",            "page",
-      "message", "attrs",      "context", "event", "number_out_of_range", "other"};
+  static constexpr std::array<std::size_t, 9> batch_bounds{1,    10,   50,    100,   500,
+                                                           1000, 5000, 10000, 100000};
+  static constexpr std::array<std::string_view, 12> rejection_reasons{"id",
+                                                                      "session_id",
+                                                                      "ts",
+                                                                      "type",
+                                                                      "severity",
+                                                                      "page",
+                                                                      "message",
+                                                                      "attrs",
+                                                                      "context",
+                                                                      "event",
+                                                                      "number_out_of_range",
+                                                                      "other"};
   std::array<std::atomic<std::uint64_t>, tracked_status.size()> by_status_{};
   std::array<std::atomic<std::uint64_t>, bucket_bounds_s.size() + 1> buckets_{};
   std::atomic<std::uint64_t> latency_sum_us_{0};

@@ -14,8 +14,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <nlohmann/json.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -104,10 +104,9 @@ response make_response(http::status status, unsigned version, bool keep_alive, s
 }
 
 response error_response(http::status status, const request& req, std::string_view message) {
-  return make_response(
-      status, req.version(), req.keep_alive(),
-      nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace));
+  return make_response(status, req.version(), req.keep_alive(),
+                       nlohmann::json{{"error", message}}.dump(
+                           -1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 /// Every `webhook-signature` header line, joined: each is a space-separated list, and a sender
@@ -176,9 +175,9 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
     // Authenticate first, over the body exactly as sent (Standard Webhooks): nothing is
     // decompressed or parsed for a sender that does not hold the secret.
     if (settings_.secret) {
-      const auto auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                               signature_header(req), req.body(), now_unix_s(),
-                               settings_.timestamp_tolerance);
+      const auto auth =
+          verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
+                 signature_header(req), req.body(), now_unix_s(), settings_.timestamp_tolerance);
       if (auth != signature_status::valid)
         return error_response(http::status::unauthorized, req, describe(auth));
     }
@@ -241,7 +240,8 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 
   response metrics_reply(const request& req) {
     return make_response(http::status::ok, req.version(), req.keep_alive(),
-                         metrics_.prometheus(store_.stats(), gauges()), "text/plain; version=0.0.4");
+                         metrics_.prometheus(store_.stats(), gauges()),
+                         "text/plain; version=0.0.4");
   }
 
   receiver_gauges gauges() const {
@@ -311,15 +311,15 @@ net::awaitable<response> handle_request(server_impl self, request req, lease bod
   lease queued(self->queued_bytes_);
   if (!queued.grow_to(bytes)) {
     self->metrics_.refused(refusal::queued_bytes);
-    co_return overloaded(*self, req, "server: write queue full (server.max_queued_bytes); retry later");
+    co_return overloaded(*self, req,
+                         "server: write queue full (server.max_queued_bytes); retry later");
   }
 
   // The answer waits for the commit: no 2xx before the events are durable.
   const auto result =
       co_await async_append(self->store_, std::move(batch.events), net::use_awaitable);
   queued.release();
-  if (result.error)
-    co_return overloaded(*self, req, "store: " + result.error.message());
+  if (result.error) co_return overloaded(*self, req, "store: " + result.error.message());
   co_return self->ingest_reply(req, batch, result.outcomes);
 }
 
@@ -450,12 +450,13 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
     if (ec && !declared_too_large) {
       if (ec == http::error::header_limit) {
         self->metrics_.refused(refusal::malformed);
-        early = fatal_response(http::status::request_header_fields_too_large,
-                               "header: larger than " + std::to_string(settings.max_header_bytes) +
-                                   " bytes");
+        early = fatal_response(
+            http::status::request_header_fields_too_large,
+            "header: larger than " + std::to_string(settings.max_header_bytes) + " bytes");
       } else if (is_malformed(ec)) {
         self->metrics_.refused(refusal::malformed);
-        early = fatal_response(http::status::bad_request, "request: malformed (" + ec.message() + ")");
+        early =
+            fatal_response(http::status::bad_request, "request: malformed (" + ec.message() + ")");
       } else if (ec == beast::error::timeout) {
         // Beast has closed the socket already: a slow sender is cut without an answer.
         self->metrics_.refused(refusal::header_slow);
@@ -515,15 +516,15 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
     const auto body_start = std::chrono::steady_clock::now();
     std::size_t received = 0;
     while (!early && !parser.is_done()) {
-      auto allowed = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          settings.header_timeout);
+      auto allowed =
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings.header_timeout);
       if (settings.min_body_bytes_per_s > 0)
         allowed += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             std::chrono::duration<double>(static_cast<double>(received) /
                                           static_cast<double>(settings.min_body_bytes_per_s)));
       else
-        allowed = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            settings.idle_timeout);
+        allowed =
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings.idle_timeout);
       stream.expires_at(body_start + allowed);
       auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, nothrow);
       received += rn;
@@ -611,16 +612,17 @@ net::awaitable<void> run_acceptor(server_impl self) {
       // Out of descriptors or memory, the pending connection stays queued and accept fails again
       // at once: wait, doubling up to 1 s, and log one line per 10 s instead of one per failure.
       self->metrics_.accept_errors.fetch_add(1);
-      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10),
-                           std::chrono::milliseconds(1000));
+      backoff =
+          std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
       std::uint64_t suppressed = 0;
       if (self->accept_log_.allow(steady_ms(), suppressed))
-        spdlog::warn("webhook: accept failed: {} ({} more since the last report); retrying in "
-                     "{} ms{}",
-                     ec.message(), suppressed, backoff.count(),
-                     is_resource_exhaustion(ec) ? "; raise the file descriptor limit or lower "
-                                                  "server.max_connections"
-                                                : "");
+        spdlog::warn(
+            "webhook: accept failed: {} ({} more since the last report); retrying in "
+            "{} ms{}",
+            ec.message(), suppressed, backoff.count(),
+            is_resource_exhaustion(ec) ? "; raise the file descriptor limit or lower "
+                                         "server.max_connections"
+                                       : "");
       backoff_timer.expires_after(backoff);
       co_await backoff_timer.async_wait(nothrow);  // an error only means stop()
       if (self->stopping_.load()) co_return;
@@ -632,9 +634,10 @@ net::awaitable<void> run_acceptor(server_impl self) {
       self->metrics_.refused(refusal::connections);
       std::uint64_t suppressed = 0;
       if (self->refused_log_.allow(steady_ms(), suppressed))
-        spdlog::warn("webhook: {} connections open (server.max_connections); refusing new ones "
-                     "({} more refused since the last report)",
-                     self->settings_.max_connections, suppressed);
+        spdlog::warn(
+            "webhook: {} connections open (server.max_connections); refusing new ones "
+            "({} more refused since the last report)",
+            self->settings_.max_connections, suppressed);
       beast::error_code ignored;
       socket.close(ignored);
       continue;

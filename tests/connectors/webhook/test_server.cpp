@@ -10,13 +10,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/resource.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/resource.h>
 #include <thread>
 
 namespace {
@@ -446,14 +445,13 @@ TEST_CASE("every webhook-signature header line is considered", "[webhook]") {
   auto client = server.client();
   const std::string body = make_event("lines").dump();
   const std::string timestamp = std::to_string(fixed_now);
-  const auto reply =
-      client.post("/v1/events", body,
-                  {{"content-type", "application/json"},
-                   {"webhook-id", "m2"},
-                   {"webhook-timestamp", timestamp},
-                   {"webhook-signature",
-                    webhook::sign(secret_of(other_secret_text), "m2", timestamp, body)},
-                   {"webhook-signature", webhook::sign(secret_of(secret_text), "m2", timestamp, body)}});
+  const auto reply = client.post(
+      "/v1/events", body,
+      {{"content-type", "application/json"},
+       {"webhook-id", "m2"},
+       {"webhook-timestamp", timestamp},
+       {"webhook-signature", webhook::sign(secret_of(other_secret_text), "m2", timestamp, body)},
+       {"webhook-signature", webhook::sign(secret_of(secret_text), "m2", timestamp, body)}});
   CHECK(reply.status == 200);
   CHECK(stored(server.store()) == 1);
 }
@@ -504,7 +502,8 @@ TEST_CASE("Transfer-Encoding per RFC 9112: only a final chunked is a body", "[we
   SECTION("a coding that is not chunked: 400, and the body is not read as a request") {
     test::raw_socket s(server.port());
     // The "body" is a complete request of its own: a smuggler's payload.
-    const std::string smuggled = raw_post(event, "Content-Length: " + std::to_string(event.size()) + "\r\n");
+    const std::string smuggled =
+        raw_post(event, "Content-Length: " + std::to_string(event.size()) + "\r\n");
     REQUIRE(s.send(raw_post(smuggled, "Transfer-Encoding: gzip\r\n")));
     const auto reply = s.read_all();
     CHECK(status_of(reply) == 400);
@@ -562,8 +561,9 @@ TEST_CASE("HEAD is answered with the header only", "[webhook][http]") {
   running_server server(dir / "events.db");
   test::raw_socket s(server.port());
   // Two requests on one connection: if HEAD carried a body, it would be read as the next reply.
-  REQUIRE(s.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                 "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  REQUIRE(
+      s.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   const auto reply = s.read_all();
   const auto first_end = reply.find("\r\n\r\n");
   REQUIRE(first_end != std::string::npos);
@@ -600,8 +600,9 @@ TEST_CASE("a body slower than the minimum rate is cut", "[webhook][limits]") {
   settings.min_body_bytes_per_s = 1000;
   running_server server(dir / "events.db", {}, settings);
   test::raw_socket s(server.port(), 20);
-  REQUIRE(s.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 "Content-Length: 100000\r\n\r\n"));
+  REQUIRE(
+      s.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 100000\r\n\r\n"));
   bool cut = false;
   for (int i = 0; i < 100 && !cut; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -679,13 +680,16 @@ TEST_CASE("request bodies in memory are bounded: over the budget, 503 before the
   running_server server(dir / "events.db", {}, settings);
   auto client = server.client();
   test::raw_socket first(server.port());
-  REQUIRE(first.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 60000\r\n\r\n" + std::string(1000, ' ')));
+  REQUIRE(
+      first.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 60000\r\n\r\n" +
+                 std::string(1000, ' ')));
   REQUIRE(wait_for_metric(client, "sessiondx_http_body_buffer_bytes",
                           [](double v) { return v == 60000; }) == 60000);
   test::raw_socket second(server.port());
-  REQUIRE(second.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: 60000\r\n\r\n"));
+  REQUIRE(
+      second.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: 60000\r\n\r\n"));
   const auto reply = second.read_all();
   CHECK(status_of(reply) == 503);
   CHECK(reply.find("Retry-After: ") != std::string::npos);
@@ -793,15 +797,15 @@ TEST_CASE("metrics: rejections by reason, batch sizes, receiver gauges; promtool
   bad_ts["ts"] = "yesterday";
   std::string huge = make_event("m3").dump();
   huge.insert(huge.size() - 1, R"(,"attrs":{"n":1e400})");
-  const std::string body =
-      "[" + make_event("m1").dump() + "," + bad_ts.dump() + "," + huge + "]";
+  const std::string body = "[" + make_event("m1").dump() + "," + bad_ts.dump() + "," + huge + "]";
   REQUIRE(post_events(client, body).status == 200);
 
   const auto text = client.get("/metrics").body;
   CHECK(text.find("sessiondx_events_rejected_by_reason_total{reason=\"ts\"} 1\n") !=
         std::string::npos);
-  CHECK(text.find("sessiondx_events_rejected_by_reason_total{reason=\"number_out_of_range\"} 1\n") !=
-        std::string::npos);
+  CHECK(
+      text.find("sessiondx_events_rejected_by_reason_total{reason=\"number_out_of_range\"} 1\n") !=
+      std::string::npos);
   CHECK(text.find("sessiondx_ingest_batch_events_bucket{le=\"10\"} 1\n") != std::string::npos);
   CHECK(text.find("sessiondx_ingest_batch_events_sum 3\n") != std::string::npos);
   CHECK(text.find("sessiondx_http_connections_open 1\n") != std::string::npos);
