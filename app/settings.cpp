@@ -67,6 +67,39 @@ std::vector<key_spec> key_specs() {
          s.server.idle_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
        },
        [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
+  // Receiver limits (issue 9): each bounds one resource a hostile or broken client could hold.
+  const auto seconds_key = [](std::string key, std::string help,
+                              std::chrono::seconds webhook::server_settings::*field) {
+    return key_spec{"server", std::move(key), std::move(help),
+                    [field](app_settings& s, const std::string& v) {
+                      s.server.*field = std::chrono::seconds(parse_int(v, 1, 3600));
+                    },
+                    [field](const app_settings& s) {
+                      return std::to_string((s.server.*field).count());
+                    }};
+  };
+  keys.push_back(seconds_key("header_timeout_s",
+                             "seconds from a request's first byte to the end of its header",
+                             &webhook::server_settings::header_timeout));
+  keys.push_back(int_key(
+      "server", "min_body_bytes_per_s",
+      "slowest average body rate after header_timeout_s of grace (0: no rate check)", 0,
+      1LL << 30, [](auto& s) -> auto& { return s.server.min_body_bytes_per_s; }));
+  keys.push_back(int_key(
+      "server", "max_header_bytes", "largest request header (431 beyond)", 1024, 1 << 20,
+      [](auto& s) -> auto& { return s.server.max_header_bytes; }));
+  keys.push_back(int_key(
+      "server", "max_connections", "open connections at most (new ones closed beyond)", 1,
+      10'000'000, [](auto& s) -> auto& { return s.server.max_connections; }));
+  keys.push_back(int_key(
+      "server", "max_inflight_requests", "POST requests being read or processed at most (503)", 1,
+      1'000'000, [](auto& s) -> auto& { return s.server.max_inflight_requests; }));
+  keys.push_back(int_key(
+      "server", "max_body_buffer_bytes", "request body bytes in memory, all connections (503)",
+      1024, 1LL << 40, [](auto& s) -> auto& { return s.server.max_body_buffer_bytes; }));
+  keys.push_back(int_key(
+      "server", "max_queued_bytes", "event bytes waiting for the writer (503)", 1024, 1LL << 40,
+      [](auto& s) -> auto& { return s.server.max_queued_bytes; }));
   keys.push_back(
       {"ingest", "timestamp_tolerance_s", "how far webhook-timestamp may be from now, in seconds",
        [](app_settings& s, const std::string& v) {

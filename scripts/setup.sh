@@ -12,6 +12,8 @@ packages=(
   libmimalloc-dev
   libicu-dev
   python3 python3-jsonschema curl
+  # scripts/fuzz.sh: libFuzzer (clang with its runtime)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -149,8 +149,8 @@ shape scan_shape(std::string_view text, std::size_t max_depth, std::size_t max_e
           while (end < text.size() && is_number_char(text[end])) ++end;
           const std::string_view token = text.substr(i, end - i);
           if (overflows_double(token)) {
-            out_of_range_number bad{i, token.size(), out.top_array ? out.element_sizes.size() : 0,
-                                    {}};
+            out_of_range_number bad{
+                i, token.size(), out.top_array ? out.element_sizes.size() : 0, {}};
             for (std::size_t d = out.top_array ? 2 : 1; d <= depth && d < keys.size(); ++d) {
               if (keys[d].empty()) continue;
               if (!bad.field.empty()) bad.field += '.';
@@ -397,8 +397,7 @@ struct event_parser::impl {
   }
 
   static std::string out_of_range_error(const out_of_range_number& n) {
-    return (n.field.empty() ? std::string("event") : printable(n.field)) +
-           ": number out of range";
+    return (n.field.empty() ? std::string("event") : printable(n.field)) + ": number out of range";
   }
 
   // Validates and converts one event, taking its strings. Returns the error text on failure.
@@ -565,8 +564,7 @@ struct event_parser::impl {
       ev.extra = dump(extra);
     }
     const json& attrs_ref = attrs != nullptr ? *attrs : empty_object;
-    ev.issue_key =
-        bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref, ev.page);
+    ev.issue_key = bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref, ev.page);
     return ev;
   }
 

@@ -136,3 +136,25 @@ TEST_CASE("privacy.extra_patterns: a TOML array or lines in the environment", "[
   CHECK(
       app::load_settings(std::nullopt, fake_env{}.lookup()).ingest.privacy.extra_patterns.empty());
 }
+
+TEST_CASE("the receiver limits are settings keys with defaults", "[settings]") {
+  const auto defaults = app::load_settings(std::nullopt, fake_env{}.lookup());
+  CHECK(defaults.server.max_connections == 10'000);
+  CHECK(defaults.server.header_timeout == std::chrono::seconds(10));
+  fake_env env;
+  env.vars["SESSIONDX_SERVER_MAX_CONNECTIONS"] = "500";
+  env.vars["SESSIONDX_SERVER_HEADER_TIMEOUT_S"] = "3";
+  env.vars["SESSIONDX_SERVER_MIN_BODY_BYTES_PER_S"] = "0";
+  env.vars["SESSIONDX_SERVER_MAX_HEADER_BYTES"] = "4096";
+  env.vars["SESSIONDX_SERVER_MAX_INFLIGHT_REQUESTS"] = "8";
+  env.vars["SESSIONDX_SERVER_MAX_BODY_BUFFER_BYTES"] = "1048576";
+  env.vars["SESSIONDX_SERVER_MAX_QUEUED_BYTES"] = "2097152";
+  const auto s = app::load_settings(std::nullopt, env.lookup());
+  CHECK(s.server.max_connections == 500);
+  CHECK(s.server.header_timeout == std::chrono::seconds(3));
+  CHECK(s.server.min_body_bytes_per_s == 0);
+  CHECK(s.server.max_header_bytes == 4096);
+  CHECK(s.server.max_inflight_requests == 8);
+  CHECK(s.server.max_body_buffer_bytes == 1'048'576);
+  CHECK(s.server.max_queued_bytes == 2'097'152);
+}

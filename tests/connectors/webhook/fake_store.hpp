@@ -59,9 +59,7 @@ class fake_store final : public store::event_store {
                                      std::int64_t) override {
     return {key, 0, 0};
   }
-  std::vector<std::string> similar_sessions(const std::string&, std::size_t) override {
-    return {};
-  }
+  std::vector<std::string> similar_sessions(const std::string&, std::size_t) override { return {}; }
   std::vector<store::app_version_seen> app_versions(std::int64_t) override { return {}; }
   std::size_t prune_before(std::int64_t, std::size_t) override { return 0; }
   store::store_stats stats() const override { return {}; }
