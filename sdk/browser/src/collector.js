@@ -485,7 +485,7 @@ function resourceError(el) {
 
 // ---- fetch / XHR ----
 
-const origFetch = typeof fetch === 'function' ? fetch.bind(window) : null;
+const origFetch = typeof window !== 'undefined' && typeof fetch === 'function' ? fetch.bind(window) : null;
 
 function isOwn(url) {
   try {
