@@ -118,18 +118,10 @@ export function newSession() {
 function detectContext() {
   const ua = navigator.userAgent;
   let browser = '';
-  const b = [
-    [/Edg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
-    [/OPR\/(\d+)/, 'Opera'],
-    [/SamsungBrowser\/(\d+)/, 'Samsung Internet'],
-    [/Firefox\/(\d+)/, 'Firefox'],
-    [/FxiOS\/(\d+)/, 'Firefox'],
-    [/CriOS\/(\d+)/, 'Chrome'],
-    [/Chrome\/(\d+)/, 'Chrome'],
-    [/Version\/(\d+(?:\.\d+)?).*Safari/, 'Safari'],
-  ];
-  for (const [re, name] of b) {
-    const m = ua.match(re);
+  const b = ['Edge=Edg(?:e|A|iOS)?', 'Opera=OPR', 'Samsung Internet=SamsungBrowser', 'Firefox=Firefox|FxiOS', 'Chrome=Chrome|CriOS', 'Safari=Version'];
+  for (const x of b) {
+    const [name, re] = x.split('=');
+    const m = ua.match(new RegExp(`(?:${re})/(\\d+)`));
     if (m) {
       browser = `${name} ${m[1]}`;
       break;
