@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace sessiondx::bot::render {
@@ -23,6 +24,8 @@ struct render_options {
   std::size_t summary_findings = 5;
   /// The example id in help and usage texts.
   std::string example_id = "abcd1234efgh5678";
+  /// The render time (UTC epoch ms) for relative times in the customer line; 0 = unknown.
+  std::int64_t now_ms = 0;
 };
 
 std::string render_text(const reply& r, const render_options& options = {});

@@ -36,21 +36,29 @@ namespace {
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 /// Adapts store::event_store::append (a callback on the writer thread) to Asio: the completion
-/// runs on the handler's executor, so a coroutine resumes where it was.
+/// runs on the handler's executor, so a coroutine resumes where it was. An exception thrown by
+/// append() itself is delivered to the awaiting coroutine (rethrown there), not lost.
 template <typename Token>
 auto async_append(store::event_store& store, std::vector<store::event> batch, Token&& token) {
-  return net::async_initiate<Token, void(store::append_result)>(
+  return net::async_initiate<Token, void(std::exception_ptr, store::append_result)>(
       [&store](auto handler, std::vector<store::event> events) {
         auto ex = net::get_associated_executor(handler);
         auto work = net::make_work_guard(ex);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store.append(std::move(events), [shared, work](store::append_result result) mutable {
+        auto finish = [shared, work](std::exception_ptr e, store::append_result result) mutable {
           auto target = work.get_executor();
-          net::post(target, [shared, result = std::move(result)]() mutable {
-            (*shared)(std::move(result));
+          net::post(target, [shared, e, result = std::move(result)]() mutable {
+            (*shared)(e, std::move(result));
           });
           work.reset();
-        });
+        };
+        try {
+          store.append(std::move(events), [finish](store::append_result result) mutable {
+            finish(nullptr, std::move(result));
+          });
+        } catch (...) {
+          finish(std::current_exception(), {});
+        }
       },
       token, std::move(batch));
 }
@@ -92,8 +100,10 @@ response make_response(http::status status, unsigned version, bool keep_alive, s
 }
 
 response error_response(http::status status, const request& req, std::string_view message) {
-  return make_response(status, req.version(), req.keep_alive(),
-                       nlohmann::json{{"error", message}}.dump());
+  return make_response(
+      status, req.version(), req.keep_alive(),
+      nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                              nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -262,6 +272,25 @@ net::awaitable<response> handle_request(server_impl self, request req) {
   co_return self->ingest_reply(req, batch, result.outcomes);
 }
 
+/// Every request gets an answer: an exception escaping the handler (a bug, a store that throws,
+/// memory exhaustion) becomes a 500 naming the cause instead of a silently closed connection.
+net::awaitable<response> answer_request(server_impl self, request req) {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  std::string failure;
+  try {
+    co_return co_await handle_request(self, std::move(req));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  spdlog::error("webhook: request failed: {}", failure);
+  co_return make_response(http::status::internal_server_error, version, keep_alive,
+                          nlohmann::json{{"error", "internal: " + failure}}.dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 /// After refusing a request whose body was not read, closing at once could make the kernel reset
 /// the connection and destroy the answer before the client reads it. Shut down our side, then
 /// read and discard what the client still sends, for a bounded time and amount.
@@ -340,7 +369,7 @@ net::awaitable<void> run_connection(server_impl self, tcp::socket socket) {
       res.keep_alive(false);
     } else {
       stream.expires_never();
-      res = co_await handle_request(self, parser.release());
+      res = co_await answer_request(self, parser.release());
     }
     self->metrics_.observe(static_cast<unsigned>(res.result_int()),
                            std::chrono::steady_clock::now() - started);

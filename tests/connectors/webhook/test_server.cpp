@@ -2,6 +2,7 @@
 // SQLite store in a temporary directory.
 #include "connectors/webhook/gzip.hpp"
 #include "connectors/webhook/server.hpp"
+#include "tests/connectors/webhook/fake_store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -36,7 +37,29 @@ class running_server {
     // The same fixed clock as the signatures: with the real one, retention would prune the
     // test's events (dated fixed_now) while the test runs.
     store_settings.now_ms = [] { return fixed_now * 1000; };
-    store_ = store::make_sqlite_store(store_settings);
+    owned_ = store::make_sqlite_store(store_settings);
+    store_ = owned_.get();
+    start(std::move(settings));
+  }
+
+  /// Over a store the test owns (a fake); it must outlive the server.
+  running_server(store::event_store& external, webhook::server_settings settings)
+      : parser_(webhook::ingest_settings{}), store_(&external) {
+    start(std::move(settings));
+  }
+
+  ~running_server() {
+    server_->stop();
+    store_->close();  // a held fake append completes, so the connection waiting on it finishes
+    thread_.join();
+  }
+
+  std::uint16_t port() const { return port_; }
+  store::event_store& store() { return *store_; }
+  test::http_client client() const { return test::http_client("127.0.0.1", port_); }
+
+ private:
+  void start(webhook::server_settings settings) {
     settings.port = 0;
     if (!settings.secret) settings.secret = secret_of(secret_text);
     if (!settings.now_unix_s) settings.now_unix_s = [] { return fixed_now; };
@@ -45,20 +68,10 @@ class running_server {
     thread_ = std::thread([this] { ioc_.run(); });
   }
 
-  ~running_server() {
-    server_->stop();
-    thread_.join();
-    store_->close();
-  }
-
-  std::uint16_t port() const { return port_; }
-  store::event_store& store() { return *store_; }
-  test::http_client client() const { return test::http_client("127.0.0.1", port_); }
-
- private:
   boost::asio::io_context ioc_;
   webhook::event_parser parser_;
-  std::unique_ptr<store::event_store> store_;
+  std::unique_ptr<store::event_store> owned_;
+  store::event_store* store_ = nullptr;
   std::unique_ptr<webhook::webhook_server> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
@@ -370,4 +383,33 @@ TEST_CASE("concurrent clients are all answered and all stored", "[webhook]") {
   for (auto& t : threads) t.join();
   CHECK(ok == clients * per_client);
   CHECK(stored(server.store()) == clients * per_client);
+}
+
+TEST_CASE("a number out of range rejects its event and the rest of the batch is stored",
+          "[webhook]") {
+  test::temp_dir dir;
+  running_server server(dir / "events.db");
+  auto client = server.client();
+  std::string bad = make_event("huge").dump();
+  bad.insert(bad.size() - 1, R"(,"context":{"screen_width":1e400})");
+  const std::string body = "[" + make_event("ok1").dump() + "," + bad + "]";
+  const auto reply = post_events(client, body);
+  REQUIRE(reply.status == 200);
+  const auto answer = json::parse(reply.body);
+  CHECK(answer["accepted"] == 1);
+  REQUIRE(answer["rejected"].size() == 1);
+  CHECK(answer["rejected"][0]["index"] == 1);
+  CHECK(answer["rejected"][0]["error"] == "context.screen_width: number out of range");
+  CHECK(stored(server.store()) == 1);
+}
+
+TEST_CASE("an exception in a request is answered with 500 and a reason", "[webhook]") {
+  test::fake_store exploding(test::fake_store::mode::fail_by_throwing);
+  running_server server(exploding, {});
+  auto client = server.client();
+  const auto reply = post_events(client, make_event("x").dump());
+  CHECK(reply.status == 500);
+  CHECK(json::parse(reply.body)["error"] == "internal: fake store: append exploded");
+  // The connection still serves the next request.
+  CHECK(client.get("/healthz").status == 200);
 }
