@@ -81,9 +81,11 @@ function showId(id) {
   });
 }
 
+let cookiesWork = true;
 function startSession() {
   currentId = randomString(cfg.idLength, cfg.alphabet);
   writeCookie(cfg.cookieName, currentId);
+  cookiesWork = readCookie(cfg.cookieName) === currentId; // else: an id for this page only
   showId(currentId);
   record('session_start', {
     attrs: { referrer: document.referrer ? cleanUrl(document.referrer) : '', landing_page: path() },
@@ -96,10 +98,11 @@ export function sessionId() {
   const c = readCookie(cfg.cookieName);
   if (c && c === currentId) return c;
   if (c && /^[A-Za-z0-9_-]{8,64}$/.test(c)) {
-    currentId = c;
+    currentId = c; // another tab started a new session
     showId(c);
     return c;
   }
+  if (currentId && !cookiesWork) return currentId;
   return startSession(); // no cookie (first visit, cookie reset): a new session
 }
 
@@ -188,7 +191,7 @@ const path = () => cleanUrl(location.href);
 
 function record(type, ev = {}) {
   if (!cfg) return;
-  const e = { id: eventId(), session_id: currentId || sessionId(), ts: now(), type, page: path() };
+  const e = { id: eventId(), session_id: sessionId(), ts: now(), type, page: path() };
   if (ev.severity) e.severity = ev.severity;
   if (ev.message) e.message = scrub(ev.message);
   if (ev.attrs) e.attrs = ev.attrs;
@@ -463,7 +466,12 @@ function errors() {
 function resourceError(el) {
   const raw = el.currentSrc || el.src || el.href;
   if (!raw || typeof raw !== 'string') return;
-  const abs = new URL(raw, location.href);
+  let abs;
+  try {
+    abs = new URL(raw, location.href);
+  } catch (_) {
+    return;
+  }
   const attrs = { url: cleanUrl(raw), element: el.localName, third_party: abs.origin !== location.origin };
   // Resource Timing cannot tell a blocked load (ad blocker) from an unreachable host: both have
   // responseStatus 0 and no protocol. We say what we know.
