@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const check = process.argv.includes('--check');
-const common = { bundle: true, minify: true, target: ['es2020'], write: false, legalComments: 'none', logLevel: 'error' };
+const common = { bundle: true, minify: true, target: ['chrome92', 'edge92', 'firefox90', 'safari15'], write: false, legalComments: 'none', logLevel: 'error' };
 const outs = [
   { entryPoints: [join(here, 'src/auto.js')], format: 'iife', outfile: join(here, 'dist/sessiondx-collector.js') },
   { entryPoints: [join(here, 'src/collector.js')], format: 'esm', outfile: join(here, 'dist/sessiondx-collector.mjs') },

@@ -169,7 +169,7 @@ function routeOf(pathname) {
   }
   return pathname
     .split('/')
-    .map((s) => (/^\d+$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^[0-9a-f]{16,}$/i.test(s) ? ':id' : s))
+    .map((s) => (/^(\d+|[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}|[\da-f]{16,})$/i.test(s) ? ':id' : s))
     .join('/');
 }
 
