@@ -82,7 +82,11 @@ function showId(id) {
 }
 
 let cookiesWork = true;
+let prevId = '';
+let sessionStartedAt = 0; // performance.now() when this page started the current session
 function startSession() {
+  prevId = currentId;
+  sessionStartedAt = perf();
   currentId = randomString(cfg.idLength, cfg.alphabet);
   writeCookie(cfg.cookieName, currentId);
   cookiesWork = readCookie(cfg.cookieName) === currentId; // else: an id for this page only
@@ -191,7 +195,10 @@ const path = () => cleanUrl(location.href);
 
 function record(type, ev = {}) {
   if (!cfg) return;
-  const e = { id: eventId(), session_id: sessionId(), ts: now(), type, page: path() };
+  // Something that began before newSession() (a long task, the logout click's INP) but is
+  // reported after it belongs to the old session.
+  const sid = prevId && ev.at !== undefined && ev.at < sessionStartedAt ? prevId : sessionId();
+  const e = { id: eventId(), session_id: sid, ts: now(), type, page: path() };
   if (ev.severity) e.severity = ev.severity;
   if (ev.message) e.message = scrub(ev.message);
   if (ev.attrs) e.attrs = ev.attrs;
@@ -318,7 +325,7 @@ function sendVitals(only) {
     delete pendingVitals[name];
     if (sentVitals[name] === m.value) continue; // unchanged since last sent
     sentVitals[name] = m.value;
-    record('web_vital', { severity: m.attrs.rating === 'poor' ? 'warning' : undefined, attrs: m.attrs });
+    record('web_vital', { severity: m.attrs.rating === 'poor' ? 'warning' : undefined, attrs: m.attrs, at: m.at });
   }
 }
 
@@ -326,7 +333,7 @@ function vitals() {
   const base = (m, extra) => {
     const a = { name: m.name, value: round(m.value, m.name === 'CLS' ? 4 : 0), rating: m.rating, navigation_type: m.navigationType };
     for (const k in extra) if (extra[k] !== undefined && extra[k] !== '') a[k] = extra[k];
-    pendingVitals[m.name] = { value: a.value, attrs: a };
+    pendingVitals[m.name] = { value: a.value, attrs: a, at: m.name === 'INP' ? m.attribution.interactionTime : undefined };
     // FCP and TTFB are final when first reported; the others wait for the page to be hidden.
     if (m.name === 'FCP' || m.name === 'TTFB') sendVitals(m.name);
   };
@@ -415,7 +422,7 @@ function sendTasks() {
         .slice(0, 3)
         .map((x) => ({ invoker: scrub(x.invoker), source: x.sourceURL ? cleanUrl(x.sourceURL) : '', duration_ms: round(x.duration) }));
     }
-    record('long_task', { attrs });
+    record('long_task', { attrs, at: e.startTime });
   }
 }
 
