@@ -483,10 +483,7 @@ function resourceError(el) {
   // Resource Timing cannot tell a blocked load (ad blocker) from an unreachable host: both have
   // responseStatus 0 and no protocol. We say what we know.
   const rt = performance.getEntriesByName(abs.href).pop();
-  if (rt && 'responseStatus' in rt) {
-    attrs.status = rt.responseStatus;
-    if (!rt.responseStatus && !rt.nextHopProtocol) attrs.error = 'no response';
-  }
+  if (rt && 'responseStatus' in rt) attrs.status = rt.responseStatus; // 0: no response
   record('resource_error', { severity: attrs.third_party ? 'warning' : 'error', attrs });
 }
 
