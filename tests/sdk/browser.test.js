@@ -184,7 +184,8 @@ async function main() {
     const lt = stored.filter((e) => e.session_id === a && e.type === 'long_task' && e.page === '/checkout.html').sort((x, y) => y.attrs.duration_ms - x.attrs.duration_ms)[0];
     t.ok(lt.attrs.duration_ms >= 550, `long task of ${lt.attrs.duration_ms} ms`, lt.attrs);
     const rage = stored.find((e) => e.session_id === a && e.type === 'rage_click');
-    t.ok(rage.attrs.target === 'button#save-later' && rage.attrs.count === 4, 'rage_click on button#save-later, count 4', rage.attrs);
+    // 4 clicks were sent back to back; a machine under heavy load can stretch a gap past 1 s.
+    t.ok(rage.attrs.target === 'button#save-later' && rage.attrs.count >= 3 && rage.attrs.count <= 4, `rage_click on button#save-later, count ${rage.attrs.count} of 4`, rage.attrs);
     const ids = stored.map((e) => e.id);
     t.ok(new Set(ids).size === ids.length, 'event ids are unique');
     t.ok(stored.filter((e) => e.session_id === b).every((e) => e.page === '/healthy.html' || e.type === 'session_start'), 'the new session holds only new events');
@@ -209,6 +210,7 @@ async function main() {
     t.ok(/LCP/.test(text(finding('web_vital.lcp'))) && finding('web_vital.lcp').severity === 'error', 'slow LCP (poor)', finding('web_vital.lcp'));
     t.ok(/long|6\d\d ms|0\.6 s/i.test(text(finding('interface.long_task'))), 'names the long task', finding('interface.long_task'));
     t.ok(/save-later/.test(text(finding('interface.rage_click'))), 'names the rage clicks on the dead button', finding('interface.rage_click'));
+    t.ok(finding('interface.rage_click')?.count === 1, 'the four clicks and the rage_click event are one episode', finding('interface.rage_click'));
     t.ok(/save-later/.test(text(finding('interface.dead_click'))), 'names the dead click', finding('interface.dead_click'));
     const lcpNamesHero = /hero/.test(text(finding('web_vital.lcp')));
     console.log(`  (waits on diag) LCP finding names the hero image: ${lcpNamesHero}`);

@@ -198,7 +198,7 @@ function record(type, ev = {}) {
   // Something that began before newSession() (a long task, the logout click's INP) but is
   // reported after it belongs to the old session.
   const sid = prevId && ev.at !== undefined && ev.at < sessionStartedAt ? prevId : sessionId();
-  const e = { id: eventId(), session_id: sid, ts: now(), type, page: path() };
+  const e = { id: eventId(), session_id: sid, ts: ev.ts || now(), type, page: path() };
   if (ev.severity) e.severity = ev.severity;
   if (ev.message) e.message = scrub(ev.message);
   if (ev.attrs) e.attrs = ev.attrs;
@@ -565,8 +565,10 @@ function closeChain() {
   const c = chain;
   chain = null;
   if (!c) return;
-  if (c.count >= cfg.rageClickCount) record('rage_click', { severity: 'warning', attrs: { target: c.target, count: c.count } });
-  if (lastActivity < c.start && c.actionable) record('dead_click', { severity: 'warning', attrs: { target: c.target, count: c.count } });
+  // Stamped with the chain's last click (rage) and first click (dead), not with the time the
+  // chain was judged, so that they line up with the `click` events.
+  if (c.count >= cfg.rageClickCount) record('rage_click', { severity: 'warning', ts: c.lastTs, attrs: { target: c.target, count: c.count } });
+  if (lastActivity < c.start && c.actionable) record('dead_click', { severity: 'warning', ts: c.startTs, attrs: { target: c.target, count: c.count } });
 }
 
 function clicks() {
@@ -592,11 +594,12 @@ function clicks() {
       if (chain && chain.target === target && t - chain.last <= cfg.rageClickGapMs) {
         chain.count++;
         chain.last = t;
+        chain.lastTs = now();
       } else {
         closeChain();
         // Only elements that promise an action can be dead: a click on plain text is not.
         const actionable = !!el.closest('a[href],button,input[type=button],input[type=submit],[role=button],[onclick],label,select,summary');
-        chain = { target, count: 1, start: t, last: t, actionable };
+        chain = { target, count: 1, start: t, last: t, startTs: now(), lastTs: now(), actionable };
       }
       clearTimeout(chain.timer);
       chain.timer = setTimeout(closeChain, Math.max(cfg.rageClickGapMs, chain.start + cfg.deadClickMs - t));
