@@ -4,7 +4,9 @@
 #include "bot/render/render.hpp"
 #include "bot/render/reply.hpp"
 
+#include <algorithm>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sessiondx::bot::render {
@@ -53,26 +55,60 @@ class style {
   target target_;
 };
 
-// Lines of a reply under construction.
+// Lines of a reply under construction, with the place where the escalation block goes.
 class page {
  public:
   void line(std::string s) { lines_.push_back(std::move(s)); }
   void blank() {
     if (!lines_.empty() && !lines_.back().empty()) lines_.emplace_back();
   }
-  std::string str() const {
-    std::string out;
-    for (std::size_t i = 0; i < lines_.size(); ++i) {
-      if (i + 1 == lines_.size() && lines_[i].empty()) break;
-      out += lines_[i];
-      out += '\n';
-    }
-    return out;
+  void escalation_here() { escalation_at_ = lines_.size(); }
+  /// The lines before the escalation block and after it (no trailing empty line).
+  std::pair<std::vector<std::string>, std::vector<std::string>> parts() const {
+    std::vector<std::string> all = lines_;
+    std::size_t at = std::min(escalation_at_, all.size());
+    while (!all.empty() && all.back().empty() && all.size() > at) all.pop_back();
+    return {std::vector<std::string>(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(at)),
+            std::vector<std::string>(all.begin() + static_cast<std::ptrdiff_t>(at), all.end())};
   }
 
  private:
   std::vector<std::string> lines_;
+  std::size_t escalation_at_ = static_cast<std::size_t>(-1);
 };
+
+std::size_t length_of(const std::vector<std::string>& lines) {
+  std::size_t n = 0;
+  for (const auto& l : lines) n += text_length(l) + 1;
+  return n;
+}
+
+void append(std::vector<std::string>& to, const std::vector<std::string>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out.append(l).append("\n");
+  return out;
+}
+
+/// The escalation block with its first `k` items, and a note for the ones left out.
+std::vector<std::string> escalation_lines(const style& s, const escalation_block& e,
+                                          std::size_t k) {
+  std::vector<std::string> out;
+  if (e.empty()) return out;
+  out.push_back(s(e.label));
+  if (k > 0) {
+    if (s.markdown()) out.emplace_back("```");
+    for (std::size_t i = 0; i < k; ++i) {
+      out.push_back((s.markdown() ? "" : "  ") + block_text(e.items[i]));
+    }
+    if (s.markdown()) out.emplace_back("```");
+  }
+  if (k < e.items.size()) out.push_back(s(left_out_note(e.items.size() - k)));
+  return out;
+}
 
 void header(page& p, const style& s, const reply_document& d) {
   std::vector<rich> top{d.title};
@@ -85,6 +121,7 @@ void header(page& p, const style& s, const reply_document& d) {
 void context_and_next(page& p, const style& s, const reply_document& d) {
   if (!d.context.empty()) p.line(s(d.context));
   if (!d.next_step.empty()) p.line(s(d.next_step));
+  p.escalation_here();
 }
 
 void summary_view(page& p, const style& s, const reply_document& d) {
@@ -169,8 +206,52 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
     for (const auto& l : d.footer) p.line(s(l));
   }
   const std::string id = d.kind == document_kind::diagnosis ? d.session_id : std::string();
-  return cut_at_limit(p.str(), o.max_chars,
-                      [&](std::size_t n) { return s(cut_note(o.max_chars, n, id)) + "\n"; });
+  auto [before, after] = p.parts();
+  const auto& esc = d.escalation;
+  std::vector<std::string> all = before;
+  append(all, escalation_lines(s, esc, esc.items.size()));
+  append(all, after);
+  const std::size_t max = o.max_chars;
+  if (max == 0 || length_of(all) <= max) return joined(all);
+
+  // Too long. The escalation is what an engineer needs whole, so it goes last: first the lines
+  // after it, then the lines before it (whole lines from the end, a note where they were), and
+  // only then escalation items from the end (whole, with a note).
+  auto note = [&](std::size_t n) { return s(cut_note(max, n, id)); };
+  auto fits = [&](const std::vector<std::string>& lines, std::size_t dropped) {
+    return length_of(lines) + (dropped > 0 ? text_length(note(dropped)) + 1 : 0) <= max;
+  };
+  for (std::size_t k = esc.items.size() + 1; k-- > 0;) {
+    const auto e = escalation_lines(s, esc, k);
+    std::vector<std::string> kept = before;
+    append(kept, e);
+    if (fits(kept, after.size())) {
+      std::size_t n = 0;
+      while (n < after.size()) {
+        std::vector<std::string> more = kept;
+        more.push_back(after[n]);
+        if (!fits(more, after.size() - n - 1)) break;
+        kept = std::move(more);
+        ++n;
+      }
+      if (n < after.size()) kept.push_back(note(after.size() - n));
+      return joined(kept);
+    }
+    for (std::size_t n = before.size(); n-- > 1;) {
+      std::vector<std::string> top(before.begin(), before.begin() + static_cast<std::ptrdiff_t>(n));
+      const std::size_t dropped = before.size() - n + after.size();
+      std::vector<std::string> with = top;
+      append(with, e);
+      if (!fits(with, dropped)) continue;
+      top.push_back(note(dropped));
+      append(top, e);
+      return joined(top);
+    }
+  }
+  all = before;
+  append(all, escalation_lines(s, esc, 0));
+  append(all, after);
+  return cut_at_limit(joined(all), max, [&](std::size_t n) { return note(n) + "\n"; });
 }
 
 }  // namespace

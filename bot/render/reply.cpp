@@ -6,6 +6,7 @@
 #include "bot/utc_time.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace sessiondx::bot::render {
 
@@ -103,6 +104,20 @@ rich more_note(std::size_t n, std::string_view one, std::string_view many) {
 
 rich left_out_note(std::size_t n) {
   return rich().text(count_of(static_cast<std::int64_t>(n), "item", "items") + " left out");
+}
+
+std::string block_text(std::string_view item) {
+  std::string safe = neutralize(item, target::text, detail_field_chars);
+  std::string out;
+  out.reserve(safe.size());
+  for (char c : safe) {
+    if (c == '`') {
+      out += "\u02CB";  // a backtick could close the code block
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string part_note(std::size_t part, std::size_t parts) {
@@ -204,6 +219,27 @@ std::vector<rich> context_of(const session_context& c) {
   return items;
 }
 
+// The rules end the next step with "…escalate to engineering with: a; b; c". The advice keeps
+// its sentence and points below; the items go into the escalation block, whole.
+std::pair<std::string, std::vector<std::string>> split_escalation(const std::string& next) {
+  constexpr std::string_view marker = "scalate to engineering with: ";
+  const auto pos = next.find(marker);
+  if (pos == std::string::npos || pos == 0) return {next, {}};
+  std::string advice = next.substr(0, pos + marker.size() - 6) + "with the details below.";
+  std::vector<std::string> items;
+  std::string_view rest = std::string_view(next).substr(pos + marker.size());
+  while (!rest.empty()) {
+    const auto cut = rest.find("; ");
+    std::string_view item = rest.substr(0, cut);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    if (cut == std::string_view::npos) break;
+    rest.remove_prefix(cut + 2);
+  }
+  if (items.empty()) return {next, {}};
+  return {advice, items};
+}
+
 std::string id_or_placeholder(const std::string& id) { return is_plain_token(id) ? id : "<id>"; }
 
 void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const reply_options& o) {
@@ -230,7 +266,14 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
 
   doc.context_items = context_of(d.context);
   doc.context = label("Context:", join(doc.context_items, dot));
-  if (!d.next_step.empty()) doc.next_step = label("Next step:", rich().data(d.next_step));
+  if (!d.next_step.empty()) {
+    auto [advice, items] = split_escalation(d.next_step);
+    doc.next_step = label("Next step:", rich().data(advice));
+    if (r.view != view::timeline && !items.empty()) {
+      doc.escalation.label.text("For engineering:", true);
+      doc.escalation.items = std::move(items);
+    }
+  }
   if (full && !d.customer_summary.empty()) {
     doc.customer.label.text("For the customer:", true);
     doc.customer.text = d.customer_summary;

@@ -170,6 +170,10 @@ rich cut_note(std::size_t max_chars, std::size_t lines_left_out, const std::stri
 rich more_note(std::size_t n, std::string_view one, std::string_view many);
 /// "2 items left out" (escalation)
 rich left_out_note(std::size_t n);
+/// An escalation item for a code block: neutralised as plain text (no control characters, no
+/// line breaks, no mentions), backticks replaced by a look-alike so it cannot close the block.
+/// Emitters that need entities (Slack) escape the result further.
+std::string block_text(std::string_view item);
 /// " (part 2 of 3)"
 std::string part_note(std::size_t part, std::size_t parts);
 

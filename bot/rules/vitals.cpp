@@ -116,6 +116,10 @@ void vital_tracker::finish(session_view& view) {
       n.escalation = std::string(m.name) + " " + worst +
                      (page.empty() ? std::string() : " on " + clip(page, 80));
       n.cause_phrase = std::string(m.name) + " " + worst;
+      const bool input = m.category == category::interface;
+      n.notice_what = input ? customer_notice::what::page_unresponsive
+                            : customer_notice::what::page_slow;
+      n.notice_step = customer_notice::step::reload_page;
       return n;
     });
     for (std::size_t pos : m.bad) view.add(d, pos);

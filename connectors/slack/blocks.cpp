@@ -155,7 +155,30 @@ void labeled_section(layout& l, const render::labeled& x) {
   if (!x.empty()) l.section(mrkdwn(x));
 }
 
-void summary_view(layout& l, const render::reply_document& d) {
+/// The escalation in code blocks the agent can copy whole: as many sections as it needs, each
+/// cut between items, never inside one.
+void escalation(layout& l, const block_options& o, const render::reply_document& d) {
+  const auto& e = d.escalation;
+  if (e.empty()) return;
+  const std::string fence = "```";
+  std::string text = mrkdwn(e.label) + "\n" + fence;
+  bool open_items = false;
+  for (const auto& raw : e.items) {
+    const std::string item = escape_reserved(render::block_text(raw));
+    const bool fits = render::text_length(text) + 1 + render::text_length(item) + fence.size() <=
+                      o.limits.section_chars;
+    if (!fits && open_items) {
+      l.section(text + fence);
+      text = fence;
+      open_items = false;
+    }
+    text += (open_items ? "\n" : "") + item;
+    open_items = true;
+  }
+  l.section(text + fence);
+}
+
+void summary_view(layout& l, const block_options& o, const render::reply_document& d) {
   top(l, d);
   if (d.findings.empty()) {
     if (!d.empty_note.empty()) l.section(mrkdwn(d.empty_note));
@@ -172,6 +195,7 @@ void summary_view(layout& l, const render::reply_document& d) {
     l.section(join_lines(lines));
   }
   labeled_section(l, d.next_step);
+  escalation(l, o, d);
   l.context(context_items(d));
 }
 
@@ -185,13 +209,14 @@ std::string timeline_text(const render::reply_document& d) {
   return join_lines(lines);
 }
 
-void full_view(layout& l, const render::reply_document& d) {
+void full_view(layout& l, const block_options& o, const render::reply_document& d) {
   top(l, d);
   if (!d.customer.empty()) {
     l.section(mrkdwn(d.customer.label) + " " +
               mrkdwn(render::rich().data(d.customer.text, render::detail_field_chars)));
   }
   labeled_section(l, d.next_step);
+  escalation(l, o, d);
   if (!d.empty_note.empty()) l.section(mrkdwn(d.empty_note));
   for (std::size_t i = 0; i < d.findings.size(); ++i) {
     const auto& f = d.findings[i];
@@ -280,7 +305,7 @@ std::vector<slack_message> render_blocks(const bot::reply& r, const block_option
   if (d.kind == render::document_kind::diagnosis) {
     switch (d.view) {
       case bot::view::summary:
-        summary_view(l, d);
+        summary_view(l, o, d);
         break;
       case bot::view::timeline:
         top(l, d);
@@ -288,7 +313,7 @@ std::vector<slack_message> render_blocks(const bot::reply& r, const block_option
         l.context(context_items(d));
         break;
       case bot::view::full:
-        full_view(l, d);
+        full_view(l, o, d);
         break;
     }
   } else {

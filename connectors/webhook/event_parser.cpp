@@ -554,7 +554,8 @@ struct event_parser::impl {
       ev.extra = dump(extra);
     }
     const json& attrs_ref = attrs != nullptr ? *attrs : empty_object;
-    ev.issue_key = bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref);
+    ev.issue_key =
+        bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref, ev.page);
     return ev;
   }
 

@@ -106,6 +106,21 @@ response error_response(http::status status, const request& req, std::string_vie
                                               nlohmann::json::error_handler_t::replace));
 }
 
+/// Every `webhook-signature` header line, joined: each is a space-separated list, and a sender
+/// (or a proxy) may split the list over several lines.
+std::string signature_header(const request& req) {
+  std::string all;
+  auto [begin, end] = req.equal_range("webhook-signature");
+  for (auto it = begin; it != end; ++it) {
+    if (!all.empty()) all += ' ';
+    all.append(it->value().data(), it->value().size());
+  }
+  return all;
+}
+
+/// Frees a string's memory now, not when its owner goes away.
+void release(std::string& s) { std::string().swap(s); }
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
@@ -145,7 +160,17 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 
   /// Everything about POST /v1/events that does not wait: returns a finished response for bad
   /// requests, or the batch to store.
-  std::variant<response, parsed_batch> prepare_ingest(const request& req) {
+  std::variant<response, parsed_batch> prepare_ingest(request& req) {
+    // Authenticate first, over the body exactly as sent (Standard Webhooks): nothing is
+    // decompressed or parsed for a sender that does not hold the secret.
+    if (settings_.secret) {
+      const auto auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
+                               signature_header(req), req.body(), now_unix_s(),
+                               settings_.timestamp_tolerance);
+      if (auth != signature_status::valid)
+        return error_response(http::status::unauthorized, req, describe(auth));
+    }
+
     const auto format = format_of(req[http::field::content_type]);
     if (!format)
       return error_response(http::status::unsupported_media_type, req,
@@ -157,21 +182,9 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
       return error_response(http::status::unsupported_media_type, req,
                             "content-encoding: expected gzip or none");
 
-    // Authenticate before doing any work on the content. The signature covers the body as sent;
-    // for gzip, one over the decompressed body is accepted too (checked after inflating).
-    const std::string_view body = req.body();
-    signature_status auth = signature_status::valid;
-    if (settings_.secret) {
-      auth = verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                    req["webhook-signature"], body, now_unix_s(), settings_.timestamp_tolerance);
-      if (auth != signature_status::valid &&
-          !(gzipped && auth == signature_status::no_matching_signature))
-        return error_response(http::status::unauthorized, req, describe(auth));
-    }
-
     std::string inflated;
     if (gzipped) {
-      auto result = gunzip(body, settings_.max_body_bytes);
+      auto result = gunzip(req.body(), settings_.max_body_bytes);
       if (result.status == gunzip_status::too_large)
         return error_response(http::status::payload_too_large, req,
                               "body: larger than " + std::to_string(settings_.max_body_bytes) +
@@ -180,16 +193,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
         return error_response(http::status::bad_request, req,
                               "body: invalid gzip (" + result.error + ")");
       inflated = std::move(result.data);
-      if (auth != signature_status::valid) {
-        auth =
-            verify(*settings_.secret, req["webhook-id"], req["webhook-timestamp"],
-                   req["webhook-signature"], inflated, now_unix_s(), settings_.timestamp_tolerance);
-        if (auth != signature_status::valid)
-          return error_response(http::status::unauthorized, req, describe(auth));
-      }
+      release(req.body());  // only the inflated copy is needed from here on
     }
 
-    auto parsed = parser_.parse(gzipped ? std::string_view(inflated) : body, *format);
+    auto parsed = parser_.parse(gzipped ? std::string_view(inflated) : req.body(), *format);
     if (auto* bad = std::get_if<body_error>(&parsed))
       return error_response(http::status::bad_request, req, bad->message);
     return std::move(std::get<parsed_batch>(parsed));
@@ -256,6 +263,9 @@ net::awaitable<response> handle_request(server_impl self, request req) {
   if (!is_ingest(req)) co_return self->route_other(req);
 
   auto prepared = self->prepare_ingest(req);
+  // The events own their strings now: free the body before waiting on the writer, so that a slow
+  // writer holds only the queued events, not every request's body as well.
+  release(req.body());
   if (auto* done = std::get_if<response>(&prepared)) co_return std::move(*done);
   auto& batch = std::get<parsed_batch>(prepared);
   if (batch.events.empty()) co_return self->ingest_reply(req, batch, {});

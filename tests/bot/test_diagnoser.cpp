@@ -90,7 +90,8 @@ TEST_CASE("diagnoser: a known session is diagnosed with its blast radius from ot
   CHECK(top.other_sessions->other_sessions == 2);
   CHECK(top.other_sessions->since_ms == t0 + 60'000);
   CHECK(top.other_sessions->assessment == "2 other sessions since 10:01 UTC");
-  CHECK(d.headline.find("Payment failed: POST /api/payment returned 502, 300 ms before") == 0);
+  // One sentence, cause first, the message once (issue 8 item 4).
+  CHECK(d.headline.find("POST /api/payment returned 502, 300 ms before the customer saw") == 0);
   // The session's app is older than the newest seen in the window.
   CHECK(d.context.app_version == "2.3.0");
   CHECK(d.context.newest_app_version == "2.4.1");

@@ -253,3 +253,40 @@ TEST_CASE("help lists the commands with examples", "[render]") {
     }
   }
 }
+
+TEST_CASE("escalation: every item whole in text and Markdown, a forced cut drops whole items",
+          "[render][escalation]") {
+  const auto r = test::summary(test::escalation());
+  for (const std::string& out : {render_text(r), render_markdown(r)}) {
+    CHECK(out.find(test::trace_a) != std::string::npos);
+    CHECK(out.find(test::trace_b) != std::string::npos);
+    CHECK(out.find(std::string("route ") + test::long_route + ", status 502") != std::string::npos);
+    CHECK(out.find("app 3.4.1, Chrome 124") != std::string::npos);
+    CHECK(out.find("left out") == std::string::npos);
+  }
+  CHECK(render_markdown(r).find("**For engineering:**\n```\nsession esc4l4t10n0long\n") !=
+        std::string::npos);
+  for (std::size_t max : {700u, 900u, 1100u, 1300u}) {
+    render_options o;
+    o.max_chars = max;
+    for (const std::string& out : {render_text(r, o), render_markdown(r, o)}) {
+      INFO(max << "\n" << out);
+      CHECK(text_length(out) <= max);
+      // Whatever is kept is whole: a trace id is there in full or not at all.
+      for (const char* t : {test::trace_a, test::trace_b}) {
+        const std::string id(t);
+        for (std::size_t n = 8; n < id.size(); ++n) {
+          const auto at = out.find(id.substr(0, n));
+          if (at != std::string::npos) CHECK(out.compare(at, id.size(), id) == 0);
+        }
+      }
+      if (out.find("app 3.4.1, Chrome 124") == std::string::npos) {
+        CHECK(out.find("left out") != std::string::npos);
+      }
+      // Fences stay paired.
+      std::size_t fences = 0;
+      for (auto at = out.find("```"); at != std::string::npos; at = out.find("```", at + 3)) ++fences;
+      CHECK(fences % 2 == 0);
+    }
+  }
+}

@@ -247,6 +247,33 @@ inline bot::diagnosis hostile() {
   return d;
 }
 
+/// The longest realistic escalation: two 32-hex trace ids, long routes, every item present.
+inline constexpr const char* trace_a = "9b0c1d2e3f405162738495a6b7c8d9e0";
+inline constexpr const char* trace_b = "4f3e2d1c0b1a29384756a5b4c3d2e1f0";
+inline constexpr const char* long_route =
+    "POST /api/v2/organisations/acme-industries-europe/projects/website-relaunch-2026/checkout/"
+    "payment-intents/confirm";
+
+inline bot::diagnosis escalation() {
+  using namespace sessiondx::bot;
+  diagnosis d = broken_checkout();
+  d.session_id = "esc4l4t10n0long";
+  d.headline = std::string(long_route) + " returned 502, 300 ms before the customer saw “Payment failed”";
+  d.next_step =
+      std::string("Likely an incident: tell the customer we know about it and are working on it, and "
+                  "check the incident channel. Escalate to engineering with: session esc4l4t10n0long; "
+                  "route ") +
+      long_route +
+      ", status 502; then message shown error “Payment failed. Please try again.” in "
+      "CheckoutPaymentStep; 2024-05-03 10:02:33–10:03:10 UTC; trace_id " + trace_a + ", " + trace_b +
+      "; issue key route:" + long_route +
+      "; 41 other sessions since 09:58 UTC — likely an incident; app 3.4.1, Chrome 124";
+  d.findings.resize(2);
+  d.findings[0].title = "Payment API failed: " + std::string(long_route) + " -> 502";
+  d.findings[0].issue_key = "route:" + std::string(long_route);
+  return d;
+}
+
 inline bot::reply summary(bot::diagnosis d) {
   return bot::diagnosis_reply{std::move(d), bot::view::summary};
 }

@@ -87,3 +87,19 @@ TEST_CASE("snapshot: help and errors", "[render][snapshot]") {
   check_all("error.bad_id", handler.handle({"U1", "C1", "/session `ab*c` <@U999> @here"}));
   check_all("error.unknown_command", handler.handle({"U1", "C1", "/sesion abcd1234efgh5678"}));
 }
+
+TEST_CASE("snapshot: the longest realistic escalation, whole", "[render][snapshot][escalation]") {
+  check_all("escalation.summary", summary(test::escalation()));
+  check_all("escalation.full", full(test::escalation()));
+}
+
+TEST_CASE("snapshot: escalation items dropped whole under a forced cut",
+          "[render][snapshot][escalation]") {
+  render_options small;
+  small.max_chars = 1100;
+  check_snapshot("escalation.summary.cut.md", render_markdown(summary(test::escalation()), small));
+  check_snapshot("escalation.summary.cut.txt", render_text(summary(test::escalation()), small));
+  small.max_chars = 600;  // not even the escalation fits whole: items go, with a note
+  check_snapshot("escalation.summary.cut_items.md",
+                 render_markdown(summary(test::escalation()), small));
+}

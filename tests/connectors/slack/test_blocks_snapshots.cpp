@@ -89,3 +89,8 @@ TEST_CASE("slack snapshot: help and errors", "[slack][snapshot]") {
   check_slack("error.unknown_command", handler.handle({"U1", "C1", "/sesion abcd1234efgh5678"}));
   check_snapshot("looking_up", {looking_up_message("abcd1234efgh5678")});
 }
+
+TEST_CASE("slack snapshot: the longest realistic escalation", "[slack][snapshot]") {
+  check_slack("escalation.summary", summary(test::escalation()));
+  check_slack("escalation.full", full(test::escalation()));
+}

@@ -152,13 +152,13 @@ TEST_CASE("arrays, NDJSON and gzip bodies are accepted", "[webhook]") {
     REQUIRE(reply.status == 200);
     CHECK(json::parse(reply.body)["accepted"] == 2);
   }
-  SECTION("gzip, signed over the JSON before compression") {
+  SECTION("gzip signed over the JSON before compression is refused: bytes as sent only") {
     const std::string plain = make_event("g3").dump();
     auto headers = signed_headers(plain);
     headers.emplace_back("content-encoding", "gzip");
     const auto reply = client.post("/v1/events", webhook::gzip(plain), headers);
-    REQUIRE(reply.status == 200);
-    CHECK(stored(server.store()) == 1);
+    CHECK(reply.status == 401);
+    CHECK(stored(server.store()) == 0);
   }
   SECTION("several requests on one keep-alive connection") {
     for (int i = 0; i < 5; ++i) {
@@ -218,6 +218,19 @@ TEST_CASE("every refused request gets its status, a reason, and stores nothing",
     const auto reply = post_events(client, "{not json");
     CHECK(reply.status == 400);
     CHECK(json::parse(reply.body).contains("error"));
+  }
+  SECTION("401, not 400: corrupt gzip with a bad signature (authenticated before inflating)") {
+    const std::string body = "definitely not gzip";
+    auto headers = signed_headers(body, "application/json", fixed_now, other_secret_text);
+    headers.emplace_back("content-encoding", "gzip");
+    const auto reply = client.post("/v1/events", body, headers);
+    CHECK(reply.status == 401);
+  }
+  SECTION("401, not 413: a gzip bomb with a bad signature is never inflated") {
+    const std::string bomb = webhook::gzip(std::string(10 * 1024 * 1024, ' '));
+    auto headers = signed_headers(bomb, "application/json", fixed_now, other_secret_text);
+    headers.emplace_back("content-encoding", "gzip");
+    CHECK(client.post("/v1/events", bomb, headers).status == 401);
   }
   SECTION("400: corrupt gzip") {
     const std::string body = "definitely not gzip";
@@ -412,4 +425,22 @@ TEST_CASE("an exception in a request is answered with 500 and a reason", "[webho
   CHECK(json::parse(reply.body)["error"] == "internal: fake store: append exploded");
   // The connection still serves the next request.
   CHECK(client.get("/healthz").status == 200);
+}
+
+TEST_CASE("every webhook-signature header line is considered", "[webhook]") {
+  test::temp_dir dir;
+  running_server server(dir / "events.db");
+  auto client = server.client();
+  const std::string body = make_event("lines").dump();
+  const std::string timestamp = std::to_string(fixed_now);
+  const auto reply =
+      client.post("/v1/events", body,
+                  {{"content-type", "application/json"},
+                   {"webhook-id", "m2"},
+                   {"webhook-timestamp", timestamp},
+                   {"webhook-signature",
+                    webhook::sign(secret_of(other_secret_text), "m2", timestamp, body)},
+                   {"webhook-signature", webhook::sign(secret_of(secret_text), "m2", timestamp, body)}});
+  CHECK(reply.status == 200);
+  CHECK(stored(server.store()) == 1);
 }
