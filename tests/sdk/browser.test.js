@@ -69,8 +69,13 @@ async function main() {
   // Every event the relay forwarded and sessiondx stored (onForward runs after its 200).
   const stored = [];
   const waiters = [];
+  const rejected = [];
   const onForward = (events, r) => {
-    if (r.status === 200) stored.push(...events);
+    if (r.status === 200) {
+      const bad = new Set((r.answer.rejected || []).map((x) => x.index));
+      for (const x of r.answer.rejected || []) rejected.push({ error: x.error, event: events[x.index] });
+      stored.push(...events.filter((_, i) => !bad.has(i)));
+    }
     for (const w of waiters.slice()) if (w.pred()) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
   };
   const until = (what, pred, ms = 15000) =>
@@ -186,6 +191,15 @@ async function main() {
     const rage = stored.find((e) => e.session_id === a && e.type === 'rage_click');
     // 4 clicks were sent back to back; a machine under heavy load can stretch a gap past 1 s.
     t.ok(rage.attrs.target === 'button#save-later' && rage.attrs.count >= 3 && rage.attrs.count <= 4, `rage_click on button#save-later, count ${rage.attrs.count} of 4`, rage.attrs);
+    t.ok(rejected.length === 0, 'the receiver rejected none of the browser events', rejected);
+    // And every one is valid against the published schema (docs/event.schema.json).
+    const schemaCheck = require('node:child_process').spawnSync('python3', ['-c', `
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+v = jsonschema.Draft202012Validator(schema)
+bad = [(e["type"], err.message) for e in json.load(sys.stdin) for err in v.iter_errors(e)]
+print(json.dumps(bad[:5])); sys.exit(1 if bad else 0)`, path.join(root, 'docs/event.schema.json')], { input: JSON.stringify(stored) });
+    t.ok(schemaCheck.status === 0, `all ${stored.length} browser events match docs/event.schema.json`, String(schemaCheck.stdout) + String(schemaCheck.stderr));
     const ids = stored.map((e) => e.id);
     t.ok(new Set(ids).size === ids.length, 'event ids are unique');
     t.ok(stored.filter((e) => e.session_id === b).every((e) => e.page === '/healthy.html' || e.type === 'session_start'), 'the new session holds only new events');
