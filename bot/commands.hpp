@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct command_input {
   std::string user, channel, text;
   /// Who asked comes from the connector: `user` and `channel` in the platform's ids, and the
   /// platform's name ("slack", "shell", "cli"...), for the lookup log.
-  std::string platform;
+  std::string platform = {};  ///< defaulted: {user, channel, text} still initialises the rest
 };
 
 /// How much of a diagnosis to show.
