@@ -24,7 +24,10 @@ std::string answer_line(const std::string& line, const bot::command_handler& han
   for (const auto& [name, action] : settings.local_commands)
     if (text == name) return action();
   try {
-    return bot::render::render_text(handler.handle({settings.user, "shell", std::string(text)}));
+    auto reply = handler.handle({settings.user, "shell", std::string(text), "shell"});
+    // Digests and /top come rendered (bot/digest_text); the reply document has no such kind.
+    if (const auto* report = std::get_if<bot::report_reply>(&reply)) return report->text;
+    return bot::render::render_text(reply);
   } catch (const std::exception& e) {
     spdlog::error("shell: diagnosing \"{}\" failed: {}", text, e.what());
     return "Sorry, the diagnosis failed: " + std::string(e.what()) + "\n";
