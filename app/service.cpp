@@ -3,7 +3,10 @@
 #include "app/demo_data.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
+#include "bot/digest_text.hpp"
+#include "bot/leads.hpp"
 #include "bot/render/render.hpp"
+#include "bot/utc_time.hpp"
 #include "connectors/shell/shell_connector.hpp"
 #include "connectors/discord/discord_connector.hpp"
 #include "connectors/mattermost/mattermost_connector.hpp"
@@ -18,6 +21,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -43,14 +47,25 @@ bot::session_id_format id_format(const app_settings& settings) {
           ""};
 }
 
-/// The diagnosis side shared by the shell and `diagnose`.
+/// The diagnosis side shared by the shell and `diagnose`: /session (recorded in the lookup
+/// log), /digest and /top.
 struct diagnosis_stack {
   diagnosis_stack(store::event_store& store, const app_settings& settings)
       : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
         handler([this](const std::string& id) { return diagnoser.diagnose(id); },
-                id_format(settings)) {}
+                id_format(settings)),
+        reports(store) {
+    handler.on_lookup([&store](const bot::answered_lookup& l) {
+      store.record_lookup({system_now_ms(), l.session_id, l.verdict, l.issue_key, l.input->user,
+                           l.input->platform, l.input->channel});
+    });
+    handler.on_report([this](const bot::command& cmd, const bot::command_input&) {
+      return reports.answer(cmd, system_now_ms());
+    });
+  }
   bot::diagnoser diagnoser;
   bot::command_handler handler;
+  bot::lead_reports reports;
 };
 
 }  // namespace
@@ -195,7 +210,9 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   }
   auto store = store::make_sqlite_store(settings.store);
   diagnosis_stack stack(*store, settings);
-  const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
+  const char* user = std::getenv("USER");
+  const auto reply = stack.handler.handle(
+      {user ? user : "cli", "cli", "/session " + session_text + " " + view, "cli"});
 
   bot::render::render_options render;
   render.team_language = settings.bot_language;
@@ -218,6 +235,65 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   if (std::holds_alternative<bot::diagnosis_reply>(reply)) return 0;
   if (std::holds_alternative<bot::unknown_session_reply>(reply)) return 3;
   return 2;
+}
+
+int digest(const app_settings& settings, std::int64_t window_ms, output_format format) {
+  if (!std::filesystem::exists(settings.store.path)) {
+    spdlog::critical("no event store at {}", settings.store.path.string());
+    return 1;
+  }
+  auto store = store::make_sqlite_store(settings.store);
+  const bot::lead_reports reports(*store);
+  const bot::digest d = reports.build(system_now_ms(), window_ms);
+  switch (format) {
+    case output_format::text:
+      std::cout << bot::render_digest(d, bot::text_flavor::plain);
+      break;
+    case output_format::markdown:
+      std::cout << bot::render_digest(d, bot::text_flavor::markdown);
+      break;
+    case output_format::json:
+      std::cout << bot::render_digest_json(d);
+      break;
+  }
+  std::cout.flush();
+  store->close();
+  return 0;
+}
+
+int audit(const app_settings& settings, const std::string& session_id, const std::string& user,
+          std::int64_t window_ms) {
+  if (!std::filesystem::exists(settings.store.path)) {
+    spdlog::critical("no event store at {}", settings.store.path.string());
+    return 1;
+  }
+  auto store = store::make_sqlite_store(settings.store);
+  store::lookup_query query;
+  query.session_id = session_id;
+  query.user = user;
+  query.from_ms = system_now_ms() - window_ms;
+  query.limit = 10'000;
+  const auto rows = store->lookups(query);
+  std::cout << "when (UTC)                 platform  channel       user          verdict    "
+               "session / top problem\n";
+  for (const auto& r : rows) {
+    std::string line = bot::rfc3339(r.at_ms);
+    auto column = [&line](const std::string& value, std::size_t width) {
+      line += "  " + value;
+      if (value.size() < width) line.append(width - value.size(), ' ');
+    };
+    column(r.platform, 8);
+    column(r.channel, 12);
+    column(r.user, 12);
+    column(r.verdict, 9);
+    line += "  " + r.session_id;
+    if (!r.issue_key.empty()) line += "  " + r.issue_key;
+    std::cout << line << "\n";
+  }
+  std::cout << rows.size() << (rows.size() == 1 ? " lookup" : " lookups") << "\n";
+  std::cout.flush();
+  store->close();
+  return rows.empty() ? 3 : 0;
 }
 
 }  // namespace sessiondx::app

@@ -112,6 +112,7 @@ struct facet_count {
   std::string kind;
   std::string value;
   std::int64_t sessions = 0;  ///< summed over buckets: a session active in two counts twice
+  friend bool operator==(const facet_count&, const facet_count&) = default;
 };
 
 /// One /session answer, as the lookup (audit) log keeps it.
