@@ -3,6 +3,7 @@
 #include "app/log_format.hpp"
 #include "app/service.hpp"
 #include "app/settings.hpp"
+#include "bot/commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -84,6 +85,24 @@ int main(int argc, char** argv) {
                                   "SESSIONDX_WEBHOOK_SECRET is set)");
   demo->add_option("--url", url, "Base URL of the receiver");
 
+  common_flags digest_flags;
+  std::string digest_since = "24h", digest_format = "text";
+  auto* digest = cli.add_subcommand("digest", "Print the team-lead digest of a recent window");
+  digest->add_option("--since", digest_since, "The window: 24h, 7d, 1h... (default 24h)");
+  digest->add_option("--format", digest_format, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  add_common(*digest, digest_flags, false);
+
+  common_flags audit_flags;
+  std::string audit_session, audit_user, audit_since = "30d";
+  auto* audit =
+      cli.add_subcommand("audit", "List who looked up a session, or what a user looked up");
+  auto* audit_by_session = audit->add_option("--session", audit_session, "A session id");
+  auto* audit_by_user = audit->add_option("--user", audit_user, "A chat user id");
+  audit_by_session->excludes(audit_by_user);
+  audit->add_option("--since", audit_since, "How far back (default 30d)");
+  add_common(*audit, audit_flags, false);
+
   auto* config = cli.add_subcommand("config", "Print the configuration keys with their defaults");
 
   std::string checked_file;
@@ -114,6 +133,27 @@ int main(int argc, char** argv) {
       return sessiondx::app::diagnose(settings_from(diagnose_flags), session_text,
                                       formats.at(format_name), view);
     }
+    if (digest->parsed() || audit->parsed()) {
+      const std::string& since = digest->parsed() ? digest_since : audit_since;
+      const auto window = sessiondx::bot::parse_window(since);
+      if (!window) {
+        spdlog::critical("--since {}: use a number and m, h or d (24h, 7d), at most 31d", since);
+        return 2;
+      }
+      if (digest->parsed()) {
+        static const std::map<std::string, sessiondx::app::output_format> formats{
+            {"text", sessiondx::app::output_format::text},
+            {"markdown", sessiondx::app::output_format::markdown},
+            {"json", sessiondx::app::output_format::json}};
+        return sessiondx::app::digest(settings_from(digest_flags), *window,
+                                      formats.at(digest_format));
+      }
+      if (audit_session.empty() && audit_user.empty()) {
+        spdlog::critical("audit: give --session ID or --user ID");
+        return 2;
+      }
+      return sessiondx::app::audit(settings_from(audit_flags), audit_session, audit_user, *window);
+    }
     if (demo->parsed()) {
       std::cout << sessiondx::app::post_demo_data(url, settings_from(demo_flags));
       return 0;
@@ -122,7 +162,8 @@ int main(int argc, char** argv) {
     // terminal.
     const app_settings settings = settings_from(top);
     return sessiondx::app::serve(
-        settings, {.shell = !settings.slack_enabled, .interactive = ::isatty(0) == 1});
+        settings, {.shell = !settings.slack_enabled && !settings.discord_enabled &&
+                               !settings.mattermost_enabled, .interactive = ::isatty(0) == 1});
   } catch (const sessiondx::app::config_error& e) {
     spdlog::critical("configuration: {}", e.what());
     return 2;

@@ -4,9 +4,14 @@
 #include "app/readiness.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
+#include "bot/digest_text.hpp"
+#include "bot/leads.hpp"
 #include "bot/render/render.hpp"
+#include "bot/utc_time.hpp"
 #include "connectors/shell/shell_connector.hpp"
 #include "connectors/shell/stoppable_input.hpp"
+#include "connectors/discord/discord_connector.hpp"
+#include "connectors/mattermost/mattermost_connector.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
@@ -17,7 +22,9 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <unistd.h>
@@ -45,14 +52,25 @@ bot::session_id_format id_format(const app_settings& settings) {
           ""};
 }
 
-/// The diagnosis side shared by the shell and `diagnose`.
+/// The diagnosis side shared by the shell and `diagnose`: /session (recorded in the lookup
+/// log), /digest and /top.
 struct diagnosis_stack {
   diagnosis_stack(store::event_store& store, const app_settings& settings)
       : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
         handler([this](const std::string& id) { return diagnoser.diagnose(id); },
-                id_format(settings)) {}
+                id_format(settings)),
+        reports(store) {
+    handler.on_lookup([&store](const bot::answered_lookup& l) {
+      store.record_lookup({system_now_ms(), l.session_id, l.verdict, l.issue_key, l.input->user,
+                           l.input->platform, l.input->channel});
+    });
+    handler.on_report([this](const bot::command& cmd, const bot::command_input&) {
+      return reports.answer(cmd, system_now_ms());
+    });
+  }
   bot::diagnoser diagnoser;
   bot::command_handler handler;
+  bot::lead_reports reports;
 };
 
 /// Bounds the shutdown: once asked to stop, gives the service `timeout` to finish its requests
@@ -164,11 +182,36 @@ int serve(const app_settings& settings, const serve_options& options) {
     spdlog::info("slack: Socket Mode connector started ({} replies)",
                  slack::to_string(settings.slack.visibility));
   }
+  // Every configured connector runs at once, each with its own lookup threads.
+  std::unique_ptr<discord::discord_connector> discord_connector;
+  if (settings.discord_enabled) {
+    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    discord_connector = std::make_unique<discord::discord_connector>(
+        ioc, settings.discord, slack_stack->handler, [](const discord::stop_reason& why) {
+          if (why.fatal) spdlog::critical("discord: connector is down (fatal): {}", why.message);
+        });
+    discord_connector->start();
+    spdlog::info("discord: Gateway connector started ({} replies)",
+                 discord::to_string(settings.discord.visibility));
+  }
+  std::unique_ptr<mattermost::mattermost_connector> mattermost_connector;
+  if (settings.mattermost_enabled) {
+    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    mattermost_connector = std::make_unique<mattermost::mattermost_connector>(
+        ioc, settings.mattermost, slack_stack->handler, [](const mattermost::stop_reason& why) {
+          if (why.fatal) spdlog::critical("mattermost: connector is down (fatal): {}", why.message);
+        });
+    mattermost_connector->start();
+    spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
+  }
   shutdown_watchdog watchdog(ioc, settings.shutdown_timeout);
-  const auto stop_all = [&server, &slack_connector, &watchdog] {
+  const auto stop_all = [&server, &slack_connector, &discord_connector, &mattermost_connector,
+                         &watchdog] {
     watchdog.stop_requested();
     server.stop();
     if (slack_connector) slack_connector->stop();
+    if (discord_connector) discord_connector->stop();
+    if (mattermost_connector) mattermost_connector->stop();
   };
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -218,6 +261,8 @@ int serve(const app_settings& settings, const serve_options& options) {
   if (shell_input) shell_input->stop();
   if (shell_thread.joinable()) shell_thread.join();  // after its lookup in progress, if any
   slack_connector.reset();  // waits for lookups still reading the store
+  discord_connector.reset();
+  mattermost_connector.reset();
 
   // Every request in flight has been answered; commit whatever is still queued and close.
   store->close();
@@ -237,17 +282,24 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   read_settings.read_connections = 1;
   auto store = store::make_sqlite_store(read_settings);
   diagnosis_stack stack(*store, settings);
-  const auto reply = stack.handler.handle({"cli", "cli", "/session " + session_text + " " + view});
+  const char* user = std::getenv("USER");
+  const auto reply = stack.handler.handle(
+      {user ? user : "cli", "cli", "/session " + session_text + " " + view, "cli"});
 
+  bot::render::render_options render;
+  render.team_language = settings.bot_language;
+  render.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   switch (format) {
     case output_format::text:
-      std::cout << bot::render::render_text(reply);
+      std::cout << bot::render::render_text(reply, render);
       break;
     case output_format::markdown:
-      std::cout << bot::render::render_markdown(reply);
+      std::cout << bot::render::render_markdown(reply, render);
       break;
     case output_format::json:
-      std::cout << bot::render::render_json(reply);
+      std::cout << bot::render::render_json(reply, render);
       break;
   }
   std::cout.flush();
@@ -255,6 +307,65 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
   if (std::holds_alternative<bot::diagnosis_reply>(reply)) return 0;
   if (std::holds_alternative<bot::unknown_session_reply>(reply)) return 3;
   return 2;
+}
+
+int digest(const app_settings& settings, std::int64_t window_ms, output_format format) {
+  if (!std::filesystem::exists(settings.store.path)) {
+    spdlog::critical("no event store at {}", settings.store.path.string());
+    return 1;
+  }
+  auto store = store::make_sqlite_store(settings.store);
+  const bot::lead_reports reports(*store);
+  const bot::digest d = reports.build(system_now_ms(), window_ms);
+  switch (format) {
+    case output_format::text:
+      std::cout << bot::render_digest(d, bot::text_flavor::plain);
+      break;
+    case output_format::markdown:
+      std::cout << bot::render_digest(d, bot::text_flavor::markdown);
+      break;
+    case output_format::json:
+      std::cout << bot::render_digest_json(d);
+      break;
+  }
+  std::cout.flush();
+  store->close();
+  return 0;
+}
+
+int audit(const app_settings& settings, const std::string& session_id, const std::string& user,
+          std::int64_t window_ms) {
+  if (!std::filesystem::exists(settings.store.path)) {
+    spdlog::critical("no event store at {}", settings.store.path.string());
+    return 1;
+  }
+  auto store = store::make_sqlite_store(settings.store);
+  store::lookup_query query;
+  query.session_id = session_id;
+  query.user = user;
+  query.from_ms = system_now_ms() - window_ms;
+  query.limit = 10'000;
+  const auto rows = store->lookups(query);
+  std::cout << "when (UTC)                 platform  channel       user          verdict    "
+               "session / top problem\n";
+  for (const auto& r : rows) {
+    std::string line = bot::rfc3339(r.at_ms);
+    auto column = [&line](const std::string& value, std::size_t width) {
+      line += "  " + value;
+      if (value.size() < width) line.append(width - value.size(), ' ');
+    };
+    column(r.platform, 8);
+    column(r.channel, 12);
+    column(r.user, 12);
+    column(r.verdict, 9);
+    line += "  " + r.session_id;
+    if (!r.issue_key.empty()) line += "  " + r.issue_key;
+    std::cout << line << "\n";
+  }
+  std::cout << rows.size() << (rows.size() == 1 ? " lookup" : " lookups") << "\n";
+  std::cout.flush();
+  store->close();
+  return rows.empty() ? 3 : 0;
 }
 
 }  // namespace sessiondx::app

@@ -2,6 +2,7 @@
 
 #include "app/settings.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,14 @@ enum class output_format { text, markdown, json };
 /// session is found, 3 when it is unknown, 2 when the id is malformed.
 int diagnose(const app_settings& settings, const std::string& session_text, output_format format,
              const std::string& view);
+
+/// `sessiondx digest`: prints the digest of the last `window_ms`. Returns 0 (1: no store).
+int digest(const app_settings& settings, std::int64_t window_ms, output_format format);
+
+/// `sessiondx audit`: prints the lookups of a session or by a user (one of them may be empty) in
+/// the last `window_ms`, newest first. Returns 0, or 3 when there is none.
+int audit(const app_settings& settings, const std::string& session_id, const std::string& user,
+          std::int64_t window_ms);
 
 /// Posts the demo sessions to the webhook at `url`, signed with the configured secret if any.
 /// Returns a human-readable list of the demo session ids; throws on HTTP failures.

@@ -1,5 +1,7 @@
 #include "app/settings.hpp"
 
+#include "bot/i18n/catalog.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -65,6 +67,39 @@ std::vector<key_spec> key_specs() {
          s.server.idle_timeout = std::chrono::seconds(parse_int(v, 1, 3600));
        },
        [](const app_settings& s) { return std::to_string(s.server.idle_timeout.count()); }});
+  // Receiver limits (issue 9): each bounds one resource a hostile or broken client could hold.
+  const auto seconds_key = [](std::string key, std::string help,
+                              std::chrono::seconds webhook::server_settings::*field) {
+    return key_spec{"server", std::move(key), std::move(help),
+                    [field](app_settings& s, const std::string& v) {
+                      s.server.*field = std::chrono::seconds(parse_int(v, 1, 3600));
+                    },
+                    [field](const app_settings& s) {
+                      return std::to_string((s.server.*field).count());
+                    }};
+  };
+  keys.push_back(seconds_key("header_timeout_s",
+                             "seconds from a request's first byte to the end of its header",
+                             &webhook::server_settings::header_timeout));
+  keys.push_back(int_key(
+      "server", "min_body_bytes_per_s",
+      "slowest average body rate after header_timeout_s of grace (0: no rate check)", 0,
+      1LL << 30, [](auto& s) -> auto& { return s.server.min_body_bytes_per_s; }));
+  keys.push_back(int_key(
+      "server", "max_header_bytes", "largest request header (431 beyond)", 1024, 1 << 20,
+      [](auto& s) -> auto& { return s.server.max_header_bytes; }));
+  keys.push_back(int_key(
+      "server", "max_connections", "open connections at most (new ones closed beyond)", 1,
+      10'000'000, [](auto& s) -> auto& { return s.server.max_connections; }));
+  keys.push_back(int_key(
+      "server", "max_inflight_requests", "POST requests being read or processed at most (503)", 1,
+      1'000'000, [](auto& s) -> auto& { return s.server.max_inflight_requests; }));
+  keys.push_back(int_key(
+      "server", "max_body_buffer_bytes", "request body bytes in memory, all connections (503)",
+      1024, 1LL << 40, [](auto& s) -> auto& { return s.server.max_body_buffer_bytes; }));
+  keys.push_back(int_key(
+      "server", "max_queued_bytes", "event bytes waiting for the writer (503)", 1024, 1LL << 40,
+      [](auto& s) -> auto& { return s.server.max_queued_bytes; }));
   keys.push_back(
       {"server", "shutdown_timeout_s",
        "seconds to finish requests in flight after SIGTERM before stopping anyway",
@@ -103,6 +138,25 @@ std::vector<key_spec> key_specs() {
        [](const app_settings& s) {
          return std::to_string(
              std::chrono::duration_cast<std::chrono::seconds>(s.store.max_ts_behind).count());
+       }});
+  keys.push_back(
+      {"privacy", "extra_patterns",
+       "regexes of site-specific identifiers scrubbed at ingest (TOML: an array of strings; "
+       "environment: one per line)",
+       [](app_settings& s, const std::string& v) {
+         std::vector<std::string> patterns;
+         std::istringstream lines(v);
+         for (std::string line; std::getline(lines, line);) {
+           if (!line.empty()) patterns.push_back(line);
+         }
+         s.ingest.privacy.extra_patterns = patterns;
+         webhook::scrubber check(s.ingest.privacy);  // throws std::invalid_argument
+       },
+       [](const app_settings& s) {
+         std::string text;
+         for (const auto& p : s.ingest.privacy.extra_patterns)
+           text += (text.empty() ? "" : "\n") + p;
+         return text;
        }});
   keys.push_back({"store", "path", "SQLite database file",
                   [](app_settings& s, const std::string& v) {
@@ -166,6 +220,75 @@ std::vector<key_spec> key_specs() {
                   [](const app_settings& s) {
                     return std::string(s.slack.allow_plaintext ? "true" : "false");
                   }});
+  keys.push_back({"bot", "language",
+                  "the team's language (agent-facing text; the customer line falls back to it): "
+                  "en, fr, pl, nl or de",
+                  [](app_settings& s, const std::string& v) {
+                    if (bot::i18n::find_catalog(v) == nullptr)
+                      throw std::invalid_argument("no message catalog for \"" + v + "\"");
+                    s.bot_language = v;
+                    s.slack.team_language = v;
+                  },
+                  [](const app_settings& s) { return s.bot_language; }});
+  // ---- Discord and Mattermost (the chat helper's keys; tokens only from the environment) ----
+  const auto bool_of = [](const std::string& v) {
+    if (v != "true" && v != "false")
+      throw std::invalid_argument("expected true or false, got \"" + v + "\"");
+    return v == "true";
+  };
+  keys.push_back({"discord", "api_url", "Discord REST API base URL (v10)",
+                  [](app_settings& s, const std::string& v) {
+                    if (v.empty()) throw std::invalid_argument("must not be empty");
+                    s.discord.api_url = v;
+                  },
+                  [](const app_settings& s) { return s.discord.api_url; }});
+  keys.push_back({"discord", "allow_plaintext",
+                  "accept http:// and ws:// URLs (tests, local fakes only)",
+                  [bool_of](app_settings& s, const std::string& v) {
+                    s.discord.allow_plaintext = bool_of(v);
+                  },
+                  [](const app_settings& s) {
+                    return std::string(s.discord.allow_plaintext ? "true" : "false");
+                  }});
+  keys.push_back({"discord", "application_id",
+                  "the application id; empty: taken from the gateway's READY",
+                  [](app_settings& s, const std::string& v) { s.discord.application_id = v; },
+                  [](const app_settings& s) { return s.discord.application_id; }});
+  keys.push_back({"discord", "guild_ids",
+                  "comma-separated guild ids to register /session in (instant); empty: globally",
+                  [](app_settings& s, const std::string& v) {
+                    s.discord.guild_ids = discord::parse_guild_ids(v);
+                  },
+                  [](const app_settings& s) {
+                    std::string out;
+                    for (const auto& g : s.discord.guild_ids) out += (out.empty() ? "" : ",") + g;
+                    return out;
+                  }});
+  keys.push_back(
+      {"discord", "visibility",
+       "who sees a reply first: channel (everyone) or ephemeral (the agent, with a Share button)",
+       [](app_settings& s, const std::string& v) {
+         const auto visibility = discord::parse_visibility(v);
+         if (!visibility)
+           throw std::invalid_argument("expected channel or ephemeral, got \"" + v + "\"");
+         s.discord.visibility = *visibility;
+       },
+       [](const app_settings& s) { return std::string(discord::to_string(s.discord.visibility)); }});
+  keys.push_back({"mattermost", "url", "the Mattermost server, https://chat.example.com",
+                  [](app_settings& s, const std::string& v) { s.mattermost.url = v; },
+                  [](const app_settings& s) { return s.mattermost.url; }});
+  keys.push_back({"mattermost", "allow_plaintext",
+                  "accept http:// and ws:// URLs (tests, local installs)",
+                  [bool_of](app_settings& s, const std::string& v) {
+                    s.mattermost.allow_plaintext = bool_of(v);
+                  },
+                  [](const app_settings& s) {
+                    return std::string(s.mattermost.allow_plaintext ? "true" : "false");
+                  }});
+  keys.push_back({"mattermost", "command_prefix",
+                  "posts starting with it are commands (\"!session <id>\"); empty: mentions only",
+                  [](app_settings& s, const std::string& v) { s.mattermost.command_prefix = v; },
+                  [](const app_settings& s) { return s.mattermost.command_prefix; }});
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",
@@ -191,6 +314,14 @@ std::optional<std::string> toml_scalar_text(const toml::node& node) {
   if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
   if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
   if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (const auto* array = node.as_array()) {  // an array of strings: one per line
+    std::string lines;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return std::nullopt;
+      lines += *item.value<std::string>() + "\n";
+    }
+    return lines;
+  }
   return std::nullopt;
 }
 
@@ -325,6 +456,18 @@ app_settings load_settings(const std::optional<std::filesystem::path>& file,
       settings.slack_enabled = true;
     }
   } catch (const std::invalid_argument& e) {  // a token with the wrong prefix, e.g. swapped
+    throw config_error(std::string("environment: ") + e.what());
+  }
+  try {
+    if (auto with_token = discord::with_token_from_env(settings.discord, env)) {
+      settings.discord = std::move(*with_token);
+      settings.discord_enabled = true;
+    }
+    if (auto with_token = mattermost::with_token_from_env(settings.mattermost, env)) {
+      settings.mattermost = std::move(*with_token);
+      settings.mattermost_enabled = true;
+    }
+  } catch (const std::invalid_argument& e) {
     throw config_error(std::string("environment: ") + e.what());
   }
 

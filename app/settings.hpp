@@ -3,6 +3,8 @@
 // Service configuration: embedded defaults, then an optional TOML file, then the environment
 // (every `section.key` as SESSIONDX_SECTION_KEY). Secrets come only from the environment.
 
+#include "connectors/discord/settings.hpp"
+#include "connectors/mattermost/settings.hpp"
 #include "connectors/slack/settings.hpp"
 #include "connectors/webhook/event_parser.hpp"
 #include "connectors/webhook/server.hpp"
@@ -33,9 +35,18 @@ struct app_settings {
   /// Slack Socket Mode; enabled when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are both set.
   slack::slack_settings slack;
   bool slack_enabled = false;
+  /// Discord Gateway; enabled when DISCORD_BOT_TOKEN is set.
+  discord::discord_settings discord;
+  bool discord_enabled = false;
+  /// Mattermost websocket; enabled when MATTERMOST_TOKEN (and mattermost.url) are set.
+  mattermost::mattermost_settings mattermost;
+  bool mattermost_enabled = false;
   std::string log_level = "info";
   /// After SIGTERM/SIGINT, time to finish requests in flight before stopping anyway.
   std::chrono::seconds shutdown_timeout{20};
+  /// bot.language: the team's language for agent-facing text, and the customer line's fallback
+  /// when the customer's locale has no catalog ("en", "fr", "pl", "nl", "de").
+  std::string bot_language = "en";
 };
 
 /// A configuration problem, worded for the operator: "<where>: <section.key>: <reason>".

@@ -124,7 +124,48 @@ command parse_command(std::string_view text, const session_id_format& format) {
   std::vector<std::string_view> args(w.begin() + static_cast<std::ptrdiff_t>(first) + 1, w.end());
   if (name == "session" || name == "sessions") return parse_session(args, format);
   if (name == "help" || name == "?") return help_command{};
+  if (name == "digest" || name == "top") {
+    const bool digest = name == "digest";
+    std::int64_t window = digest ? digest_command{}.window_ms : top_command{}.window_ms;
+    if (args.size() > 1) return invalid_command{"Unexpected " + quote(args[1]) + "."};
+    if (!args.empty()) {
+      const auto parsed = parse_window(lower(args.front()));
+      if (!parsed) {
+        return invalid_command{"Unknown window " + quote(args.front()) + ": use " +
+                               (digest ? "24h or 7d" : "1h or 24h") + "."};
+      }
+      window = *parsed;
+    }
+    if (digest) return digest_command{window};
+    return top_command{window};
+  }
   return invalid_command{"Unknown command " + quote(w[first]) + "."};
+}
+
+std::optional<std::int64_t> parse_window(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 'm':
+      unit = 60'000;
+      break;
+    case 'h':
+      unit = 3'600'000;
+      break;
+    case 'd':
+      unit = 86'400'000;
+      break;
+    default:
+      return std::nullopt;
+  }
+  std::int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || n > 100'000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  const std::int64_t ms = n * unit;
+  if (ms <= 0 || ms > 31 * 86'400'000LL) return std::nullopt;
+  return ms;
 }
 
 command_handler::command_handler(diagnose_function diagnose, session_id_format format)
@@ -135,13 +176,25 @@ reply command_handler::handle(const command_input& input) const {
   if (std::holds_alternative<help_command>(cmd)) return help_reply{};
   if (auto* bad = std::get_if<invalid_command>(&cmd)) return error_reply{bad->message, true};
 
+  if (std::holds_alternative<digest_command>(cmd) || std::holds_alternative<top_command>(cmd)) {
+    if (!reports_) return error_reply{"Digests are not available here.", false};
+    return reports_(cmd, input);
+  }
+
   const auto& session = std::get<session_command>(cmd);
   auto result = diagnose_(session.session_id);
   if (auto* unknown = std::get_if<unknown_session>(&result)) {
+    if (on_lookup_) on_lookup_({&input, unknown->session_id, "not_found", ""});
     return unknown_session_reply{unknown->session_id, std::move(unknown->similar),
                                  unknown->retention_days};
   }
-  return diagnosis_reply{std::move(std::get<diagnosis>(result)), session.view};
+  auto& d = std::get<diagnosis>(result);
+  if (on_lookup_) {
+    on_lookup_({&input, d.session_id.empty() ? session.session_id : d.session_id,
+                std::string(to_string(d.verdict)),
+                d.findings.empty() ? std::string() : d.findings.front().issue_key});
+  }
+  return diagnosis_reply{std::move(d), session.view};
 }
 
 }  // namespace sessiondx::bot

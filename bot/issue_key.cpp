@@ -1,8 +1,11 @@
 #include "bot/issue_key.hpp"
 
+#include "bot/noise.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 
 namespace sessiondx::bot {
 namespace {
@@ -177,6 +180,20 @@ bool is_id_segment(std::string_view seg) {
 }
 
 // The route-level path of an absolute or relative URL.
+std::string url_path(std::string_view url);
+
+// The URL's route-level path, prefixed with its host when that is not the page's host. With
+// `keep_unknown`, also when the page's host is unknown (a path): resources on different hosts
+// (a CDN, a payment provider, a widget) are different problems.
+std::string url_key(std::string_view url, std::string_view page, bool keep_unknown) {
+  std::string host = noise::url_host(url);
+  const std::string page_host = noise::url_host(page);
+  if (host.empty() || host == page_host || (page_host.empty() && !keep_unknown)) {
+    return url_path(url);
+  }
+  return host + url_path(url);
+}
+
 std::string url_path(std::string_view url) {
   if (auto scheme = url.find("://"); scheme != std::string_view::npos) {
     url.remove_prefix(scheme + 3);
@@ -226,15 +243,29 @@ std::string bounded(std::string key) {
 
 bool http_failed(const nlohmann::json& attrs) {
   if (!attrs.is_object()) return false;
+  auto status = attrs.find("status");
+  const bool has_status = status != attrs.end() && status->is_number();
+  const double code = has_status ? status->get<double>() : -1;
+  // A 4xx is an answer, not a failure, even with an error text.
+  if (has_status && code >= 400 && code < 500) return false;
   if (auto err = attrs.find("error"); err != attrs.end()) {
     const bool present = !(err->is_null() || (err->is_boolean() && !err->get<bool>()) ||
                            (err->is_string() && err->get_ref<const std::string&>().empty()));
     if (present) return true;
   }
-  auto status = attrs.find("status");
-  if (status == attrs.end() || !status->is_number()) return false;
-  const double code = status->get<double>();
-  return code >= 500 || code == 0;
+  return has_status && (code >= 500 || code == 0);
+}
+
+std::optional<double> number_attr(const nlohmann::json& attrs, const char* key) {
+  if (!attrs.is_object()) return std::nullopt;
+  auto it = attrs.find(key);
+  if (it == attrs.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::string_view text_attr(const nlohmann::json& attrs, const char* key) {
+  const std::string* s = string_attr(attrs, key);
+  return s ? std::string_view(*s) : std::string_view();
 }
 
 }  // namespace
@@ -246,24 +277,39 @@ std::string js_error_fingerprint(std::string_view message, std::string_view stac
   return to_hex16(fnv1a(text));
 }
 
-std::string issue_key(std::string_view type, std::string_view message,
-                      const nlohmann::json& attrs) {
+std::string issue_key(std::string_view type, std::string_view message, const nlohmann::json& attrs,
+                      std::string_view page) {
   if (message.empty()) {
     if (auto* m = string_attr(attrs, "message")) message = *m;
   }
   if (type == "js_error") {
+    if (noise::js_error_noise(message, text_attr(attrs, "source"), text_attr(attrs, "stack")) !=
+        noise::kind::none) {
+      return "";
+    }
     if (auto* fp = string_attr(attrs, "fingerprint")) return bounded("js:" + *fp);
     const std::string* stack = string_attr(attrs, "stack");
     return "js:" + js_error_fingerprint(message, stack ? std::string_view(*stack) : "");
   }
   if (type == "http_request") {
     if (!http_failed(attrs)) return "";
+    if (noise::request_noise(text_attr(attrs, "url"), number_attr(attrs, "status"),
+                             text_attr(attrs, "error")) != noise::kind::none) {
+      return "";
+    }
     const std::string* method = string_attr(attrs, "method");
     std::string key = "route:" + (method ? uppercase(*method) : std::string("GET")) + " ";
+    const std::string* url = string_attr(attrs, "url");
     if (auto* route = string_attr(attrs, "route")) {
+      // A route on another host than the (absolute) page keeps the host too.
+      const std::string page_host = noise::url_host(page);
+      if (url != nullptr && !page_host.empty()) {
+        const std::string host = noise::url_host(*url);
+        if (!host.empty() && host != page_host) key += host;
+      }
       key += *route;
-    } else if (auto* url = string_attr(attrs, "url")) {
-      key += url_path(*url);
+    } else if (url != nullptr) {
+      key += url_key(*url, page, false);
     } else {
       key += "(unknown)";
     }
@@ -271,7 +317,12 @@ std::string issue_key(std::string_view type, std::string_view message,
   }
   if (type == "resource_error") {
     const std::string* url = string_attr(attrs, "url");
-    return bounded("resource:" + (url ? url_path(*url) : std::string("(unknown)")));
+    if (noise::request_noise(url ? std::string_view(*url) : std::string_view(),
+                             number_attr(attrs, "status"),
+                             text_attr(attrs, "error")) != noise::kind::none) {
+      return "";
+    }
+    return bounded("resource:" + (url ? url_key(*url, page, true) : std::string("(unknown)")));
   }
   if (type == "backend_error") {
     const std::string* service = string_attr(attrs, "service");
@@ -287,6 +338,20 @@ std::string issue_key(std::string_view type, std::string_view message,
     return "ui:" + js_error_fingerprint(text, "");
   }
   return "";
+}
+
+bool issue_key_is_third_party(std::string_view key) {
+  std::string_view rest;
+  if (key.starts_with("resource:")) {
+    rest = key.substr(9);
+  } else if (key.starts_with("route:")) {
+    rest = key.substr(6);
+    const auto space = rest.find(' ');
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  } else {
+    return false;
+  }
+  return !rest.empty() && rest.front() != '/' && rest.front() != '(';
 }
 
 }  // namespace sessiondx::bot

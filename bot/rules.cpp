@@ -130,12 +130,19 @@ session_context read_context(const session_input& input) {
   return c;
 }
 
-std::string assessment(std::int64_t others, std::int64_t since_ms, std::int64_t reference_ms,
-                       const rule_settings& s) {
-  if (others <= 0) return "only this session — likely specific to this customer";
+std::string assessment(const draft& d, std::int64_t others, std::int64_t since_ms,
+                       std::int64_t reference_ms, const rule_settings& s) {
+  if (others <= 0) {
+    return d.server_side ? "only this session — a server-side failure, not the customer's setup"
+                         : "only this session — likely specific to this customer";
+  }
   std::string text = std::to_string(others) + (others == 1 ? " other session" : " other sessions");
   if (since_ms > 0) text += " since " + detail::fmt_utc_since(since_ms, reference_ms);
-  if (others >= s.incident_sessions) text += " — likely an incident";
+  if (others >= s.incident_sessions && !d.third_party && !d.business) {
+    text += " — likely an incident";
+  } else if (others >= s.incident_sessions) {
+    text += " — a third-party problem, not an incident of ours";
+  }
   return text;
 }
 
@@ -143,7 +150,7 @@ void add_blast_radius(session_view& view, const blast_lookup& others) {
   if (!others) return;
   std::map<std::string, std::optional<store::blast_radius>> cache;
   for (draft& d : view.drafts) {
-    if (d.f.issue_key.empty()) continue;
+    if (d.f.issue_key.empty() || d.events.empty()) continue;
     auto [it, inserted] = cache.try_emplace(d.f.issue_key);
     if (inserted) {
       try {
@@ -156,7 +163,7 @@ void add_blast_radius(session_view& view, const blast_lookup& others) {
     blast b;
     b.other_sessions = it->second->other_sessions;
     b.since_ms = it->second->other_sessions > 0 ? it->second->first_seen_ms : 0;
-    b.assessment = assessment(b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
+    b.assessment = assessment(d, b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
     d.f.other_sessions = std::move(b);
   }
 }
@@ -175,8 +182,12 @@ void escalate_critical(session_view& view) {
 }
 
 std::vector<std::size_t> rank(const session_view& view) {
-  std::vector<std::size_t> order(view.drafts.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<std::size_t> order;
+  order.reserve(view.drafts.size());
+  // Drafts left without events (401/403 evidence no symptom followed) are not findings.
+  for (std::size_t i = 0; i < view.drafts.size(); ++i) {
+    if (!view.drafts[i].events.empty()) order.push_back(i);
+  }
   auto others = [&](std::size_t i) {
     const auto& b = view.drafts[i].f.other_sessions;
     return b ? b->other_sessions : std::int64_t{0};
@@ -198,10 +209,28 @@ std::vector<std::size_t> rank(const session_view& view) {
 verdict decide(const session_view& view) {
   bool any = false;
   for (const draft& d : view.drafts) {
+    if (d.events.empty()) continue;
     if (d.blocks || d.f.severity == severity::critical) return verdict::broken;
     any = any || d.f.severity >= severity::warning;
   }
   return any ? verdict::degraded : verdict::healthy;
+}
+
+// The device class decides the main-thread bands (bot/rules/interface.cpp).
+void read_device(const session_input& input, session_view& view) {
+  std::string_view text;
+  if (input.summary && !input.summary->context.empty()) text = input.summary->context;
+  for (auto it = input.events.rbegin(); text.empty() && it != input.events.rend(); ++it) {
+    if (!it->context.empty()) text = it->context;
+  }
+  if (text.empty()) return;
+  const nlohmann::json ctx = parse_object(std::string(text));
+  std::string device = context_field(ctx, "device");
+  for (char& c : device) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  view.device = std::move(device);
+  view.connection = context_field(ctx, "connection");
 }
 
 }  // namespace
@@ -210,7 +239,9 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
                     const blast_lookup& others) {
   session_view view(settings);
   build_view(input, view);
+  read_device(input, view);
 
+  detail::classify_noise(view);
   detail::detect_loading(view);
   detail::detect_interface(view);
   detail::detect_messages(view);
@@ -238,6 +269,7 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
   const detail::report_input facts{d.session_id,  d.context,       d.events_truncated,
                                    d.event_count, d.first_seen_ms, d.last_seen_ms};
   d.headline = detail::write_headline(view, ranked);
+  d.notice = detail::write_notice(view, ranked, facts);
   d.customer_summary = detail::write_customer_summary(view, ranked, facts);
   d.next_step = detail::write_next_step(view, ranked, facts);
   d.checked = detail::write_checked(view, facts);

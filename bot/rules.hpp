@@ -23,7 +23,24 @@ struct rule_settings {
   double cls_good = 0.1, cls_poor = 0.25;
   double inp_good_ms = 200, inp_poor_ms = 500;
   double slow_api_ms = 3000;
+  /// Long tasks: the blocking part of a task is its duration minus this (Lighthouse TBT).
   double long_task_ms = 50;
+  /// Total Blocking Time per page load (Lighthouse bands): good <= first, poor > second.
+  double tbt_good_mobile_ms = 200, tbt_poor_mobile_ms = 600;
+  double tbt_good_desktop_ms = 150, tbt_poor_desktop_ms = 350;
+  /// A failure followed by a success of the same call within this window "recovered".
+  std::int64_t retry_window_ms = 10'000;
+  /// A status-0 request without an error this close before a navigation or session_end was cut
+  /// off by it.
+  std::int64_t navigation_cut_ms = 1000;
+  /// Causal chains: each link (failure -> 401/403 -> ... -> message) at most this far apart.
+  std::int64_t chain_link_ms = 10'000;
+  /// Hosts of the site besides those of the session's own pages (first party). Subdomains match.
+  std::vector<std::string> site_hosts;
+  /// Third-party hosts whose failure is a cause (a payment provider's script: "js.stripe.com").
+  std::vector<std::string> critical_hosts;
+  /// Tracker / analytics / ads hosts added to the built-in list (bot/noise.cpp).
+  std::vector<std::string> tracker_hosts;
   int rage_click_count = 3;
   std::int64_t rage_click_gap_ms = 1000;
   std::int64_t error_click_window_ms = 1000;

@@ -58,6 +58,87 @@ std::string shorten(std::string_view s, std::size_t max_bytes) {
   return std::string(s.substr(0, end)) + "\u2026";
 }
 
+// Letters that look like ASCII ones in another script, as a customer's keyboard or a font
+// substitutes them when the id is copied by hand ("К7QX2М0А" with Cyrillic К, М, А).
+struct look_alike {
+  std::string_view utf8;
+  char ascii;
+};
+constexpr std::array<look_alike, 37> look_alikes = {{
+    // Cyrillic capitals and small letters
+    {"\u0410", 'A'},
+    {"\u0412", 'B'},
+    {"\u0415", 'E'},
+    {"\u041A", 'K'},
+    {"\u041C", 'M'},
+    {"\u041D", 'H'},
+    {"\u041E", 'O'},
+    {"\u0420", 'P'},
+    {"\u0421", 'C'},
+    {"\u0422", 'T'},
+    {"\u0425", 'X'},
+    {"\u0430", 'a'},
+    {"\u0435", 'e'},
+    {"\u043E", 'o'},
+    {"\u0440", 'p'},
+    {"\u0441", 'c'},
+    {"\u0443", 'y'},
+    {"\u0445", 'x'},
+    {"\u0456", 'i'},
+    {"\u0406", 'I'},
+    // Greek capitals and omicron
+    {"\u0391", 'A'},
+    {"\u0392", 'B'},
+    {"\u0395", 'E'},
+    {"\u0396", 'Z'},
+    {"\u0397", 'H'},
+    {"\u0399", 'I'},
+    {"\u039A", 'K'},
+    {"\u039C", 'M'},
+    {"\u039D", 'N'},
+    {"\u039F", 'O'},
+    {"\u03A1", 'P'},
+    {"\u03A4", 'T'},
+    {"\u03A5", 'Y'},
+    {"\u03A7", 'X'},
+    {"\u03BF", 'o'},
+    // Hyphen and minus look-alikes
+    {"\u2010", '-'},
+    {"\u2212", '-'},
+}};
+
+// `s` with full-width ASCII (U+FF01-FF5E) and the look-alike letters above mapped to ASCII.
+std::string fold_look_alikes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    // Full width: EF BC 81..BF = U+FF01..FF3F, EF BD 80..9E = U+FF40..FF5E.
+    if (b0 == 0xEF && i + 2 < s.size()) {
+      const auto b1 = static_cast<unsigned char>(s[i + 1]);
+      const auto b2 = static_cast<unsigned char>(s[i + 2]);
+      if ((b1 == 0xBC && b2 >= 0x81 && b2 <= 0xBF) || (b1 == 0xBD && b2 >= 0x80 && b2 <= 0x9E)) {
+        out += static_cast<char>(0x21 + (b1 - 0xBC) * 64 + (b2 - 0x81));
+        i += 3;
+        continue;
+      }
+    }
+    bool mapped = false;
+    if (b0 >= 0x80) {
+      for (const auto& [utf8, ascii] : look_alikes) {
+        if (s.substr(i).starts_with(utf8)) {
+          out += ascii;
+          i += utf8.size();
+          mapped = true;
+          break;
+        }
+      }
+    }
+    if (!mapped) out += s[i++];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<const session_id_format::compiled> session_id_format::compile(
@@ -104,6 +185,10 @@ clean_id_result clean_session_id(std::string_view text, const session_id_format&
   }
   if (s.empty()) return {std::nullopt, "No session id given. " + session_id_hint(format)};
   if (format.matches(s)) return {std::string(s), {}};
+  // Only when the id as typed is not one: a pattern may accept such letters on purpose.
+  if (const std::string folded = fold_look_alikes(s); folded != s && format.matches(folded)) {
+    return {folded, {}};
+  }
   return {std::nullopt,
           "\u201C" + shorten(s, 40) + "\u201D is not a session id. " + session_id_hint(format)};
 }

@@ -44,7 +44,10 @@ struct clean_id_result {
 
 /// Strips what a copy from a ticket or a chat drags along — surrounding spaces, backticks,
 /// straight and curly quotes, angle brackets, parentheses, zero-width spaces and trailing
-/// punctuation (". , ; : ! ?") — then validates the rest against `format`. The error message
+/// punctuation (". , ; : ! ?") — then validates the rest against `format`. An id that does not
+/// match but does once full-width characters and Cyrillic/Greek letters that look like Latin
+/// ones are mapped to ASCII is returned mapped. Confusable ASCII (0/O, 1/l) is kept as typed:
+/// the store suggests the ids it may have meant (similar_sessions). The error message
 /// quotes (a shortened copy of) the input; renderers neutralise it like any other text.
 clean_id_result clean_session_id(std::string_view text,
                                  const session_id_format& format = session_id_format());

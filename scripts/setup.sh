@@ -10,8 +10,16 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3
   nlohmann-json3-dev catch2 libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libmimalloc-dev
+  libicu-dev
   python3 python3-jsonschema curl
+  # scripts/fuzz.sh: libFuzzer (clang with its runtime)
+  clang-14 libclang-rt-14-dev
+  # sdk/: Node.js for the collector's build and the relay example, Chromium for the browser
+  # test (tests/sdk), PHP for the PHP relay's test
+  nodejs chromium php-cli
 )
+# Debian's npm; a nodejs from elsewhere (e.g. NodeSource) ships its own and conflicts with it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,5 +32,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The sdk's npm packages (pinned in sdk/package-lock.json; they run on Debian 12's Node 18).
+# `npm ci` runs only when the lock file changed since the last install.
+sdk_dir="$(cd "$(dirname "$0")/.." && pwd)/sdk"
+if [ -f "$sdk_dir/package-lock.json" ]; then
+  stamp="$sdk_dir/node_modules/.sessiondx-lock.sha256"
+  want=$(sha256sum "$sdk_dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    (cd "$sdk_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
 fi
 echo "setup: all build dependencies present"

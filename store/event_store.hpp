@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,8 @@ struct store_settings {
   /// Events are pruned this many days after they were received (received_ms), whatever their
   /// ts says. 0 keeps them forever.
   int retention_days = 30;
+  /// Session entries of the summary read by one other_sessions() call at most (see there).
+  std::size_t max_blast_entries = 5'000;
   /// Rows deleted per retention transaction, so pruning never stalls ingest for long.
   std::size_t retention_batch = 2'000;
   std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
@@ -103,11 +106,68 @@ struct session_summary {
   std::string app_version;  ///< latest app_version seen in the session, "" if none
 };
 
+/// Width of the per-problem summary's time buckets, fixed by the schema (version 3). Windows
+/// read from the summary start at a bucket boundary: `since` is rounded down to one.
+inline constexpr std::int64_t issue_bucket_ms = 300'000;
+
+/// Start of the bucket holding `ts_ms`.
+constexpr std::int64_t bucket_of(std::int64_t ts_ms) noexcept {
+  return ts_ms / issue_bucket_ms * issue_bucket_ms;
+}
+
 /// How many other sessions hit the same problem within a window, and since when.
 struct blast_radius {
   std::string issue_key;
+  /// Exact unless `capped`; then a lower bound: "more than other_sessions".
   std::int64_t other_sessions = 0;
   std::int64_t first_seen_ms = 0;  ///< earliest occurrence in another session; 0 when none
+  bool capped = false;
+};
+
+/// One problem in one bucket of the summary maintained at ingest.
+struct issue_bucket {
+  std::string issue_key;
+  std::int64_t bucket_start_ms = 0;
+  std::int64_t sessions = 0;  ///< distinct sessions with the problem in this bucket
+  std::int64_t events = 0;
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  std::string example_session;  ///< the session of the bucket's earliest event
+};
+
+/// Traffic in one bucket: events stored, sessions whose first event was stored then.
+struct ingest_bucket {
+  std::int64_t bucket_start_ms = 0;
+  std::int64_t events = 0;
+  std::int64_t new_sessions = 0;
+};
+
+/// Sessions of a problem by app version or browser ("app_version", "browser").
+struct facet_count {
+  std::string kind;
+  std::string value;
+  std::int64_t sessions = 0;  ///< summed over buckets: a session active in two counts twice
+  friend bool operator==(const facet_count&, const facet_count&) = default;
+};
+
+/// One /session answer, as the lookup (audit) log keeps it.
+struct lookup_record {
+  std::int64_t at_ms = 0;
+  std::string session_id;
+  std::string verdict;    ///< healthy|degraded|broken|unknown|not_found
+  std::string issue_key;  ///< the top finding's, "" when none
+  std::string user;       ///< the platform's user id of who asked
+  std::string platform;   ///< "slack", "shell", "cli", ...
+  std::string channel;
+};
+
+/// Which lookups to list: a time range, optionally one session or one user; newest first.
+struct lookup_query {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();
+  std::string session_id;  ///< "" = any
+  std::string user;        ///< "" = any
+  std::size_t limit = 1000;
 };
 
 struct app_version_seen {
@@ -154,7 +214,10 @@ class event_store {
       const std::string& session_id) = 0;
 
   /// Distinct sessions other than `session_id` with an event of `issue_key` at or after
-  /// `since_ms`, and the earliest such event.
+  /// `since_ms` (rounded down to its bucket), and the earliest such event. Reads the problem's
+  /// summary buckets in the window and at most max_blast_entries of their session entries, so the
+  /// cost does not grow with the incident: exact while the window's entries fit, otherwise
+  /// `capped` with the distinct sessions found so far as a lower bound.
   virtual blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
                                       std::int64_t since_ms) = 0;
 
@@ -175,6 +238,55 @@ class event_store {
   /// Not ready after store_settings::max_failed_commits consecutive failed transactions, until
   /// one succeeds again. Cheap and thread-safe (for /readyz). The default is always ready.
   virtual store_health health() const { return {}; }
+  // ---- the per-problem summary, the lookup log and service state (schema 3) ----
+  // Defaults (empty answers, writes ignored) let test fakes implement only what they use.
+
+  /// Every (problem, bucket) row with from_ms <= bucket start < to_ms, in time order. A bounded
+  /// scan of the summary (rows = problems x buckets), never of events. Blocking.
+  virtual std::vector<issue_bucket> issue_buckets(std::int64_t /*from_ms*/,
+                                                  std::int64_t /*to_ms*/) {
+    return {};
+  }
+
+  /// One problem's buckets with from_ms <= bucket start < to_ms, in time order.
+  virtual std::vector<issue_bucket> issue_history(const std::string& /*issue_key*/,
+                                                  std::int64_t /*from_ms*/,
+                                                  std::int64_t /*to_ms*/) {
+    return {};
+  }
+
+  /// Distinct sessions of a problem in the buckets [from_ms, to_ms); at most `cap` are counted
+  /// (the answer is then `cap`, meaning "at least").
+  virtual std::int64_t issue_sessions(const std::string& /*issue_key*/, std::int64_t /*from_ms*/,
+                                      std::int64_t /*to_ms*/, std::int64_t /*cap*/) {
+    return 0;
+  }
+
+  /// App versions and browsers of a problem's sessions in [from_ms, to_ms), most sessions first.
+  virtual std::vector<facet_count> issue_facets(const std::string& /*issue_key*/,
+                                                std::int64_t /*from_ms*/, std::int64_t /*to_ms*/) {
+    return {};
+  }
+
+  /// Traffic buckets with from_ms <= bucket start < to_ms, in time order.
+  virtual std::vector<ingest_bucket> ingest_buckets(std::int64_t /*from_ms*/,
+                                                    std::int64_t /*to_ms*/) {
+    return {};
+  }
+
+  /// Queues one lookup for the log; returns at once. Committed by the writer in its own small
+  /// transaction; lost only if the store fails or closes first (counted in commit_errors).
+  virtual void record_lookup(lookup_record /*record*/) {}
+
+  /// The lookups matching `query`, newest first. Blocking.
+  virtual std::vector<lookup_record> lookups(const lookup_query& /*query*/) { return {}; }
+
+  /// A value of the service's durable state, nullopt when never set. Blocking.
+  virtual std::optional<std::string> get_state(const std::string& /*key*/) { return {}; }
+
+  /// Sets a value of the service's durable state; returns once it is committed. Throws
+  /// std::runtime_error when the commit fails or the store is closed.
+  virtual void put_state(const std::string& /*key*/, const std::string& /*value*/) {}
 
   /// Stops taking writes, commits what is queued, stops background work. Idempotent; the
   /// destructor calls it.

@@ -40,6 +40,17 @@ std::int64_t sql_limit(std::size_t limit) {
 // many sessions.
 constexpr std::size_t max_one_char_candidates = 20'000;
 
+// Bounds the primary-key probes for ids two misreads away (misread_spellings): a 16-character
+// id has at most 4 * C(16, 2) + 2 * 16 = 512 spellings, a 64-character one up to 8 192.
+constexpr std::size_t max_misread_spellings = 2048;
+
+// Close enough to report: one character of any kind, or up to two classic misreads.
+bool near_miss(std::string_view typed, std::string_view id) {
+  if (one_char_difference(typed, id)) return true;
+  const auto misreads = misread_count(typed, id);
+  return misreads && *misreads > 0 && *misreads <= 2;
+}
+
 }  // namespace
 
 reader_connection::reader_connection(const store_settings& settings)
@@ -47,12 +58,23 @@ reader_connection::reader_connection(const store_settings& settings)
       session_events_(db_, sql::session_events),
       session_row_(db_, sql::session_row),
       type_counts_(db_, sql::session_type_counts),
-      other_sessions_(db_, sql::other_sessions),
-      other_sessions_since_(db_, sql::other_sessions_since),
+      max_blast_entries_(std::max<std::size_t>(settings.max_blast_entries, 1)),
+      blast_buckets_(db_, sql::blast_buckets),
+      bucket_sessions_(db_, sql::bucket_sessions),
+      issue_buckets_(db_, sql::issue_buckets_between),
+      issue_history_(db_, sql::issue_history),
+      issue_facets_(db_, sql::issue_facets),
+      ingest_buckets_(db_, sql::ingest_buckets_between),
+      lookups_between_(db_, sql::lookups_between),
+      lookups_of_session_(db_, sql::lookups_of_session),
+      lookups_of_user_(db_, sql::lookups_of_user),
+      get_state_(db_, sql::get_state),
+      bucket_has_session_(db_, sql::bucket_has_session),
       session_ids_{SQLite::Statement(db_, sql::session_ids_between),
                    SQLite::Statement(db_, sql::session_ids_from)},
       rev_ids_{SQLite::Statement(db_, sql::rev_ids_between),
                SQLite::Statement(db_, sql::rev_ids_from)},
+      session_ids_in_(db_, sql::session_ids_in),
       app_versions_(db_, sql::app_versions_since) {}
 
 std::vector<event> reader_connection::session_events(const std::string& session_id,
@@ -106,25 +128,68 @@ std::vector<std::pair<std::string, std::int64_t>> reader_connection::type_counts
   return counts;
 }
 
+void reader_connection::collect_sessions(const std::string& issue_key,
+                                         const std::vector<std::int64_t>& buckets,
+                                         const std::string& skip, std::size_t budget,
+                                         std::unordered_set<std::string>& out) {
+  for (const std::int64_t bucket : buckets) {
+    if (budget == 0) return;
+    reset_on_exit reset(bucket_sessions_);
+    bucket_sessions_.bind(1, bucket);
+    bucket_sessions_.bindNoCopy(2, issue_key);
+    bucket_sessions_.bind(3, sql_limit(budget));
+    while (bucket_sessions_.executeStep()) {
+      --budget;
+      const SQLite::Column column = bucket_sessions_.getColumn(0);
+      std::string_view id(column.getText(""), static_cast<std::size_t>(column.getBytes()));
+      if (id != skip) out.emplace(id);
+    }
+  }
+}
+
 blast_radius reader_connection::other_sessions(const std::string& issue_key,
                                                const std::string& session_id,
                                                std::int64_t since_ms) {
-  blast_radius radius{issue_key, 0, 0};
-  if (issue_key.empty()) return radius;  // stored as NULL: never matches
-  reset_on_exit reset(other_sessions_);
-  other_sessions_.bindNoCopy(1, issue_key);
-  other_sessions_.bind(2, since_ms);
-  other_sessions_.bindNoCopy(3, session_id);
-  if (other_sessions_.executeStep())
-    radius.other_sessions = other_sessions_.getColumn(0).getInt64();
-  if (radius.other_sessions == 0) return radius;
-
-  reset_on_exit reset_since(other_sessions_since_);
-  other_sessions_since_.bindNoCopy(1, issue_key);
-  other_sessions_since_.bind(2, since_ms);
-  other_sessions_since_.bindNoCopy(3, session_id);
-  if (other_sessions_since_.executeStep())
-    radius.first_seen_ms = other_sessions_since_.getColumn(0).getInt64();
+  blast_radius radius{issue_key, 0, 0, false};
+  if (issue_key.empty()) return radius;  // never a problem
+  // The problem's buckets in the window, newest first, and the earliest occurrence in another
+  // session: per bucket, its first event unless that is this session's, then the runner-up.
+  std::vector<std::int64_t> buckets;
+  std::int64_t entries = 0;
+  {
+    reset_on_exit reset(blast_buckets_);
+    blast_buckets_.bindNoCopy(1, issue_key);
+    blast_buckets_.bind(2, bucket_of(since_ms));
+    while (blast_buckets_.executeStep()) {
+      buckets.push_back(blast_buckets_.getColumn(0).getInt64());
+      entries += blast_buckets_.getColumn(1).getInt64();
+      const bool first_is_other = text_at(blast_buckets_, 3) != session_id;
+      const SQLite::Column runner = blast_buckets_.getColumn(4);
+      if (first_is_other) {
+        radius.first_seen_ms = blast_buckets_.getColumn(2).getInt64();
+      } else if (!runner.isNull()) {
+        radius.first_seen_ms = runner.getInt64();
+      }
+    }
+  }
+  if (radius.first_seen_ms == 0) return radius;  // no other session in the window
+  // One bucket counts its distinct sessions already: this session is in it or not.
+  if (buckets.size() == 1) {
+    reset_on_exit reset(bucket_has_session_);
+    bucket_has_session_.bind(1, buckets.front());
+    bucket_has_session_.bindNoCopy(2, issue_key);
+    bucket_has_session_.bindNoCopy(3, session_id);
+    radius.other_sessions = entries - (bucket_has_session_.executeStep() ? 1 : 0);
+    return radius;
+  }
+  // Sessions active in several buckets appear in each: count them once, reading at most
+  // max_blast_entries_ entries (all of them when the window holds no more, then it is exact).
+  std::unordered_set<std::string> others;
+  others.reserve(static_cast<std::size_t>(
+      std::min<std::int64_t>(entries, static_cast<std::int64_t>(max_blast_entries_))));
+  collect_sessions(issue_key, buckets, session_id, max_blast_entries_, others);
+  radius.capped = entries > static_cast<std::int64_t>(max_blast_entries_);
+  radius.other_sessions = static_cast<std::int64_t>(others.size());
   return radius;
 }
 
@@ -151,15 +216,32 @@ std::vector<std::string> reader_connection::similar_sessions(const std::string& 
   // Same length, one character apart: the differing character lies in one half, so the other
   // half is shared, either as a prefix of session_id or (reversed) as a prefix of rev_id.
   const one_char_scans prefixes = one_char_scan_prefixes(typed);
+  // Two misreads in the same half are found by the same scans.
   scan_prefix(session_ids_, prefixes.session_id_prefix, max_one_char_candidates,
               [&](std::string_view id) {
-                if (one_char_difference(typed, id)) candidates.emplace_back(id);
+                if (near_miss(typed, id)) candidates.emplace_back(id);
               });
   const std::string rev_typed = reversed(typed);
   scan_prefix(rev_ids_, prefixes.rev_id_prefix, max_one_char_candidates,
               [&](std::string_view rev_id) {
-                if (one_char_difference(rev_typed, rev_id)) candidates.push_back(reversed(rev_id));
+                if (near_miss(rev_typed, rev_id)) candidates.push_back(reversed(rev_id));
               });
+
+  // Two misreads, one in each half: no shared half to scan, so the spellings themselves are
+  // looked up by primary key, a batch at a time.
+  const std::vector<std::string> spellings = misread_spellings(typed, max_misread_spellings);
+  for (std::size_t first = 0; first < spellings.size(); first += sql::session_ids_in_batch) {
+    reset_on_exit reset(session_ids_in_);
+    for (std::size_t k = 0; k < sql::session_ids_in_batch; ++k) {
+      const int index = static_cast<int>(k + 1);
+      if (first + k < spellings.size()) {
+        session_ids_in_.bind(index, spellings[first + k]);
+      } else {
+        session_ids_in_.bind(index);  // NULL
+      }
+    }
+    while (session_ids_in_.executeStep()) candidates.push_back(text_at(session_ids_in_, 0));
+  }
 
   // Extensions of what was typed; too short a prefix would match everything.
   if (typed.size() >= 3) {
@@ -181,6 +263,116 @@ std::vector<app_version_seen> reader_connection::app_versions(std::int64_t since
                         app_versions_.getColumn(2).getInt64()});
   }
   return versions;
+}
+
+namespace {
+
+issue_bucket issue_bucket_at(const SQLite::Statement& statement) {
+  return {text_at(statement, 0),
+          statement.getColumn(1).getInt64(),
+          statement.getColumn(2).getInt64(),
+          statement.getColumn(3).getInt64(),
+          statement.getColumn(4).getInt64(),
+          statement.getColumn(5).getInt64(),
+          text_at(statement, 6)};
+}
+
+}  // namespace
+
+std::vector<issue_bucket> reader_connection::issue_buckets(std::int64_t from_ms,
+                                                           std::int64_t to_ms) {
+  std::vector<issue_bucket> rows;
+  reset_on_exit reset(issue_buckets_);
+  issue_buckets_.bind(1, from_ms);
+  issue_buckets_.bind(2, to_ms);
+  while (issue_buckets_.executeStep()) rows.push_back(issue_bucket_at(issue_buckets_));
+  return rows;
+}
+
+std::vector<issue_bucket> reader_connection::issue_history(const std::string& issue_key,
+                                                           std::int64_t from_ms,
+                                                           std::int64_t to_ms) {
+  std::vector<issue_bucket> rows;
+  reset_on_exit reset(issue_history_);
+  issue_history_.bindNoCopy(1, issue_key);
+  issue_history_.bind(2, from_ms);
+  issue_history_.bind(3, to_ms);
+  while (issue_history_.executeStep()) rows.push_back(issue_bucket_at(issue_history_));
+  return rows;
+}
+
+std::int64_t reader_connection::issue_sessions(const std::string& issue_key, std::int64_t from_ms,
+                                               std::int64_t to_ms, std::int64_t cap) {
+  std::vector<std::int64_t> buckets;
+  for (const issue_bucket& b : issue_history(issue_key, from_ms, to_ms))
+    buckets.push_back(b.bucket_start_ms);
+  std::unordered_set<std::string> sessions;
+  const auto budget = static_cast<std::size_t>(std::max<std::int64_t>(cap, 0));
+  // Reads at most max(cap, max_blast_entries) entries: bounded whatever the incident's size.
+  collect_sessions(issue_key, buckets, std::string(), std::max(budget, max_blast_entries_),
+                   sessions);
+  return std::min<std::int64_t>(static_cast<std::int64_t>(sessions.size()), cap);
+}
+
+std::vector<facet_count> reader_connection::issue_facets(const std::string& issue_key,
+                                                         std::int64_t from_ms, std::int64_t to_ms) {
+  std::vector<facet_count> facets;
+  reset_on_exit reset(issue_facets_);
+  issue_facets_.bindNoCopy(1, issue_key);
+  issue_facets_.bind(2, from_ms);
+  issue_facets_.bind(3, to_ms);
+  while (issue_facets_.executeStep()) {
+    facets.push_back({text_at(issue_facets_, 0), text_at(issue_facets_, 1),
+                      issue_facets_.getColumn(2).getInt64()});
+  }
+  return facets;
+}
+
+std::vector<ingest_bucket> reader_connection::ingest_buckets(std::int64_t from_ms,
+                                                             std::int64_t to_ms) {
+  std::vector<ingest_bucket> rows;
+  reset_on_exit reset(ingest_buckets_);
+  ingest_buckets_.bind(1, from_ms);
+  ingest_buckets_.bind(2, to_ms);
+  while (ingest_buckets_.executeStep()) {
+    rows.push_back({ingest_buckets_.getColumn(0).getInt64(),
+                    ingest_buckets_.getColumn(1).getInt64(),
+                    ingest_buckets_.getColumn(2).getInt64()});
+  }
+  return rows;
+}
+
+std::vector<lookup_record> reader_connection::lookups(const lookup_query& query) {
+  SQLite::Statement& statement = !query.session_id.empty() ? lookups_of_session_
+                                 : !query.user.empty()     ? lookups_of_user_
+                                                           : lookups_between_;
+  std::vector<lookup_record> rows;
+  reset_on_exit reset(statement);
+  statement.bind(1, query.from_ms);
+  statement.bind(2, query.to_ms);
+  statement.bind(3, sql_limit(query.limit));
+  if (!query.session_id.empty()) {
+    statement.bindNoCopy(4, query.session_id);
+  } else if (!query.user.empty()) {
+    statement.bindNoCopy(4, query.user);
+  }
+  while (statement.executeStep()) {
+    rows.push_back({statement.getColumn(0).getInt64(), text_at(statement, 1), text_at(statement, 2),
+                    text_at(statement, 3), text_at(statement, 4), text_at(statement, 5),
+                    text_at(statement, 6)});
+  }
+  // A session's lookups asked for by user too: filter the rest here (the log is small).
+  if (!query.session_id.empty() && !query.user.empty()) {
+    std::erase_if(rows, [&](const lookup_record& r) { return r.user != query.user; });
+  }
+  return rows;
+}
+
+std::optional<std::string> reader_connection::get_state(const std::string& key) {
+  reset_on_exit reset(get_state_);
+  get_state_.bindNoCopy(1, key);
+  if (!get_state_.executeStep()) return std::nullopt;
+  return text_at(get_state_, 0);
 }
 
 reader_pool::reader_pool(const store_settings& settings) {

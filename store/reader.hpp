@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 namespace sessiondx::store::detail {
@@ -29,6 +30,16 @@ class reader_connection {
                               std::int64_t since_ms);
   std::vector<std::string> similar_sessions(const std::string& typed, std::size_t limit);
   std::vector<app_version_seen> app_versions(std::int64_t since_ms);
+  std::vector<issue_bucket> issue_buckets(std::int64_t from_ms, std::int64_t to_ms);
+  std::vector<issue_bucket> issue_history(const std::string& issue_key, std::int64_t from_ms,
+                                          std::int64_t to_ms);
+  std::int64_t issue_sessions(const std::string& issue_key, std::int64_t from_ms,
+                              std::int64_t to_ms, std::int64_t cap);
+  std::vector<facet_count> issue_facets(const std::string& issue_key, std::int64_t from_ms,
+                                        std::int64_t to_ms);
+  std::vector<ingest_bucket> ingest_buckets(std::int64_t from_ms, std::int64_t to_ms);
+  std::vector<lookup_record> lookups(const lookup_query& query);
+  std::optional<std::string> get_state(const std::string& key);
 
  private:
   struct range_scan {
@@ -43,10 +54,27 @@ class reader_connection {
   SQLite::Statement session_events_;
   SQLite::Statement session_row_;
   SQLite::Statement type_counts_;
-  SQLite::Statement other_sessions_;
-  SQLite::Statement other_sessions_since_;
+  /// Collects the distinct sessions of the problem's `buckets` but `skip`, in the given order,
+  /// reading at most `budget` entries.
+  void collect_sessions(const std::string& issue_key, const std::vector<std::int64_t>& buckets,
+                        const std::string& skip, std::size_t budget,
+                        std::unordered_set<std::string>& out);
+
+  std::size_t max_blast_entries_;
+  SQLite::Statement blast_buckets_;
+  SQLite::Statement bucket_sessions_;
+  SQLite::Statement issue_buckets_;
+  SQLite::Statement issue_history_;
+  SQLite::Statement issue_facets_;
+  SQLite::Statement ingest_buckets_;
+  SQLite::Statement lookups_between_;
+  SQLite::Statement lookups_of_session_;
+  SQLite::Statement lookups_of_user_;
+  SQLite::Statement get_state_;
+  SQLite::Statement bucket_has_session_;
   range_scan session_ids_;
   range_scan rev_ids_;
+  SQLite::Statement session_ids_in_;  ///< exact ids, sql::session_ids_in_batch at a time
   SQLite::Statement app_versions_;
 };
 

@@ -91,6 +91,117 @@ INSERT INTO issue_sessions(issue_key, session_id, last_seen)
   SELECT issue_key, session_id, max(ts) FROM events WHERE issue_key IS NOT NULL
   GROUP BY issue_key, session_id;
 )sql"},
+    migration{3, R"sql(
+-- The per-problem summary, maintained by the writer in the same transaction as the events: one
+-- row per (5-minute bucket, problem). Digests, /top and incident alerts read only these tables;
+-- the blast radius reads a problem's buckets in its window, a number bounded by the window, not
+-- by the incident's size. The bucket width is fixed here: store::issue_bucket_ms.
+--   sessions       distinct sessions with the problem in the bucket (exact)
+--   first_session  the session of the bucket's earliest event (also the example to drill into)
+--   runner_ms      the earliest event of any other session: with first_ms, the earliest
+--                  occurrence "in another session" for any session, in O(1)
+-- Keyed by time first: ingest writes the newest buckets, retention deletes a prefix, digests
+-- read a time range. issue_buckets_key serves one problem's history.
+CREATE TABLE issue_buckets(
+  bucket_start INTEGER NOT NULL,
+  issue_key TEXT NOT NULL,
+  sessions INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  first_session TEXT NOT NULL,
+  runner_ms INTEGER,
+  PRIMARY KEY (bucket_start, issue_key)
+) WITHOUT ROWID;
+CREATE INDEX issue_buckets_key ON issue_buckets(issue_key, bucket_start);
+
+-- Which sessions a bucket's count holds: makes `sessions` exact, and the blast radius exact
+-- (a distinct count over a bounded number of entries, see reader.cpp).
+CREATE TABLE issue_bucket_sessions(
+  bucket_start INTEGER NOT NULL,
+  issue_key TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  PRIMARY KEY (bucket_start, issue_key, session_id)
+) WITHOUT ROWID;
+
+-- App versions and browsers of the sessions a bucket counts (incident alerts). kind is
+-- 'app_version' or 'browser'; each session counts once per bucket.
+CREATE TABLE issue_bucket_facets(
+  bucket_start INTEGER NOT NULL,
+  issue_key TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  sessions INTEGER NOT NULL,
+  PRIMARY KEY (bucket_start, issue_key, kind, value)
+) WITHOUT ROWID;
+
+-- Traffic per bucket: events stored, and sessions first stored (a new sessions row).
+CREATE TABLE ingest_buckets(
+  bucket_start INTEGER PRIMARY KEY,
+  events INTEGER NOT NULL,
+  new_sessions INTEGER NOT NULL
+);
+
+-- Every /session answer (the lookup log, also the audit log). verdict is healthy, degraded,
+-- broken, unknown or not_found; issue_key is the top finding's.
+CREATE TABLE lookups(
+  rowid INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  issue_key TEXT,
+  user_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  channel TEXT NOT NULL
+);
+CREATE INDEX lookups_at ON lookups(at_ms);
+CREATE INDEX lookups_session ON lookups(session_id, at_ms);
+CREATE INDEX lookups_user ON lookups(user_id, at_ms);
+
+-- Small durable state of the service's schedulers ("digest.last_run" ...).
+CREATE TABLE service_state(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The blast radius now reads issue_buckets; issue_sessions is derived data, dropped.
+DROP TABLE issue_sessions;
+
+-- Backfill from the events already stored (bucket = ts / 300000 * 300000).
+INSERT INTO issue_bucket_sessions(bucket_start, issue_key, session_id)
+  SELECT DISTINCT ts / 300000 * 300000, issue_key, session_id FROM events
+  WHERE issue_key IS NOT NULL;
+INSERT INTO issue_buckets(bucket_start, issue_key, sessions, events, first_ms, last_ms,
+                          first_session, runner_ms)
+  SELECT ts / 300000 * 300000 AS b, issue_key, count(DISTINCT session_id), count(*), min(ts),
+         max(ts), '', NULL
+  FROM events WHERE issue_key IS NOT NULL GROUP BY b, issue_key;
+UPDATE issue_buckets SET first_session =
+  (SELECT e.session_id FROM events e WHERE e.issue_key = issue_buckets.issue_key
+     AND e.ts = issue_buckets.first_ms ORDER BY e.rowid LIMIT 1);
+UPDATE issue_buckets SET runner_ms =
+  (SELECT min(e.ts) FROM events e WHERE e.issue_key = issue_buckets.issue_key
+     AND e.ts >= issue_buckets.bucket_start AND e.ts < issue_buckets.bucket_start + 300000
+     AND e.session_id <> issue_buckets.first_session)
+  WHERE sessions > 1;
+INSERT INTO issue_bucket_facets(bucket_start, issue_key, kind, value, sessions)
+  SELECT b, issue_key, 'app_version', app_version, count(DISTINCT session_id) FROM
+    (SELECT ts / 300000 * 300000 AS b, issue_key, session_id, app_version FROM events
+     WHERE issue_key IS NOT NULL AND app_version IS NOT NULL)
+  GROUP BY b, issue_key, app_version;
+INSERT INTO issue_bucket_facets(bucket_start, issue_key, kind, value, sessions)
+  SELECT b, issue_key, 'browser', browser, count(DISTINCT session_id) FROM
+    (SELECT ts / 300000 * 300000 AS b, issue_key, session_id,
+            substr(CASE WHEN json_valid(context) THEN json_extract(context, '$.browser') END,
+                   1, 64) AS browser
+     FROM events WHERE issue_key IS NOT NULL AND context IS NOT NULL)
+  WHERE browser IS NOT NULL AND browser <> '' GROUP BY b, issue_key, browser;
+INSERT INTO ingest_buckets(bucket_start, events, new_sessions)
+  SELECT ts / 300000 * 300000 AS b, count(*), 0 FROM events GROUP BY b;
+UPDATE ingest_buckets SET new_sessions = n.c
+  FROM (SELECT first_seen / 300000 * 300000 AS b, count(*) AS c FROM sessions GROUP BY b) AS n
+  WHERE ingest_buckets.bucket_start = n.b;
+)sql"},
     migration{4, R"sql(
 -- Retention by receipt time: a device clock 40 days behind must not have its events pruned at
 -- once, nor one in year 9999 keep them forever. The oldest received go first, through this index,
@@ -120,7 +231,7 @@ void add_column_if_missing(SQLite::Database& db, const std::string& table,
 
 int latest_schema_version() noexcept { return migrations.back().version; }
 
-void migrate(SQLite::Database& db) {
+void migrate(SQLite::Database& db, int up_to) {
   const int found = user_version(db);
   if (found > latest_schema_version()) {
     throw std::runtime_error("database schema version " + std::to_string(found) +
@@ -129,6 +240,7 @@ void migrate(SQLite::Database& db) {
   }
   for (const auto& step : migrations) {
     if (step.version <= found) continue;
+    if (up_to > 0 && step.version > up_to) break;
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
     // Another process may have migrated while we waited for the write lock.
     if (user_version(db) >= step.version) continue;

@@ -15,7 +15,8 @@ int latest_schema_version() noexcept;
 /// Applies the migration steps newer than the database's user_version, each in its own
 /// IMMEDIATE transaction that also bumps user_version. Throws std::runtime_error naming both
 /// versions when the database is newer than this build; SQLite::Exception on SQL errors.
-void migrate(SQLite::Database& db);
+/// `up_to` stops at that version (tests build the databases of older releases with it).
+void migrate(SQLite::Database& db, int up_to = 0);
 
 enum class connection_role {
   writer,        ///< the single writer: creates the file, WAL, no automatic checkpoints

@@ -36,9 +36,22 @@ struct one_char_scans {
 };
 one_char_scans one_char_scan_prefixes(std::string_view typed);
 
+/// Number of differing positions when `a` and `b` have the same length and every difference is a
+/// classic misread (is_classic_misread); nullopt otherwise (different lengths, or one difference
+/// that is not a misread). 0 when equal.
+std::optional<std::size_t> misread_count(std::string_view a, std::string_view b);
+
+/// Every spelling of `typed` with one or two of its characters replaced by a classic misread
+/// (0 for O, l for 1, ...): the one-character spellings first, then the two-character ones, in
+/// position order; at most `max` of them (the two-character spellings of a long id are many:
+/// 4 · C(n, 2) for n confusable positions). Looked up by primary key, they find the ids two
+/// misreads away whose differences lie in both halves (the range scans cover one half).
+std::vector<std::string> misread_spellings(std::string_view typed, std::size_t max);
+
 /// Orders candidates: one-character matches that are classic misreads, then other one-character
-/// matches, then prefix extensions; alphabetical within each group; without duplicates or
-/// `typed` itself; at most `limit`. Candidates that are neither are dropped.
+/// matches, then two-character matches that are both classic misreads, then prefix extensions
+/// (by how many characters differ); alphabetical within each group; without duplicates or
+/// `typed` itself; at most `limit`. Candidates that are none of these are dropped.
 std::vector<std::string> rank_similar(std::string_view typed, std::vector<std::string> candidates,
                                       std::size_t limit);
 

@@ -62,7 +62,13 @@ struct prune_job {
   std::promise<std::size_t> deleted;
 };
 
-using job = std::variant<append_job, prune_job>;
+/// A small write of its own (a lookup, a state value), between group commits.
+struct record_job {
+  std::variant<lookup_record, std::pair<std::string, std::string>> what;
+  std::shared_ptr<std::promise<void>> done;  ///< null: nobody waits (record_lookup)
+};
+
+using job = std::variant<append_job, prune_job, record_job>;
 
 // What went wrong, for the operator: SQLite's message and its (extended) result code.
 std::string describe_failure(std::exception_ptr failure) {
@@ -168,6 +174,56 @@ class sqlite_store final : public event_store {
     return readers_->borrow()->app_versions(since_ms);
   }
 
+  std::vector<issue_bucket> issue_buckets(std::int64_t from_ms, std::int64_t to_ms) override {
+    return readers_->borrow()->issue_buckets(from_ms, to_ms);
+  }
+
+  std::vector<issue_bucket> issue_history(const std::string& issue_key, std::int64_t from_ms,
+                                          std::int64_t to_ms) override {
+    return readers_->borrow()->issue_history(issue_key, from_ms, to_ms);
+  }
+
+  std::int64_t issue_sessions(const std::string& issue_key, std::int64_t from_ms,
+                              std::int64_t to_ms, std::int64_t cap) override {
+    return readers_->borrow()->issue_sessions(issue_key, from_ms, to_ms, cap);
+  }
+
+  std::vector<facet_count> issue_facets(const std::string& issue_key, std::int64_t from_ms,
+                                        std::int64_t to_ms) override {
+    return readers_->borrow()->issue_facets(issue_key, from_ms, to_ms);
+  }
+
+  std::vector<ingest_bucket> ingest_buckets(std::int64_t from_ms, std::int64_t to_ms) override {
+    return readers_->borrow()->ingest_buckets(from_ms, to_ms);
+  }
+
+  std::vector<lookup_record> lookups(const lookup_query& query) override {
+    return readers_->borrow()->lookups(query);
+  }
+
+  std::optional<std::string> get_state(const std::string& key) override {
+    return readers_->borrow()->get_state(key);
+  }
+
+  void record_lookup(lookup_record record) override {
+    std::lock_guard lock(queue_mutex_);
+    if (closing_) return;
+    queue_.emplace_back(record_job{std::move(record), nullptr});
+    queue_cv_.notify_one();
+  }
+
+  void put_state(const std::string& key, const std::string& value) override {
+    auto done = std::make_shared<std::promise<void>>();
+    auto committed = done->get_future();
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (closing_) throw std::runtime_error("sessiondx store: closed; state not saved");
+      queue_.emplace_back(record_job{std::pair(key, value), done});
+    }
+    queue_cv_.notify_one();
+    committed.get();
+  }
+
   // Runs on the writer thread, between group commits, so there is still exactly one writer and
   // ingest waits for at most one retention batch.
   std::size_t prune_before(std::int64_t cutoff_ms, std::size_t max_rows) override {
@@ -226,6 +282,7 @@ class sqlite_store final : public event_store {
     std::vector<std::vector<append_outcome>> outcomes;
     for (;;) {
       std::optional<prune_job> prune;
+      std::optional<record_job> record;
       {
         std::unique_lock lock(queue_mutex_);
         const auto has_work = [&] { return !queue_.empty() || closing_; };
@@ -240,6 +297,9 @@ class sqlite_store final : public event_store {
         if (queue_.empty()) return;  // closing, and everything queued is committed
         if (auto* p = std::get_if<prune_job>(&queue_.front())) {
           prune.emplace(std::move(*p));
+          queue_.pop_front();
+        } else if (auto* r = std::get_if<record_job>(&queue_.front())) {
+          record.emplace(std::move(*r));
           queue_.pop_front();
         } else {
           // Everything queued up to max_commit_events, in whole batches (at least one).
@@ -258,6 +318,8 @@ class sqlite_store final : public event_store {
       }
       if (prune) {
         run_prune(*prune);
+      } else if (record) {
+        run_record(*record);
       } else {
         commit_group(group, batches, outcomes);
         group.clear();
@@ -290,6 +352,22 @@ class sqlite_store final : public event_store {
     }
     succeeded();
     // After the handlers, so that a checkpoint the writer finishes does not delay their replies.
+    after_transaction();
+  }
+
+  void run_record(record_job& job) {
+    try {
+      if (const auto* lookup = std::get_if<lookup_record>(&job.what)) {
+        writer_->record_lookup(*lookup);
+      } else {
+        const auto& [key, value] = std::get<std::pair<std::string, std::string>>(job.what);
+        writer_->put_state(key, value);
+      }
+      if (job.done) job.done->set_value();
+    } catch (...) {
+      commit_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (job.done) job.done->set_exception(std::current_exception());
+    }
     after_transaction();
   }
 

@@ -53,13 +53,23 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
       insert_event_(db_, sql::insert_event),
       upsert_session_(db_, sql::upsert_session),
       upsert_app_version_(db_, sql::upsert_app_version),
-      upsert_issue_session_(db_, sql::upsert_issue_session),
+      insert_bucket_session_(db_, sql::insert_bucket_session),
+      upsert_issue_bucket_(db_, sql::upsert_issue_bucket),
+      upsert_facet_app_version_(db_, sql::upsert_facet_app_version),
+      upsert_facet_browser_(db_, sql::upsert_facet_browser),
+      upsert_ingest_bucket_(db_, sql::upsert_ingest_bucket),
+      insert_lookup_(db_, sql::insert_lookup),
+      put_state_(db_, sql::put_state),
       prune_events_(db_, sql::prune_events),
       session_first_ts_(db_, sql::session_first_ts),
       shrink_session_(db_, sql::shrink_session),
       forget_session_(db_, sql::forget_session),
       prune_app_versions_(db_, sql::prune_app_versions),
-      prune_issue_sessions_(db_, sql::prune_issue_sessions) {
+      prune_issue_buckets_(db_, sql::prune_issue_buckets),
+      prune_bucket_sessions_(db_, sql::prune_bucket_sessions),
+      prune_bucket_facets_(db_, sql::prune_bucket_facets),
+      prune_ingest_buckets_(db_, sql::prune_ingest_buckets),
+      prune_lookups_(db_, sql::prune_lookups) {
   sqlite3_wal_hook(db_.getHandle(), &on_wal_commit, &wal_pages);
   if (settings.max_size_mib > 0) {
     const std::int64_t page_size = db_.execAndGet("PRAGMA page_size").getInt64();
@@ -75,7 +85,9 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
   commit_counts counts;
   sessions_.clear();
   versions_.clear();
-  issue_sessions_.clear();
+  buckets_.clear();
+  memberships_.clear();
+  traffic_.clear();
   try {
     run(begin_);
     const std::int64_t received_ms = now_ms_ ? now_ms_() : system_now_ms();
@@ -124,11 +136,9 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
           s.last_seen = std::max(s.last_seen, e.ts_ms);
         }
         ++s.count;
-        if (!e.issue_key.empty()) {
-          auto [issue, inserted] =
-              issue_sessions_.try_emplace({e.issue_key, e.session_id}, e.ts_ms);
-          if (!inserted) issue->second = std::max(issue->second, e.ts_ms);
-        }
+        const std::int64_t bucket = bucket_of(e.ts_ms);
+        ++traffic_[bucket].first;
+        if (!e.issue_key.empty()) add_to_summary(e, bucket);
         // ">=": of events with the same ts, the later arrival wins.
         if (!e.context.empty() && (!s.latest_context || e.ts_ms >= s.latest_context->ts_ms)) {
           s.latest_context = &e;
@@ -170,7 +180,10 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
         upsert_session_.bind(9);
       }
       upsert_session_.bindNoCopy(7, rev_id);
-      run(upsert_session_);
+      // RETURNING: the row's event count after the upsert; the commit's own count means new.
+      if (upsert_session_.executeStep() && upsert_session_.getColumn(0).getInt64() == s.count)
+        ++traffic_[bucket_of(s.first_seen)].second;
+      upsert_session_.reset();
     }
     for (const auto& entry : versions_) {
       const version_totals& v = entry.second;
@@ -179,19 +192,116 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
       upsert_app_version_.bind(3, v.last_seen);
       run(upsert_app_version_);
     }
-    for (const auto& [key, last_seen] : issue_sessions_) {
-      // The views are whole std::strings of the batch, so data() is NUL-terminated text.
-      upsert_issue_session_.bindNoCopy(1, key.first.data());
-      upsert_issue_session_.bindNoCopy(2, key.second.data());
-      upsert_issue_session_.bind(3, last_seen);
-      run(upsert_issue_session_);
-    }
+    write_summary();
     run(commit_);
   } catch (...) {
     rollback();
     throw;
   }
   return counts;
+}
+
+void writer_connection::add_to_summary(const event& e, std::int64_t bucket) {
+  auto [it, fresh] = buckets_.try_emplace(bucket_key{bucket, e.issue_key});
+  bucket_totals& b = it->second;
+  ++b.events;
+  if (fresh) {
+    b.first_ms = b.last_ms = e.ts_ms;
+    b.first_session = &e.session_id;
+  } else {
+    b.last_ms = std::max(b.last_ms, e.ts_ms);
+    if (e.session_id == *b.first_session) {
+      b.first_ms = std::min(b.first_ms, e.ts_ms);
+    } else if (e.ts_ms < b.first_ms) {
+      // The old first session becomes the earliest other one (its first event is the earliest).
+      b.runner_ms = b.first_ms;
+      b.first_ms = e.ts_ms;
+      b.first_session = &e.session_id;
+    } else {
+      b.runner_ms = std::min(b.runner_ms.value_or(e.ts_ms), e.ts_ms);
+    }
+  }
+  membership& m = memberships_[{bucket, e.issue_key, e.session_id}];
+  if (!e.app_version.empty()) m.with_app_version = &e;
+  if (!e.context.empty()) m.with_context = &e;
+}
+
+void writer_connection::write_summary() {
+  // The views are whole std::strings of the batch, so data() is NUL-terminated text.
+  for (const auto& [key, m] : memberships_) {
+    const auto& [bucket, issue_key, session_id] = key;
+    insert_bucket_session_.bind(1, bucket);
+    insert_bucket_session_.bindNoCopy(2, issue_key.data());
+    insert_bucket_session_.bindNoCopy(3, session_id.data());
+    const int changes = insert_bucket_session_.exec();
+    insert_bucket_session_.reset();
+    if (changes == 0) continue;  // the bucket already counts this session
+    ++buckets_[bucket_key{bucket, issue_key}].sessions;
+    if (m.with_app_version) {
+      upsert_facet_app_version_.bind(1, bucket);
+      upsert_facet_app_version_.bindNoCopy(2, issue_key.data());
+      upsert_facet_app_version_.bindNoCopy(3, m.with_app_version->app_version);
+      run(upsert_facet_app_version_);
+    }
+    if (m.with_context) {
+      upsert_facet_browser_.bind(1, bucket);
+      upsert_facet_browser_.bindNoCopy(2, issue_key.data());
+      upsert_facet_browser_.bindNoCopy(3, m.with_context->context);
+      run(upsert_facet_browser_);
+    }
+  }
+  for (const auto& [key, b] : buckets_) {
+    upsert_issue_bucket_.bind(1, key.first);
+    upsert_issue_bucket_.bindNoCopy(2, key.second.data());
+    upsert_issue_bucket_.bind(3, b.sessions);
+    upsert_issue_bucket_.bind(4, b.events);
+    upsert_issue_bucket_.bind(5, b.first_ms);
+    upsert_issue_bucket_.bind(6, b.last_ms);
+    upsert_issue_bucket_.bindNoCopy(7, *b.first_session);
+    if (b.runner_ms) {
+      upsert_issue_bucket_.bind(8, *b.runner_ms);
+    } else {
+      upsert_issue_bucket_.bind(8);
+    }
+    run(upsert_issue_bucket_);
+  }
+  for (const auto& [bucket, counts] : traffic_) {
+    upsert_ingest_bucket_.bind(1, bucket);
+    upsert_ingest_bucket_.bind(2, counts.first);
+    upsert_ingest_bucket_.bind(3, counts.second);
+    run(upsert_ingest_bucket_);
+  }
+}
+
+void writer_connection::record_lookup(const lookup_record& r) {
+  try {
+    run(begin_);
+    insert_lookup_.bind(1, r.at_ms);
+    insert_lookup_.bindNoCopy(2, r.session_id);
+    insert_lookup_.bindNoCopy(3, r.verdict);
+    bind_optional(insert_lookup_, 4, r.issue_key);
+    insert_lookup_.bindNoCopy(5, r.user);
+    insert_lookup_.bindNoCopy(6, r.platform);
+    insert_lookup_.bindNoCopy(7, r.channel);
+    run(insert_lookup_);
+    run(commit_);
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+void writer_connection::put_state(const std::string& key, const std::string& value) {
+  try {
+    run(begin_);
+    put_state_.bindNoCopy(1, key);
+    put_state_.bindNoCopy(2, value);
+    run(put_state_);
+    run(commit_);
+  } catch (...) {
+    rollback();
+    throw;
+  }
 }
 
 std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_rows) {
@@ -228,8 +338,13 @@ std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_row
     }
     prune_app_versions_.bind(1, cutoff_ms);
     run(prune_app_versions_);
-    prune_issue_sessions_.bind(1, cutoff_ms);
-    run(prune_issue_sessions_);
+    for (SQLite::Statement* statement : {&prune_issue_buckets_, &prune_bucket_sessions_,
+                                         &prune_bucket_facets_, &prune_ingest_buckets_}) {
+      statement->bind(1, bucket_of(cutoff_ms));
+      run(*statement);
+    }
+    prune_lookups_.bind(1, cutoff_ms);
+    run(prune_lookups_);
     run(commit_);
   } catch (...) {
     rollback();
@@ -251,10 +366,28 @@ void writer_connection::probe() {
 }
 
 void writer_connection::rollback() noexcept {
-  for (SQLite::Statement* statement :
-       {&begin_, &commit_, &insert_event_, &upsert_session_, &upsert_app_version_,
-        &upsert_issue_session_, &prune_events_, &session_first_ts_, &shrink_session_,
-        &forget_session_, &prune_app_versions_, &prune_issue_sessions_}) {
+  for (SQLite::Statement* statement : {&begin_,
+                                       &commit_,
+                                       &insert_event_,
+                                       &upsert_session_,
+                                       &upsert_app_version_,
+                                       &insert_bucket_session_,
+                                       &upsert_issue_bucket_,
+                                       &upsert_facet_app_version_,
+                                       &upsert_facet_browser_,
+                                       &upsert_ingest_bucket_,
+                                       &insert_lookup_,
+                                       &put_state_,
+                                       &prune_events_,
+                                       &session_first_ts_,
+                                       &shrink_session_,
+                                       &forget_session_,
+                                       &prune_app_versions_,
+                                       &prune_issue_buckets_,
+                                       &prune_bucket_sessions_,
+                                       &prune_bucket_facets_,
+                                       &prune_ingest_buckets_,
+                                       &prune_lookups_}) {
     statement->tryReset();
   }
   // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR).

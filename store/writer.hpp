@@ -12,7 +12,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +47,11 @@ class writer_connection {
   /// Commits a one-page transaction (user_version rewritten unchanged): whether the store can
   /// commit at all, checked while no request is writing. Throws on failure, after rolling back.
   void probe();
+  /// Appends one entry to the lookup log, in its own transaction. Throws on failure.
+  void record_lookup(const lookup_record& record);
+
+  /// Sets one service_state value, in its own transaction. Throws on failure.
+  void put_state(const std::string& key, const std::string& value);
 
   /// wal_checkpoint(PASSIVE): copies back what no reader still needs, waiting for nobody. False
   /// when another connection's checkpoint is running, so nothing was done.
@@ -55,6 +62,10 @@ class writer_connection {
 
  private:
   void rollback() noexcept;
+  /// Adds a problem event of the current commit to the summary aggregates.
+  void add_to_summary(const event& e, std::int64_t bucket);
+  /// Writes the commit's summary aggregates (memberships first: they decide the counts).
+  void write_summary();
 
   // `key` is the event string the map's string_view key points into, bound as TEXT.
   struct session_totals {
@@ -78,18 +89,46 @@ class writer_connection {
   SQLite::Statement insert_event_;
   SQLite::Statement upsert_session_;
   SQLite::Statement upsert_app_version_;
-  SQLite::Statement upsert_issue_session_;
+  SQLite::Statement insert_bucket_session_;
+  SQLite::Statement upsert_issue_bucket_;
+  SQLite::Statement upsert_facet_app_version_;
+  SQLite::Statement upsert_facet_browser_;
+  SQLite::Statement upsert_ingest_bucket_;
+  SQLite::Statement insert_lookup_;
+  SQLite::Statement put_state_;
   SQLite::Statement prune_events_;
   SQLite::Statement session_first_ts_;
   SQLite::Statement shrink_session_;
   SQLite::Statement forget_session_;
   SQLite::Statement prune_app_versions_;
-  SQLite::Statement prune_issue_sessions_;
+  SQLite::Statement prune_issue_buckets_;
+  SQLite::Statement prune_bucket_sessions_;
+  SQLite::Statement prune_bucket_facets_;
+  SQLite::Statement prune_ingest_buckets_;
+  SQLite::Statement prune_lookups_;
   // Per-commit aggregates, kept to reuse their buckets; keys point into the batches.
   std::unordered_map<std::string_view, session_totals> sessions_;
   std::unordered_map<std::string_view, version_totals> versions_;
-  /// Latest ts per (issue key, session) inserted by the current commit; keys point into events.
-  std::map<std::pair<std::string_view, std::string_view>, std::int64_t> issue_sessions_;
+  // The commit's contribution to the per-problem summary. first/runner follow the same merge
+  // rule as upsert_issue_bucket (see queries.hpp).
+  struct bucket_totals {
+    std::int64_t sessions = 0;  ///< filled once the memberships are inserted
+    std::int64_t events = 0;
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+    const std::string* first_session = nullptr;
+    std::optional<std::int64_t> runner_ms;
+  };
+  /// A (bucket, problem, session) of the commit, with an event carrying its facets.
+  struct membership {
+    const event* with_app_version = nullptr;
+    const event* with_context = nullptr;
+  };
+  using bucket_key = std::pair<std::int64_t, std::string_view>;
+  std::map<bucket_key, bucket_totals> buckets_;
+  std::map<std::tuple<std::int64_t, std::string_view, std::string_view>, membership> memberships_;
+  /// Events and new sessions per ingest bucket.
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> traffic_;
   std::unordered_map<std::string, std::int64_t> pruned_per_session_;
 };
 

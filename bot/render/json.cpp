@@ -2,6 +2,7 @@
 // add fields, never rename or remove them.
 
 #include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
 #include "bot/utc_time.hpp"
 
 namespace sessiondx::bot::render {
@@ -21,7 +22,9 @@ json context_json(const session_context& c) {
           {"locale", str(c.locale)},
           {"region", str(c.region)},
           {"newest_app_version", str(c.newest_app_version)},
-          {"outdated_app", c.outdated_app}};
+          {"outdated_app", c.outdated_app},
+          {"time_zone", str(c.time_zone)},
+          {"connection", str(c.connection)}};
 }
 
 json finding_json(const finding& f) {
@@ -49,8 +52,21 @@ json finding_json(const finding& f) {
           {"evidence", std::move(evidence)}};
 }
 
-json diagnosis_json(const diagnosis_reply& r) {
+json diagnosis_json(const diagnosis_reply& r, const render_options& o) {
   const auto& d = r.diagnosis;
+  reply_options ro;
+  ro.now_ms = o.now_ms;
+  ro.team_language = o.team_language;
+  const reply_document doc = build_reply(r, ro);
+  json customer_line = nullptr;
+  if (!doc.customer.empty() && !doc.customer.language.empty()) {
+    customer_line = {{"language", doc.customer.language},
+                     {"language_name", doc.customer.language_name},
+                     {"label", emit_plain(doc.customer.label)},
+                     {"text", str(doc.customer.text)}};
+  }
+  json escalation = json::array();
+  for (const auto& item : doc.escalation.items) escalation.push_back(str(item));
   json findings = json::array();
   for (const auto& f : d.findings) findings.push_back(finding_json(f));
   json checked = json::array();
@@ -68,7 +84,9 @@ json diagnosis_json(const diagnosis_reply& r) {
               {"event_count", d.event_count},
               {"events_truncated", d.events_truncated},
               {"findings", std::move(findings)},
-              {"checked", std::move(checked)}};
+              {"checked", std::move(checked)},
+              {"customer_line", std::move(customer_line)},
+              {"escalation", std::move(escalation)}};
   if (r.view != view::summary) {
     json timeline = json::array();
     for (const auto& e : d.timeline) {
@@ -84,8 +102,8 @@ json diagnosis_json(const diagnosis_reply& r) {
 
 }  // namespace
 
-json to_json(const reply& r) {
-  if (const auto* d = std::get_if<diagnosis_reply>(&r)) return diagnosis_json(*d);
+json to_json(const reply& r, const render_options& options) {
+  if (const auto* d = std::get_if<diagnosis_reply>(&r)) return diagnosis_json(*d, options);
   if (const auto* u = std::get_if<unknown_session_reply>(&r)) {
     json similar = json::array();
     for (const auto& id : u->similar) similar.push_back(str(id));
@@ -108,6 +126,8 @@ json to_json(const reply& r) {
   return {{"type", "error"}, {"message", str(e.message)}};
 }
 
-std::string render_json(const reply& r, const render_options&) { return to_json(r).dump(2) + "\n"; }
+std::string render_json(const reply& r, const render_options& options) {
+  return to_json(r, options).dump(2) + "\n";
+}
 
 }  // namespace sessiondx::bot::render

@@ -1,5 +1,7 @@
 #include "bot/render/neutralize.hpp"
 
+#include "bot/text/normalize.hpp"
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -82,18 +84,15 @@ bool starts_with_ci(const std::vector<char32_t>& cps, std::size_t at, std::strin
   return true;
 }
 
-// Step 1: code points without controls, line breaks or bidi overrides; cut at max_chars.
+// Step 1: the display normalisation ingest scrubbed (bot/text/normalize.hpp), with its line
+// breaks shown as spaces; cut at max_chars.
 std::vector<char32_t> clean_code_points(std::string_view s, std::size_t max_chars) {
+  const std::string normal = text::normalize_for_display(s);
   std::vector<char32_t> cps;
-  cps.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    char32_t c = decode(s, i);
-    if (c == '\n' || c == '\r' || c == '\t' || c == 0x2028 || c == 0x2029 || c == 0x85) {
-      c = ' ';
-    } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
-               (c >= 0x2066 && c <= 0x2069)) {
-      continue;
-    }
+  cps.reserve(normal.size());
+  for (std::size_t i = 0; i < normal.size();) {
+    char32_t c = decode(normal, i);
+    if (c == '\n') c = ' ';
     cps.push_back(c);
   }
   if (max_chars > 0 && cps.size() > max_chars) {

@@ -23,8 +23,9 @@ inline constexpr std::size_t detail_field_chars = 1000;
 std::string valid_utf8(std::string_view s);
 
 /// One field of customer text, made safe for `t`:
-///  - invalid UTF-8 becomes U+FFFD; newlines, tabs and U+2028/2029 become spaces; other C0/C1
-///    controls, DEL and bidirectional overrides/isolates (U+202A–202E, U+2066–2069) are dropped;
+///  - first bot::text::normalize_for_display, the normalisation ingest applied before scrubbing
+///    (invalid UTF-8 becomes U+FFFD; controls, bidi and invisible format characters dropped;
+///    Unicode spaces become spaces), and its line breaks become spaces;
 ///  - longer than `max_chars` characters (0 = no limit): cut, ending with "…";
 ///  - mass mentions (@everyone, @here, @channel, @all, <!channel>, <!here>, <!everyone>) and
 ///    <@…>/<#…> tokens get a zero-width space so no platform resolves them;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace sessiondx::bot::render {
@@ -23,13 +24,18 @@ struct render_options {
   std::size_t summary_findings = 5;
   /// The example id in help and usage texts.
   std::string example_id = "abcd1234efgh5678";
+  /// The render time (UTC epoch ms) for relative times in the customer line; 0 = unknown.
+  std::int64_t now_ms = 0;
+  /// The team's language (`bot.language`) for agent-facing text; the customer line falls back
+  /// to it when the customer's locale has no catalog.
+  std::string team_language = "en";
 };
 
 std::string render_text(const reply& r, const render_options& options = {});
 std::string render_markdown(const reply& r, const render_options& options = {});
 
 /// The JSON document of docs/reply-json.md. All strings are valid UTF-8; nothing is cut.
-nlohmann::json to_json(const reply& r);
+nlohmann::json to_json(const reply& r, const render_options& options = {});
 /// to_json(r) serialised with two-space indentation and a final newline; `max_chars` is ignored
 /// (JSON is for machines, which take it whole).
 std::string render_json(const reply& r, const render_options& options = {});

@@ -1,6 +1,14 @@
 // Correlation: a symptom the customer could see (an error or warning message, a JavaScript error,
-// rage clicks, an error click) is linked to the failed API call or backend error that closely
-// precedes it; failing those, a message or rage click is linked to a JavaScript error just before.
+// rage clicks, an error click) is linked to the cause just before it, following chains of
+// evidence rather than one fixed window:
+//  1. the failed API call, backend error or business refusal nearest before the symptom, within
+//     correlation_window_ms;
+//  2. else, for a message, a run of 401/403 answers before it (each within chain_link_ms of the
+//     next, same origin): the run's root is the failed call just before its first refusal (a
+//     failed token refresh), else the refusals themselves;
+//  3. else, for a message or rage click, a JavaScript error within the window.
+// Third-party failures on hosts not configured as critical are never causes. Cost: O(events +
+// symptom events × chain length), one backward-pointer array per cause kind.
 
 #include "bot/rules/engine.hpp"
 
@@ -22,7 +30,7 @@ std::string cause_short(const session_view& view, std::size_t pos) {
   if (e.ev->type == "http_request") {
     const http_info h = read_http(e);
     const std::string call = h.method + " " + clip(h.route, 100);
-    if (h.status && *h.status >= 500) return fmt_number(*h.status, 0) + " from " + call;
+    if (h.status && *h.status >= 400) return fmt_number(*h.status, 0) + " from " + call;
     const std::string outcome = http_outcome(h);
     return outcome.substr(0, outcome.find(':')).substr(0, outcome.find(" (")) + " on " + call;
   }
@@ -31,67 +39,160 @@ std::string cause_short(const session_view& view, std::size_t pos) {
     return "backend error in " + (svc.empty() ? std::string("(unknown service)") : clip(svc, 40)) +
            " (" + quoted(e.message, 60) + ")";
   }
+  if (e.ev->type == "resource_error")
+    return "failed resource " + clip(str_attr(e.attrs, "url"), 80);
   return "JavaScript error " + quoted(e.message, 60);
 }
+
+std::string host_of(const session_view& view, std::size_t pos) {
+  return noise::url_host(str_attr(view.events[pos].attrs, "url"));
+}
+
+struct link {
+  std::size_t cause = npos;               ///< cause event
+  std::size_t refusals = 0;               ///< 401/403 answers between the root and the symptom
+  std::string refusal_status;             ///< "401", "401/403"
+  std::size_t first = npos, last = npos;  ///< the refusals of a chain
+};
 
 }  // namespace
 
 void correlate(session_view& view) {
   const std::size_t n = view.events.size();
+  const std::int64_t window = view.settings.correlation_window_ms;
+  const std::int64_t chain_gap = view.settings.chain_link_ms;
   // The draft each cause event belongs to.
-  std::vector<std::size_t> cause_of(n, npos), js_of(n, npos);
+  std::vector<std::size_t> cause_of(n, npos), js_of(n, npos), refusal_of(n, npos);
   for (std::size_t i = 0; i < view.drafts.size(); ++i) {
-    const std::string& rule = view.drafts[i].f.rule;
-    auto* target = rule == "api.failed" || rule == "backend.error" ? &cause_of
-                   : rule == "js_error"                            ? &js_of
-                                                                   : nullptr;
+    const draft& d = view.drafts[i];
+    auto* target = d.f.rule == "js_error"           ? &js_of
+                   : d.f.rule == "api.auth_refused" ? &refusal_of
+                   : d.may_cause                    ? &cause_of
+                                                    : nullptr;
     if (target == nullptr) continue;
-    for (std::size_t pos : view.drafts[i].events) (*target)[pos] = i;
+    for (std::size_t pos : d.events) (*target)[pos] = i;
   }
   // prev[pos]: the latest cause event strictly before position pos.
-  std::vector<std::size_t> prev_cause(n, npos), prev_js(n, npos);
+  std::vector<std::size_t> prev_cause(n, npos), prev_js(n, npos), prev_refusal(n, npos);
   for (std::size_t pos = 1; pos < n; ++pos) {
     prev_cause[pos] = cause_of[pos - 1] != npos ? pos - 1 : prev_cause[pos - 1];
     prev_js[pos] = js_of[pos - 1] != npos ? pos - 1 : prev_js[pos - 1];
+    prev_refusal[pos] = refusal_of[pos - 1] != npos ? pos - 1 : prev_refusal[pos - 1];
   }
+  auto ts = [&](std::size_t pos) { return view.events[pos].ev->ts_ms; };
 
-  const std::int64_t window = view.settings.correlation_window_ms;
+  // A run of refusals ending at `last`, and its root failure if there is one.
+  auto follow_chain = [&](std::size_t last) {
+    link l;
+    std::size_t first = last;
+    const std::string host = host_of(view, last);
+    std::string statuses;
+    auto add_status = [&](std::size_t pos) {
+      const auto st = num_attr(view.events[pos].attrs, "status");
+      const std::string code = st ? fmt_number(*st, 0) : "?";
+      if (statuses.find(code) == std::string::npos) {
+        statuses = statuses.empty()  ? code
+                   : code < statuses ? code + "/" + statuses
+                                     : statuses + "/" + code;
+      }
+    };
+    add_status(last);
+    l.refusals = 1;
+    while (prev_refusal[first] != npos && ts(first) - ts(prev_refusal[first]) <= chain_gap &&
+           host_of(view, prev_refusal[first]) == host) {
+      first = prev_refusal[first];
+      add_status(first);
+      ++l.refusals;
+    }
+    l.refusal_status = statuses;
+    l.first = first;
+    l.last = last;
+    const std::size_t root = prev_cause[first];
+    if (root != npos && ts(first) - ts(root) <= chain_gap &&
+        view.events[root].ev->type == "http_request" && host_of(view, root) == host &&
+        !view.drafts[cause_of[root]].business) {
+      l.cause = root;
+    } else {
+      l.cause = last;
+      l.refusals = 0;  // the refusals are the cause themselves
+    }
+    return l;
+  };
+
   for (std::size_t si = 0; si < view.drafts.size(); ++si) {
     if (!view.drafts[si].symptom) continue;
-    const bool may_follow_js = view.drafts[si].f.rule == "ui_message.error" ||
-                               view.drafts[si].f.rule == "ui_message.warning" ||
-                               view.drafts[si].f.rule == "interface.rage_click";
-    std::size_t best_symptom = npos, best_cause = npos;
+    const std::string& rule = view.drafts[si].f.rule;
+    const bool is_message = rule == "ui_message.error" || rule == "ui_message.warning";
+    const bool may_follow_js = is_message || rule == "interface.rage_click";
+    std::size_t best_symptom = npos;
+    link best;
     for (std::size_t pos : view.drafts[si].events) {
-      const std::int64_t ts = view.events[pos].ev->ts_ms;
-      auto within = [&](std::size_t c) {
-        return c != npos && ts - view.events[c].ev->ts_ms <= window &&
-               ts >= view.events[c].ev->ts_ms;
+      auto within = [&](std::size_t c, std::int64_t w) {
+        return c != npos && ts(pos) >= ts(c) && ts(pos) - ts(c) <= w;
       };
-      std::size_t cause = prev_cause[pos];
-      if (!within(cause)) cause = may_follow_js && within(prev_js[pos]) ? prev_js[pos] : npos;
-      if (cause == npos) continue;
-      if (best_symptom == npos || ts < view.events[best_symptom].ev->ts_ms) {
+      link l;
+      if (within(prev_cause[pos], window)) {
+        l.cause = prev_cause[pos];
+      } else if (is_message && within(prev_refusal[pos], chain_gap)) {
+        l = follow_chain(prev_refusal[pos]);
+      } else if (may_follow_js && within(prev_js[pos], window)) {
+        l.cause = prev_js[pos];
+      }
+      if (l.cause == npos) continue;
+      if (best_symptom == npos || ts(pos) < ts(best_symptom)) {
         best_symptom = pos;
-        best_cause = cause;
+        best = l;
       }
     }
-    if (best_cause == npos) continue;
-    const std::size_t ci = cause_of[best_cause] != npos ? cause_of[best_cause] : js_of[best_cause];
-    if (ci == si) continue;
-    const std::int64_t gap =
-        view.events[best_symptom].ev->ts_ms - view.events[best_cause].ev->ts_ms;
+    if (best.cause == npos) continue;
+    const std::size_t c = best.cause;
+    const std::size_t ci = cause_of[c] != npos ? cause_of[c]
+                           : js_of[c] != npos  ? js_of[c]
+                                               : refusal_of[c];
+    if (ci == si || ci == npos) continue;
+    const std::int64_t gap = ts(best_symptom) - ts(c);
     draft& symptom = view.drafts[si];
     symptom.f.caused_by =
-        cause_short(view, best_cause) + " " + fmt_duration(static_cast<double>(gap)) + " before";
+        cause_short(view, c) + " " + fmt_duration(static_cast<double>(gap)) + " before" +
+        (best.refusals > 0 ? ", then " + std::to_string(best.refusals) + " × " + best.refusal_status
+                           : std::string());
     draft& cause = view.drafts[ci];
     cause.linked_cause = true;
     if (cause.blocks_when_linked) cause.blocks = true;
+    if (cause.business) {
+      // A refusal by the bank or the rules: what the customer saw is not our failure.
+      symptom.blocks = false;
+      if (symptom.f.severity > severity::warning) symptom.f.severity = severity::warning;
+    }
     if (cause.linked_symptom == npos ||
         symptom_priority(symptom) > symptom_priority(view.drafts[cause.linked_symptom])) {
       cause.linked_symptom = si;
       cause.link_gap_ms = gap;
+      cause.link_cause_pos = c;
+      cause.chain_refusals = best.refusals;
+      if (best.refusals > 0) {
+        cause.chain_status = best.refusal_status;
+        cause.chain_first = best.first;
+        cause.chain_last = best.last;
+      }
     }
+  }
+  // The chain in the root's evidence: what the failure led to.
+  for (draft& d : view.drafts) {
+    if (d.chain_refusals == 0) continue;
+    evidence e{ts(d.chain_first), "http_request",
+               "then " + std::to_string(d.chain_refusals) + " API calls refused (" +
+                   d.chain_status + "), from " + summarize(view.events[d.chain_first]) + " to " +
+                   summarize(view.events[d.chain_last])};
+    if (d.f.evidence.size() < view.settings.max_evidence) {
+      d.f.evidence.push_back(std::move(e));
+    } else if (!d.f.evidence.empty()) {
+      d.f.evidence.back() = std::move(e);
+    }
+  }
+  // 401/403 answers no symptom followed are evidence only.
+  for (draft& d : view.drafts) {
+    if (d.hidden_unless_linked && !d.linked_cause) d.events.clear();
   }
 }
 

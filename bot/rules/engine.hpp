@@ -4,12 +4,14 @@
 // only bot/rules.cpp and the files under bot/rules/ include it.
 
 #include "bot/diagnosis.hpp"
+#include "bot/noise.hpp"
 #include "bot/rules.hpp"
 #include "bot/utc_time.hpp"
 #include "store/event.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -53,7 +55,8 @@ class flat_attrs {
 struct view_event {
   const store::event* ev = nullptr;
   flat_attrs attrs;
-  std::string_view message;  ///< event.message, else attrs.message (may be empty)
+  std::string_view message;               ///< event.message, else attrs.message (may be empty)
+  noise::kind noise = noise::kind::none;  ///< not a problem: counted in `checked`, never a finding
 };
 
 // Attribute access that never throws: a missing or mistyped attribute reads as absent.
@@ -68,7 +71,8 @@ struct http_info {
   std::optional<double> status;
   std::string error;  ///< attrs.error as text ("" when none)
   std::optional<double> duration_ms;
-  bool failed = false;  ///< 5xx, status 0, or an error attribute
+  bool failed = false;  ///< 5xx, status 0, or an error attribute without a 4xx status
+  std::string host;     ///< host of attrs.url, "" when relative or absent
 };
 http_info read_http(const view_event& e);
 /// "502 (5xx)", "network error: timeout (status 0)".
@@ -117,12 +121,42 @@ struct draft {
   /// The symptom as the headline names it: "the customer saw “Payment failed”".
   std::string symptom_phrase;
   std::vector<std::string> trace_ids;
+  /// A business refusal (402 payment declined, 422 invalid data, 429 rate limit): a cause whose
+  /// symptom is not our bug.
+  bool business = false;
+  /// The failure is on our servers (5xx, backend error): never "specific to this customer".
+  bool server_side = false;
+  /// On a third-party host not configured as critical: never a cause, never an incident.
+  bool third_party = false;
+  /// May be linked as the cause of a symptom.
+  bool may_cause = false;
+  /// Evidence only (401/403): dropped unless linked as a cause.
+  bool hidden_unless_linked = false;
+  /// Distinct outcomes in event order ("502", "504"), for API failures.
+  std::vector<std::string> statuses;
+  /// The cause event the linked symptom follows (the failure nearest before it).
+  std::size_t link_cause_pos = npos;
+  /// A causal chain: refusals (401/403) between this root and the symptom.
+  std::size_t chain_refusals = 0;
+  std::string chain_status;                           ///< "401", "401/403"
+  std::size_t chain_first = npos, chain_last = npos;  ///< first and last refusal of the chain
+  customer_notice::what notice_what = customer_notice::what::nothing_wrong;
+  customer_notice::step notice_step = customer_notice::step::none;
 };
 
 /// Counters for the `checked` list.
 struct tallies {
   std::size_t page_loads = 0, vital_measurements = 0, slow_vitals = 0;
-  std::size_t api_calls = 0, api_failed = 0, api_slow = 0;
+  std::size_t api_calls = 0, api_failed = 0, api_slow = 0, api_recovered = 0;
+  /// 4xx answers by status ("401" -> 5), in status order.
+  std::vector<std::pair<int, std::size_t>> api_refused;
+  /// Noise per class (index: noise::kind), requests/resources and JavaScript errors.
+  std::array<std::size_t, 9> noise_requests{}, noise_js{};
+  std::vector<std::string> tracker_hosts_seen;  ///< distinct, first few
+  /// Main thread: Total Blocking Time of the worst page load and the worst task.
+  double worst_tbt_ms = 0, worst_task_ms = 0;
+  std::string worst_tbt_page;
+  bool tbt_mobile_bands = true;
   std::size_t resource_errors = 0;
   std::size_t js_errors = 0, js_groups = 0;
   std::size_t ui_errors = 0, ui_warnings = 0, ui_other = 0;
@@ -138,6 +172,12 @@ struct session_view {
   std::vector<draft> drafts;
   tallies counts;
   std::int64_t last_ts_ms = 0;
+  /// First-party hosts: settings.site_hosts and the hosts of the session's own pages.
+  std::vector<std::string> site_hosts;
+  std::string device;      ///< context.device, lower case
+  std::string connection;  ///< context.connection (effective type, "3g")
+  /// Positions of 401/403 answers, time order (evidence for causal chains).
+  std::vector<std::size_t> refusals;
 
   explicit session_view(const rule_settings& s) : settings(s) {}
 
@@ -164,6 +204,14 @@ struct session_view {
 /// The event's issue key from ingest, else computed as ingest would.
 std::string event_issue_key(const view_event& e);
 
+/// A host of another party than the site (not a site host or its subdomain); false for "" or
+/// when the site's hosts are unknown.
+bool is_third_party(const session_view& view, std::string_view host);
+bool is_critical_host(const session_view& view, std::string_view host);
+
+/// Classifies every event's noise class (bot/rules/noise.cpp) and counts it. Runs first.
+void classify_noise(session_view& view);
+
 // The rule families, each appending drafts and tallies. They run in this order.
 void detect_loading(session_view& view);
 void detect_interface(session_view& view);
@@ -185,6 +233,9 @@ struct report_input {
 // The texts of a diagnosis (bot/rules/report.cpp). `ranked` are draft indices, most likely
 // cause first.
 std::string write_headline(const session_view& view, const std::vector<std::size_t>& ranked);
+/// The customer line as data: what happened, the customer's next step, when, how often.
+customer_notice write_notice(const session_view& view, const std::vector<std::size_t>& ranked,
+                             const report_input& in);
 std::string write_customer_summary(const session_view& view, const std::vector<std::size_t>& ranked,
                                    const report_input& in);
 std::string write_next_step(const session_view& view, const std::vector<std::size_t>& ranked,

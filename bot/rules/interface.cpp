@@ -9,6 +9,71 @@
 namespace sessiondx::bot::detail {
 namespace {
 
+// Long tasks of one page load, for its Total Blocking Time.
+struct page_load {
+  std::string page;
+  double tbt_ms = 0, worst_ms = 0;
+  std::vector<std::size_t> tasks;
+};
+
+bool mobile_device(std::string_view device) {
+  // Unknown devices get the mobile bands, the more lenient ones: no alarm on a guess.
+  if (device.empty()) return true;
+  return device.find("desktop") == std::string_view::npos &&
+         device.find("laptop") == std::string_view::npos;
+}
+
+// The main thread judged by Total Blocking Time per page load (Lighthouse: the part of each long
+// task beyond 50 ms, summed), with the bands of the device class; the worst task is reported too.
+void judge_main_thread(session_view& view, const std::vector<page_load>& loads) {
+  const auto& s = view.settings;
+  const bool mobile = mobile_device(view.device);
+  const double good = mobile ? s.tbt_good_mobile_ms : s.tbt_good_desktop_ms;
+  const double poor = mobile ? s.tbt_poor_mobile_ms : s.tbt_poor_desktop_ms;
+  const page_load* worst = nullptr;
+  for (const page_load& l : loads) {
+    view.counts.worst_task_ms = std::max(view.counts.worst_task_ms, l.worst_ms);
+    if (!worst || l.tbt_ms > worst->tbt_ms) worst = &l;
+  }
+  if (!worst) return;
+  view.counts.worst_tbt_ms = worst->tbt_ms;
+  view.counts.worst_tbt_page = worst->page;
+  view.counts.tbt_mobile_bands = mobile;
+  if (worst->tbt_ms <= good) return;
+  const bool is_poor = worst->tbt_ms > poor;
+  const std::string band = is_poor ? "poor" : "needs improvement";
+  const std::string cls = mobile ? "mobile" : "desktop";
+  const std::string on_page = worst->page.empty() ? std::string() : " on " + clip(worst->page, 80);
+  draft& d = view.group("long_task", [&] {
+    draft n;
+    n.f.rule = "interface.long_task";
+    n.f.category = category::interface;
+    n.f.severity = severity::warning;
+    n.f.title = std::string(is_poor ? "Page froze" : "Page busy") + ": total blocking time " +
+                fmt_duration(worst->tbt_ms) + on_page + " (" + band + "), worst task " +
+                fmt_duration(worst->worst_ms);
+    n.f.threshold = "total blocking time " + fmt_duration(worst->tbt_ms) + on_page + " > " +
+                    fmt_duration(is_poor ? poor : good) + " (" + band + ", " + cls +
+                    " bands: good ≤ " + fmt_duration(good) + ", poor > " + fmt_duration(poor) +
+                    "); " + std::to_string(worst->tasks.size()) +
+                    (worst->tasks.size() == 1 ? " long task" : " long tasks") + ", worst " +
+                    fmt_duration(worst->worst_ms);
+    n.plain = "the page was unresponsive for " + fmt_duration(worst->tbt_ms) +
+              " while loading (longest freeze " + fmt_duration(worst->worst_ms) + ")";
+    n.escalation = "main thread: total blocking time " + fmt_duration(worst->tbt_ms) + on_page +
+                   ", worst task " + fmt_duration(worst->worst_ms) +
+                   (view.device.empty() ? std::string() : ", " + view.device);
+    n.cause_phrase = "the page was blocked for " + fmt_duration(worst->tbt_ms);
+    n.notice_what = customer_notice::what::page_unresponsive;
+    n.notice_step = customer_notice::step::reload_page;
+    return n;
+  });
+  for (const page_load& l : loads) {
+    if (l.tbt_ms <= good) continue;
+    for (std::size_t pos : l.tasks) view.add(d, pos);
+  }
+}
+
 struct rage_episode {
   std::string target;
   std::vector<std::size_t> clicks;  ///< positions
@@ -37,6 +102,8 @@ draft& rage_draft(session_view& view, const std::string& target) {
     n.plain = "the customer clicked " + clip(target, 80) + " again and again without a response";
     n.symptom_phrase = "the customer rage-clicked " + clip(target, 80);
     n.escalation = "element " + clip(target, 80);
+    n.notice_what = customer_notice::what::page_error;
+    n.notice_step = customer_notice::step::reload_page;
     return n;
   });
 }
@@ -63,7 +130,7 @@ void detect_interface(session_view& view) {
   rage_episode chain;
   std::vector<std::size_t> sender_rage;
   std::size_t last_click = npos;
-  double worst_task = 0, total_task = 0;
+  std::vector<page_load> loads;
 
   for (std::size_t pos = 0; pos < view.events.size(); ++pos) {
     const view_event& e = view.events[pos];
@@ -95,10 +162,12 @@ void detect_interface(session_view& view) {
                         " (no page activity after the click)";
         n.plain = "clicking " + clip(target, 80) + " did nothing";
         n.escalation = "element " + clip(target, 80);
+        n.notice_what = customer_notice::what::page_error;
+        n.notice_step = customer_notice::step::reload_page;
         return n;
       });
       view.add(d, pos);
-    } else if (type == "js_error" && last_click != npos) {
+    } else if (type == "js_error" && last_click != npos && e.noise == noise::kind::none) {
       const auto gap = e.ev->ts_ms - view.events[last_click].ev->ts_ms;
       if (gap >= 0 && gap <= s.error_click_window_ms) {
         ++view.counts.error_clicks;
@@ -119,6 +188,8 @@ void detect_interface(session_view& view) {
           n.plain = "clicking " + clip(target, 80) + " made the page fail with an error";
           n.symptom_phrase = "the customer's click on " + clip(target, 80) + " failed";
           n.escalation = "element " + clip(target, 80) + ", error " + quoted(e.message, 80);
+          n.notice_what = customer_notice::what::page_error;
+          n.notice_step = customer_notice::step::reload_page;
           return n;
         });
         add_episode(view, d, {last_click, pos},
@@ -126,20 +197,17 @@ void detect_interface(session_view& view) {
                         fmt_duration(static_cast<double>(gap)) + " later");
         last_click = npos;  // one error click per click
       }
+    } else if (type == "page_view") {
+      loads.push_back({e.ev->page, 0, 0, {}});
     } else if (type == "long_task") {
       auto ms = num_attr(e.attrs, "duration_ms");
       if (!ms || *ms < s.long_task_ms) continue;
       ++view.counts.long_tasks;
-      worst_task = std::max(worst_task, *ms);
-      total_task += *ms;
-      draft& d = view.group("long_task", [&] {
-        draft n;
-        n.f.rule = "interface.long_task";
-        n.f.category = category::interface;
-        n.f.severity = severity::warning;
-        return n;
-      });
-      view.add(d, pos);
+      if (loads.empty()) loads.push_back({e.ev->page, 0, 0, {}});
+      page_load& load = loads.back();
+      load.tbt_ms += *ms - s.long_task_ms;
+      load.worst_ms = std::max(load.worst_ms, *ms);
+      load.tasks.push_back(pos);
     }
   }
   finish_chain(view, chain, episodes);
@@ -188,18 +256,8 @@ void detect_interface(session_view& view) {
                                              : d.f.evidence.front().summary;
       if (d.f.count > 1) d.f.threshold += "; " + std::to_string(d.f.count) + " episodes";
     }
-    if (d.f.rule == "interface.long_task") {
-      const std::string n = std::to_string(d.f.count);
-      d.f.title = "Page froze: " + n + (d.f.count == 1 ? " long task" : " long tasks") +
-                  ", worst " + fmt_duration(worst_task);
-      d.f.threshold = n + (d.f.count == 1 ? " long task" : " long tasks") + " ≥ " +
-                      fmt_duration(s.long_task_ms) + ", worst " + fmt_duration(worst_task) + ", " +
-                      fmt_duration(total_task) + " total";
-      d.plain = "the page froze for up to " + fmt_duration(worst_task) + " at a time";
-      d.escalation = "long tasks: worst " + fmt_duration(worst_task) + ", " +
-                     fmt_duration(total_task) + " total";
-    }
   }
+  judge_main_thread(view, loads);
 }
 
 }  // namespace sessiondx::bot::detail

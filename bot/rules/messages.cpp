@@ -39,6 +39,9 @@ void detect_ui_message(session_view& view, std::size_t pos) {
     n.f.issue_key = key;
     n.symptom = true;
     n.blocks = is_error;
+    n.notice_what =
+        is_error ? customer_notice::what::page_error : customer_notice::what::nothing_wrong;
+    n.notice_step = is_error ? customer_notice::step::reload_page : customer_notice::step::none;
     n.plain = "the page showed the " + std::string(is_error ? "error" : "warning") + " " + shown;
     n.symptom_phrase = "the customer saw " + shown;
     n.escalation = "message shown " + shown +
@@ -50,6 +53,7 @@ void detect_ui_message(session_view& view, std::size_t pos) {
 
 void detect_js_error(session_view& view, std::size_t pos) {
   const view_event& e = view.events[pos];
+  if (e.noise != noise::kind::none) return;  // counted by classify_noise
   ++view.counts.js_errors;
   const std::string_view sender_fp = str_attr(e.attrs, "fingerprint");
   const std::string key = event_issue_key(e);
@@ -70,6 +74,9 @@ void detect_js_error(session_view& view, std::size_t pos) {
     n.f.issue_key = key;
     n.symptom = true;
     n.blocks = true;
+    n.may_cause = true;
+    n.notice_what = customer_notice::what::page_error;
+    n.notice_step = customer_notice::step::reload_page;
     n.plain = "the page hit a JavaScript error (" + msg + ")";
     n.symptom_phrase = "the JavaScript error " + msg;
     n.cause_phrase = "the JavaScript error " + msg;
@@ -113,8 +120,12 @@ void detect_backend(session_view& view) {
       n.f.threshold = "backend_error from " + service + ": " + msg;
       n.f.issue_key = key;
       n.blocks = true;
+      n.may_cause = true;
+      n.server_side = true;
+      n.notice_what = customer_notice::what::action_failed;
+      n.notice_step = customer_notice::step::try_again_later;
       n.plain = "the " + service + " service reported an error (" + msg + ")";
-      n.cause_phrase = service + " reported " + msg;
+      n.cause_phrase = "the " + service + " service reported " + msg;
       n.escalation = "service " + service + ", error " + msg;
       return n;
     });

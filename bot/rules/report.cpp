@@ -13,8 +13,46 @@ std::int64_t others_of(const draft& d) {
   return d.f.other_sessions ? d.f.other_sessions->other_sessions : -1;
 }
 
+// Third-party and business problems never make an incident of ours, however many share them.
 bool is_incident(const session_view& view, const draft& d) {
-  return others_of(d) >= view.settings.incident_sessions;
+  return others_of(d) >= view.settings.incident_sessions && !d.third_party && !d.business;
+}
+
+// A headline is a sentence: it starts with a capital letter (ASCII; routes and quotes as sent).
+void sentence_case(std::string& s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+}
+
+// The cause as the headline names it: for an API failure, the outcome of the failure nearest
+// before the symptom ("POST /api/payment returned 504 after an earlier 502").
+std::string linked_cause_phrase(const session_view& view, const draft& d) {
+  if (d.f.rule != "api.failed" || d.link_cause_pos == npos) return d.cause_phrase;
+  const http_info h = read_http(view.events[d.link_cause_pos]);
+  const std::string call = d.f.issue_key.starts_with("route:")
+                               ? clip(d.f.issue_key.substr(6), 110)
+                               : h.method + " " + clip(h.route, 100);
+  const bool server = h.status && *h.status >= 500;
+  const std::string outcome = server ? fmt_number(*h.status, 0) : http_outcome(h);
+  std::string s = server ? call + " returned " + outcome : call + " failed (" + outcome + ")";
+  std::vector<std::string> earlier;
+  for (const auto& st : d.statuses) {
+    if (st != outcome) earlier.push_back(st);
+  }
+  if (!earlier.empty()) {
+    s += " after an earlier ";
+    for (std::size_t i = 0; i < earlier.size(); ++i) s += (i == 0 ? "" : ", ") + earlier[i];
+  }
+  return s;
+}
+
+// A call that may have charged the customer: not GET, on a payment-like route.
+bool payment_like(std::string_view key) {
+  if (!key.starts_with("route:") || key.starts_with("route:GET ")) return false;
+  const std::string_view route = key;
+  for (std::string_view w : {"pay", "checkout", "order", "billing", "invoice", "charge"}) {
+    if (route.find(w) != std::string_view::npos) return true;
+  }
+  return false;
 }
 
 const draft* linked_symptom(const session_view& view, const draft& d) {
@@ -50,6 +88,10 @@ std::string blast_sentence(const session_view& view, const draft& d) {
   if (!d.f.other_sessions) return {};
   const blast& b = *d.f.other_sessions;
   if (b.other_sessions <= 0) {
+    if (d.server_side) {
+      return "No other customer hit this problem in the last " + window_hours(view.settings) +
+             ", but it failed on our servers, so it is not the customer's device or network.";
+    }
     return "No other customer hit this problem in the last " + window_hours(view.settings) +
            ", so it is likely specific to this customer (device, network, account or data).";
   }
@@ -58,6 +100,9 @@ std::string blast_sentence(const session_view& view, const draft& d) {
       " hit the same problem";
   if (b.since_ms > 0) s += " since " + fmt_utc_since(b.since_ms, view.last_ts_ms);
   if (is_incident(view, d)) return s + ", so this is likely an incident, not the customer's fault.";
+  if (d.third_party && others_of(d) >= view.settings.incident_sessions) {
+    return s + "; it is a third-party host, not an incident of ours.";
+  }
   return s + ".";
 }
 
@@ -94,10 +139,26 @@ std::string escalation_summary(const session_view& view, const draft& top, const
   return s;
 }
 
-enum class workaround { retry_later, reload, reload_network, reload_element, ask };
+enum class workaround {
+  retry_later,
+  reload,
+  reload_network,
+  reload_element,
+  ask,
+  other_card,
+  check_data,
+  wait_rate_limit,
+  nothing,
+  sign_in,
+};
 
 workaround workaround_for(const std::string& rule) {
   if (rule == "api.failed" || rule == "backend.error") return workaround::retry_later;
+  if (rule == "api.payment_declined") return workaround::other_card;
+  if (rule == "api.invalid_data") return workaround::check_data;
+  if (rule == "api.rate_limited") return workaround::wait_rate_limit;
+  if (rule == "api.recovered") return workaround::nothing;
+  if (rule == "api.auth_refused") return workaround::sign_in;
   if (rule == "js_error" || rule == "interface.error_click" || rule == "ui_message.error") {
     return workaround::reload;
   }
@@ -114,12 +175,17 @@ std::string write_headline(const session_view& view, const std::vector<std::size
   const draft& top = view.drafts[ranked.front()];
   std::string h;
   if (const draft* symptom = linked_symptom(view, top)) {
-    if (symptom->f.rule.starts_with("ui_message.") && !symptom->events.empty()) {
-      const std::string_view text = ui_text(view.events[symptom->events.front()]);
-      if (!text.empty()) h = clip(text, 60) + ": ";
+    const std::string gap = fmt_duration(static_cast<double>(top.link_gap_ms));
+    if (top.chain_refusals > 0) {
+      // The root of a chain, then what it led to: one sentence, cause first.
+      h = linked_cause_phrase(view, top) + "; the next " +
+          (top.chain_refusals == 1 ? std::string("API call was")
+                                   : std::to_string(top.chain_refusals) + " API calls were") +
+          " refused (" + top.chain_status + ") and " + symptom->symptom_phrase + " " + gap +
+          " later";
+    } else {
+      h = linked_cause_phrase(view, top) + ", " + gap + " before " + symptom->symptom_phrase;
     }
-    h += top.cause_phrase + ", " + fmt_duration(static_cast<double>(top.link_gap_ms)) + " before " +
-         symptom->symptom_phrase;
   } else {
     h = top.f.title;
   }
@@ -129,7 +195,44 @@ std::string write_headline(const session_view& view, const std::vector<std::size
                 "other sessions") +
          ")";
   }
+  sentence_case(h);
   return h;
+}
+
+customer_notice write_notice(const session_view& view, const std::vector<std::size_t>& ranked,
+                             const report_input& in) {
+  customer_notice n;
+  if (in.event_count == 0 && view.events.empty()) return n;  // unknown
+  if (ranked.empty()) {
+    n.happened = customer_notice::what::nothing_wrong;
+    n.next =
+        in.context.outdated_app ? customer_notice::step::update_app : customer_notice::step::none;
+    return n;
+  }
+  const draft& top = view.drafts[ranked.front()];
+  const draft* symptom = linked_symptom(view, top);
+  n.happened = top.notice_what;
+  n.next = top.notice_step;
+  if (top.chain_refusals > 0) {
+    // Signed out by our failure: signing in again is not the fix.
+    n.happened = customer_notice::what::signed_out;
+    n.next = customer_notice::step::try_again_later;
+  }
+  if (top.f.severity < severity::warning &&
+      top.notice_what != customer_notice::what::action_recovered) {
+    n.happened = customer_notice::what::nothing_wrong;
+    n.next = customer_notice::step::none;
+  }
+  n.at_ms = symptom && !symptom->events.empty() ? symptom->f.first_seen_ms : top.f.first_seen_ms;
+  n.attempts = top.f.count;
+  n.others_affected = is_incident(view, top);
+  if (n.others_affected && n.happened == customer_notice::what::action_failed) {
+    n.next = customer_notice::step::wait_for_fix;
+  }
+  if (in.context.outdated_app && n.happened == customer_notice::what::page_error) {
+    n.next = customer_notice::step::update_app;
+  }
+  return n;
 }
 
 std::string write_customer_summary(const session_view& view, const std::vector<std::size_t>& ranked,
@@ -195,10 +298,44 @@ std::string write_next_step(const session_view& view, const std::vector<std::siz
            "check the incident channel. Escalate to engineering with: " +
            eng;
   }
+  if (top.chain_refusals > 0) {
+    return s +
+           "Signing in again may not help: the session could not be renewed on our side and the "
+           "API then refused the customer's session. Escalate to engineering with: " +
+           eng;
+  }
+  const bool payment = top.f.rule != "api.recovered" && payment_like(top.f.issue_key);
   switch (workaround_for(top.f.rule)) {
     case workaround::retry_later:
+      if (payment) {
+        s += "Ask the customer not to pay again until we have checked whether the payment went "
+             "through (a retry could charge twice), and escalate to engineering with: ";
+        break;
+      }
       s += "Ask the customer to retry in a few minutes. If it fails again, escalate to "
            "engineering with: ";
+      break;
+    case workaround::other_card:
+      return s +
+             "Ask the customer to use another card or to contact their bank: the bank declined "
+             "the payment, nothing is broken on our side. For reference: " +
+             eng;
+    case workaround::check_data:
+      s += "Ask the customer to check what they entered against the message shown (the server "
+           "refused it as invalid). If the data is right, escalate to engineering with: ";
+      break;
+    case workaround::wait_rate_limit:
+      s += "Ask the customer to wait a minute before trying again (too many attempts in a short "
+           "time). If it happens after a single attempt, escalate to engineering with: ";
+      break;
+    case workaround::nothing:
+      return s +
+             "Nothing to do: the request failed once and succeeded when retried automatically. "
+             "If the customer still reports a problem, ask what they saw. For reference: " +
+             eng;
+    case workaround::sign_in:
+      s += "Ask the customer to sign in again. If they are signed out again right away, "
+           "escalate to engineering with: ";
       break;
     case workaround::reload:
       s += "Ask the customer to reload the page (or clear the browser cache) and retry, or try "
@@ -220,6 +357,51 @@ std::string write_next_step(const session_view& view, const std::vector<std::siz
   return s + eng;
 }
 
+// What was set aside as noise, and why it is not a problem.
+void write_noise_checked(const session_view& view, std::vector<std::string>& out) {
+  const tallies& c = view.counts;
+  auto req = [&](noise::kind k) { return c.noise_requests[static_cast<std::size_t>(k)]; };
+  auto js = [&](noise::kind k) { return c.noise_js[static_cast<std::size_t>(k)]; };
+  std::string hosts;
+  for (const auto& h : c.tracker_hosts_seen) hosts += (hosts.empty() ? "" : ", ") + h;
+  if (auto n = req(noise::kind::blocked_by_client)) {
+    out.push_back(plural(n, "request", "requests") +
+                  " blocked by the browser (ad blocker or tracking protection): not a problem");
+  }
+  if (auto n = req(noise::kind::tracker)) {
+    out.push_back(plural(n, "failed request", "failed requests") +
+                  " to tracker or analytics hosts" + (hosts.empty() ? "" : " (" + hosts + ")") +
+                  ": not a problem");
+  }
+  if (auto n = req(noise::kind::aborted)) {
+    out.push_back(plural(n, "request", "requests") +
+                  " cancelled by the page or a navigation: not a problem");
+  }
+  if (auto n = req(noise::kind::benign_missing)) {
+    out.push_back(plural(n, "missing favicon, touch icon, robots.txt or source map",
+                         "missing favicons, touch icons, robots.txt or source maps") +
+                  " (404): not a problem");
+  }
+  if (auto n = req(noise::kind::third_party_unreachable)) {
+    out.push_back(plural(n, "third-party request", "third-party requests") +
+                  " without a response (status 0, no detail; often blocked by the browser) on a "
+                  "host not configured as critical: not a problem");
+  }
+  if (auto n = js(noise::kind::extension_error)) {
+    out.push_back(plural(n, "JavaScript error", "JavaScript errors") +
+                  " from a browser extension: not a problem");
+  }
+  if (auto n = js(noise::kind::opaque_script_error)) {
+    out.push_back(plural(n, "“Script error.”", "“Script error.”s") +
+                  " without detail (a cross-origin script): not a problem");
+  }
+  if (auto n = js(noise::kind::resize_observer)) {
+    out.push_back(
+        plural(n, "ResizeObserver loop notification", "ResizeObserver loop notifications") +
+        ": harmless, not a problem");
+  }
+}
+
 std::vector<std::string> write_checked(const session_view& view, const report_input& in) {
   const tallies& c = view.counts;
   const rule_settings& st = view.settings;
@@ -236,14 +418,33 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
   }
   if (c.api_calls == 0) {
     out.push_back("no API calls recorded");
-  } else if (c.api_failed == 0 && c.api_slow == 0) {
+  } else if (c.api_failed == 0 && c.api_slow == 0 && c.api_recovered == 0 &&
+             c.api_refused.empty()) {
     out.push_back(plural(c.api_calls, "API call", "API calls") + ": none failed or slow (> " +
                   fmt_duration(st.slow_api_ms) + ")");
   } else {
-    out.push_back(plural(c.api_calls, "API call", "API calls") + ": " +
-                  std::to_string(c.api_failed) + " failed, " + std::to_string(c.api_slow) +
-                  " slow (> " + fmt_duration(st.slow_api_ms) + ")");
+    std::string failed_statuses;
+    for (const draft& d : view.drafts) {
+      if (d.f.rule != "api.failed") continue;
+      for (const auto& x : d.statuses) {
+        if (failed_statuses.find(x) == std::string::npos)
+          failed_statuses += (failed_statuses.empty() ? "" : ", ") + x;
+      }
+    }
+    std::string s = plural(c.api_calls, "API call", "API calls") + ": " +
+                    std::to_string(c.api_failed) + " failed";
+    if (!failed_statuses.empty()) s += " (" + failed_statuses + ")";
+    for (const auto& [status, count] : c.api_refused) {
+      const bool refusal =
+          status == 401 || status == 402 || status == 403 || status == 422 || status == 429;
+      s += ", " + std::to_string(count) + (refusal ? " refused (" : " answered ") +
+           std::to_string(status) + (refusal ? ")" : "");
+    }
+    if (c.api_recovered > 0) s += ", " + std::to_string(c.api_recovered) + " recovered on retry";
+    s += ", " + std::to_string(c.api_slow) + " slow (> " + fmt_duration(st.slow_api_ms) + ")";
+    out.push_back(std::move(s));
   }
+  write_noise_checked(view, out);
   out.push_back(c.resource_errors == 0
                     ? "no failed resources"
                     : plural(c.resource_errors, "failed resource", "failed resources"));
@@ -267,9 +468,18 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
               std::to_string(c.error_clicks) + " error clicks";
   }
   out.push_back(std::move(clicks));
-  out.push_back(c.long_tasks == 0 ? "no long tasks (≥ " + fmt_duration(st.long_task_ms) + ")"
-                                  : plural(c.long_tasks, "long task", "long tasks") + " (≥ " +
-                                        fmt_duration(st.long_task_ms) + ")");
+  if (c.long_tasks == 0) {
+    out.push_back("no long tasks (≥ " + fmt_duration(st.long_task_ms) + ")");
+  } else {
+    const bool m = c.tbt_mobile_bands;
+    const double good = m ? st.tbt_good_mobile_ms : st.tbt_good_desktop_ms;
+    out.push_back(
+        plural(c.long_tasks, "long task", "long tasks") + " (≥ " + fmt_duration(st.long_task_ms) +
+        "): total blocking time " + fmt_duration(c.worst_tbt_ms) +
+        (c.worst_tbt_page.empty() ? std::string() : " on " + clip(c.worst_tbt_page, 60)) +
+        (c.worst_tbt_ms <= good ? " (good ≤ " : " (above good ≤ ") + fmt_duration(good) + ", " +
+        (m ? "mobile" : "desktop") + "), worst task " + fmt_duration(c.worst_task_ms));
+  }
   if (!in.context.app_version.empty()) {
     if (in.context.outdated_app) {
       out.push_back("app version " + in.context.app_version + ": outdated, newest seen " +

@@ -64,7 +64,10 @@ http_info read_http(const view_event& e) {
       h.error = "error";
     }
   }
-  h.failed = !h.error.empty() || (h.status && (*h.status >= 500 || *h.status == 0));
+  const bool answered_4xx = h.status && *h.status >= 400 && *h.status < 500;
+  h.failed =
+      !answered_4xx && (!h.error.empty() || (h.status && (*h.status >= 500 || *h.status == 0)));
+  h.host = noise::url_host(str_attr(a, "url"));
   return h;
 }
 
@@ -234,7 +237,7 @@ void session_view::add(draft& d, std::size_t pos) {
 
 std::string event_issue_key(const view_event& e) {
   if (!e.ev->issue_key.empty()) return e.ev->issue_key;
-  return issue_key(e.ev->type, e.message, e.attrs.to_json());
+  return issue_key(e.ev->type, e.message, e.attrs.to_json(), e.ev->page);
 }
 
 }  // namespace sessiondx::bot::detail

@@ -9,6 +9,40 @@ std::string fmt_value(double v, bool unitless) {
   return unitless ? fmt_number(v, 2) : fmt_duration(v);
 }
 
+std::string_view first_of(const flat_attrs& a, const char* x, const char* y) {
+  std::string_view v = str_attr(a, x);
+  return v.empty() ? str_attr(a, y) : v;
+}
+
+// What the web-vitals attribution build says about the worst measurement: the LCP element, its
+// URL and load time (LCPAttribution target/element, url, resourceLoadDuration/resourceLoadTime),
+// the INP interaction (INPAttribution interactionTarget/eventTarget, interactionType/eventType),
+// the CLS largest shift (CLSAttribution largestShiftTarget, largestShiftValue).
+std::string attribution(std::string_view metric, const flat_attrs& a) {
+  std::string out;
+  auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  if (metric == "LCP") {
+    if (auto t = first_of(a, "target", "element"); !t.empty()) add("element " + clip(t, 80));
+    if (auto u = str_attr(a, "url"); !u.empty()) add("image " + clip(u, 100));
+    auto load = num_attr(a, "resourceLoadDuration");
+    if (!load) load = num_attr(a, "resourceLoadTime");
+    if (load && *load > 0) add("loaded in " + fmt_duration(*load));
+    if (auto size = num_attr(a, "size"); size && *size > 0) {
+      add(fmt_number(*size / 1024.0, 0) + " KiB");
+    }
+  } else if (metric == "INP") {
+    if (auto t = first_of(a, "interactionTarget", "eventTarget"); !t.empty()) {
+      add("on " + clip(t, 80));
+    }
+    if (auto t = first_of(a, "interactionType", "eventType"); !t.empty()) add(clip(t, 20));
+  } else if (metric == "CLS") {
+    if (auto t = str_attr(a, "largestShiftTarget"); !t.empty()) {
+      add("largest shift " + clip(t, 80));
+    }
+  }
+  return out;
+}
+
 std::string plain_for(const char* name, const std::string& worst) {
   const std::string_view n = name;
   if (n == "LCP") return "pages loaded slowly (the main content took " + worst + " to appear)";
@@ -42,7 +76,48 @@ vital_tracker::vital_tracker(const rule_settings& s) {
       category::interface);
 }
 
-void vital_tracker::measure(session_view& view, metric& m, double value, std::size_t pos) {
+void vital_tracker::unmeasure(session_view& view, metric& m) {
+  --m.measured;
+  --view.counts.vital_measurements;
+  if (&m == &metrics_[4]) --view.counts.inp_measurements;
+  if (m.last_value <= m.good) return;
+  if (m.last_value > m.poor) {
+    --m.poor_count;
+  } else {
+    --m.needs_improvement;
+  }
+  --view.counts.slow_vitals;
+  if (!m.bad.empty() && m.bad.back() == m.last_pos) {
+    m.bad.pop_back();
+    m.bad_values.pop_back();
+  }
+  m.worst = 0;
+  m.worst_pos = npos;
+  for (std::size_t i = 0; i < m.bad.size(); ++i) {
+    if (m.worst_pos == npos || m.bad_values[i] > m.worst) {
+      m.worst = m.bad_values[i];
+      m.worst_pos = m.bad[i];
+    }
+  }
+}
+
+void vital_tracker::measure(session_view& view, metric& m, double value, std::size_t pos,
+                            bool from_page_view) {
+  // One measurement per page load: the page_view field and the web_vital of the same load are
+  // one; the web_vital (which carries the attribution) wins.
+  const bool same_load = m.last_load == load_ && m.last_from_page_view != from_page_view &&
+                         view.events[m.last_pos].ev->page == view.events[pos].ev->page;
+  if (same_load) {
+    if (!from_page_view) {
+      unmeasure(view, m);
+    } else {
+      return;  // the web_vital came first
+    }
+  }
+  m.last_load = load_;
+  m.last_from_page_view = from_page_view;
+  m.last_value = value;
+  m.last_pos = pos;
   ++m.measured;
   ++view.counts.vital_measurements;
   if (&m == &metrics_[4]) ++view.counts.inp_measurements;
@@ -57,13 +132,17 @@ void vital_tracker::measure(session_view& view, metric& m, double value, std::si
     m.worst = value;
     m.worst_pos = pos;
   }
-  if (m.bad.empty() || m.bad.back() != pos) m.bad.push_back(pos);
+  if (m.bad.empty() || m.bad.back() != pos) {
+    m.bad.push_back(pos);
+    m.bad_values.push_back(value);
+  }
 }
 
 void vital_tracker::from_page_view(session_view& view, std::size_t pos) {
+  ++load_;
   const auto& attrs = view.events[pos].attrs;
   for (metric& m : metrics_) {
-    if (auto v = num_attr(attrs, m.page_attr); v && *v >= 0) measure(view, m, *v, pos);
+    if (auto v = num_attr(attrs, m.page_attr); v && *v >= 0) measure(view, m, *v, pos, true);
   }
 }
 
@@ -77,7 +156,7 @@ void vital_tracker::from_web_vital(session_view& view, std::size_t pos) {
     if (name.size() == std::string_view(m.name).size() &&
         std::equal(name.begin(), name.end(), m.name,
                    [](char a, char b) { return (a >= 'a' && a <= 'z' ? a - 32 : a) == b; })) {
-      measure(view, m, *value, pos);
+      measure(view, m, *value, pos, false);
       return;
     }
   }
@@ -112,10 +191,26 @@ void vital_tracker::finish(session_view& view) {
                          std::to_string(m.needs_improvement) + " needs improvement of " +
                          std::to_string(m.measured) + " measurements";
       }
+      const std::string attributed = attribution(m.name, view.events[m.worst_pos].attrs);
+      if (!attributed.empty()) {
+        n.f.title += ": " + attributed;
+        n.f.threshold += "; " + attributed;
+      }
+      // The connection and device explain a slow load.
+      std::string conditions;
+      if (!view.connection.empty()) conditions = "connection " + clip(view.connection, 20);
+      if (!view.device.empty()) {
+        conditions += (conditions.empty() ? "" : ", ") + clip(view.device, 20);
+      }
+      if (!conditions.empty()) n.f.threshold += " (" + conditions + ")";
       n.plain = plain_for(m.name, worst);
       n.escalation = std::string(m.name) + " " + worst +
                      (page.empty() ? std::string() : " on " + clip(page, 80));
       n.cause_phrase = std::string(m.name) + " " + worst;
+      const bool input = m.category == category::interface;
+      n.notice_what =
+          input ? customer_notice::what::page_unresponsive : customer_notice::what::page_slow;
+      n.notice_step = customer_notice::step::reload_page;
       return n;
     });
     for (std::size_t pos : m.bad) view.add(d, pos);

@@ -33,9 +33,18 @@ class vital_tracker {
     double worst = 0;
     std::size_t worst_pos = npos;
     std::vector<std::size_t> bad;  ///< positions of measurements above good
+    std::vector<double> bad_values;
+    // The last measurement, to count a load's page_view field and web_vital once.
+    std::size_t last_load = npos;
+    bool last_from_page_view = false;
+    double last_value = 0;
+    std::size_t last_pos = npos;
   };
 
-  void measure(session_view& view, metric& m, double value, std::size_t pos);
+  void measure(session_view& view, metric& m, double value, std::size_t pos, bool from_page_view);
+  void unmeasure(session_view& view, metric& m);
+
+  std::size_t load_ = 0;  ///< page loads seen so far (a page_view starts the next)
 
   std::array<metric, 5> metrics_;
 };

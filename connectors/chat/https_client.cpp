@@ -14,6 +14,7 @@
 
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <tuple>
 
 namespace sessiondx::chat {
@@ -121,20 +122,21 @@ net::awaitable<std::unique_ptr<http_connection>> connect(std::shared_ptr<https_c
   co_return conn;
 }
 
-net::awaitable<http_response> do_post(std::shared_ptr<https_client::impl> self, std::string url,
-                                      header_list headers, std::string body) {
+net::awaitable<http_response> do_request(std::shared_ptr<https_client::impl> self,
+                                         http::verb method, std::string url, header_list headers,
+                                         std::string body) {
   boost::system::error_code ec;
   const endpoint ep = parse_endpoint(url, self->settings.allow_plaintext, ec);
   if (!ec && ep.websocket) ec = errc::bad_url;
   if (ec) throw boost::system::system_error(ec, "HTTP URL");
 
-  request req{http::verb::post, ep.target, 11};
+  request req{method, ep.target, 11};
   req.set(http::field::host, ep.host_header());
   req.set(http::field::user_agent, self->settings.user_agent);
   for (auto& [name, value] : headers) req.set(name, value);
   req.body() = std::move(body);
   req.keep_alive(true);
-  req.prepare_payload();
+  if (method != http::verb::get || !req.body().empty()) req.prepare_payload();
 
   const std::string origin = ep.origin();
   for (int attempt = 0;; ++attempt) {
@@ -163,6 +165,8 @@ net::awaitable<http_response> do_post(std::shared_ptr<https_client::impl> self, 
     out.status = res.result_int();
     out.content_type = std::string(res[http::field::content_type]);
     out.retry_after = std::string(res[http::field::retry_after]);
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.body = std::move(res.body());
     if (res.keep_alive()) self->give_back(origin, std::move(conn));
     co_return out;
@@ -178,7 +182,21 @@ https_client::~https_client() = default;
 
 net::awaitable<http_response> https_client::post(std::string url, header_list headers,
                                                  std::string body) {
-  return do_post(impl_, std::move(url), std::move(headers), std::move(body));
+  return do_request(impl_, http::verb::post, std::move(url), std::move(headers),
+                    std::move(body));
+}
+
+net::awaitable<http_response> https_client::request(std::string method, std::string url,
+                                                    header_list headers, std::string body) {
+  const auto verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) throw std::invalid_argument("HTTP method " + method);
+  return do_request(impl_, verb, std::move(url), std::move(headers), std::move(body));
+}
+
+std::string http_response::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (beast::iequals(n, name)) return v;
+  return {};
 }
 
 void https_client::close_idle() { impl_->idle.clear(); }

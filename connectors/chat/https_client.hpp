@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct http_response {
   std::string body;
   std::string content_type;
   std::string retry_after;  ///< the Retry-After header, "" when absent
+  /// Every response header, names as the server sent them.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The first header named `name` (case-insensitive), "" when absent.
+  std::string header(std::string_view name) const;
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -49,6 +55,12 @@ class https_client {
   /// verification, timeouts, errc::response_too_large).
   boost::asio::awaitable<http_response> post(std::string url, header_list headers,
                                              std::string body);
+
+  /// Like post() with any method ("GET", "PUT", "PATCH", "DELETE"); an empty body is sent
+  /// without Content-Length for GET. Throws as post() does, and std::invalid_argument for an
+  /// unknown method.
+  boost::asio::awaitable<http_response> request(std::string method, std::string url,
+                                                header_list headers, std::string body);
 
   /// Closes the idle connections (shutdown). Call on the same executor.
   void close_idle();

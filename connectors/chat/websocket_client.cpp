@@ -92,8 +92,9 @@ class connection final : public websocket_connection {
     timeouts.keep_alive_pings = true;
     ws_->set_option(timeouts);
     ws_->set_option(websocket::stream_base::decorator(
-        [ua = settings_.user_agent](websocket::request_type& req) {
+        [ua = settings_.user_agent, extra = settings_.headers](websocket::request_type& req) {
           req.set(http::field::user_agent, ua);
+          for (const auto& [name, value] : extra) req.set(name, value);
         }));
     ws_->read_message_max(settings_.max_message_bytes);
     const std::string host = ep.host_header();
@@ -116,7 +117,10 @@ class connection final : public websocket_connection {
     beast::flat_buffer buffer;
     for (;;) {
       auto [ec, n] = co_await ws_->async_read(buffer, nothrow);
-      if (ec == websocket::error::closed) break;  // a clean close, from either side
+      if (ec == websocket::error::closed) {  // a clean close, from either side
+        peer_close_code_ = static_cast<std::uint16_t>(ws_->reason().code);
+        break;
+      }
       if (ec) {
         result = ec;
         break;
@@ -135,9 +139,10 @@ class connection final : public websocket_connection {
                             std::optional<std::string>(std::move(text)));
   }
 
-  void close() override {
+  void close(std::uint16_t code) override {
     if (closing_ || aborted_) return;
     closing_ = true;
+    close_code_ = code;
     // Behind the queued frames when there is room; otherwise the writer closes at once.
     if (!outbox_.try_send(boost::system::error_code{}, std::optional<std::string>()))
       outbox_.close();
@@ -151,6 +156,8 @@ class connection final : public websocket_connection {
     beast::get_lowest_layer(*ws_).close();
   }
 
+  std::uint16_t peer_close_code() const override { return peer_close_code_; }
+
   const std::string& label() const override { return label_; }
 
  private:
@@ -163,7 +170,8 @@ class connection final : public websocket_connection {
     }
     if (!self->aborted_ && self->ws_->is_open()) {
       // The reader stays pending and returns once the peer answers the close frame.
-      auto [cec] = co_await self->ws_->async_close(websocket::close_code::normal, nothrow);
+      const websocket::close_reason reason(self->close_code_);
+      auto [cec] = co_await self->ws_->async_close(reason, nothrow);
       (void)cec;
     }
   }
@@ -175,6 +183,8 @@ class connection final : public websocket_connection {
   outbox outbox_;
   bool closing_ = false;
   bool aborted_ = false;
+  std::uint16_t close_code_ = 1000;
+  std::uint16_t peer_close_code_ = 0;
 };
 
 }  // namespace

@@ -11,7 +11,10 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sessiondx::chat {
 
@@ -26,6 +29,8 @@ struct websocket_settings {
   std::size_t outbox_capacity = 256;
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   std::string user_agent = "sessiondx";
+  /// Extra headers on the upgrade request (Mattermost: Authorization: Bearer …).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// One open websocket. Everything runs on the executor of the coroutine that opened it (a strand
@@ -52,9 +57,12 @@ class websocket_connection : public std::enable_shared_from_this<websocket_conne
   /// is full or the connection is closing.
   virtual bool send(std::string text) = 0;
 
-  /// Sends the queued frames, then a close frame; run() returns when the peer answers (or the
-  /// handshake timeout passes). Idempotent.
-  virtual void close() = 0;
+  /// Sends the queued frames, then a close frame with `code`; run() returns when the peer
+  /// answers (or the handshake timeout passes). Idempotent.
+  virtual void close(std::uint16_t code = 1000) = 0;
+
+  /// The code of the close frame the peer sent (0: none, or not closed by the peer yet).
+  virtual std::uint16_t peer_close_code() const = 0;
 
   /// Drops the connection at once, without a closing handshake. Idempotent.
   virtual void abort() = 0;

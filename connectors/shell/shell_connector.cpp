@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include <istream>
 #include <ostream>
 
@@ -24,7 +26,14 @@ std::string answer_line(const std::string& line, const bot::command_handler& han
   for (const auto& [name, action] : settings.local_commands)
     if (text == name) return action();
   try {
-    return bot::render::render_text(handler.handle({settings.user, "shell", std::string(text)}));
+    auto reply = handler.handle({settings.user, "shell", std::string(text), "shell"});
+    // Digests and /top come rendered (bot/digest_text); the reply document has no such kind.
+    if (const auto* report = std::get_if<bot::report_reply>(&reply)) return report->text;
+    bot::render::render_options render;
+    render.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    return bot::render::render_text(reply, render);
   } catch (const std::exception& e) {
     spdlog::error("shell: diagnosing \"{}\" failed: {}", text, e.what());
     return "Sorry, the diagnosis failed: " + std::string(e.what()) + "\n";

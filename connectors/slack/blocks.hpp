@@ -1,15 +1,17 @@
 #pragma once
 
-// Block Kit rendering of a command reply for Slack: a header, sections, a context line, and a
-// plain-text fallback `text`; long replies (full, timeline) split across messages within Slack's
-// limits. Customer text is escaped so it renders literally: it can never ping, link or format.
-// Pure.
+// Block Kit emitter of the reply document (bot/render/reply.hpp) for Slack: a header, sections,
+// a context line, and a plain-text fallback `text`; long replies (full, timeline) split across
+// messages within Slack's limits. Only Block Kit mechanics live here; the wording is the
+// document's. Customer text is escaped so it renders literally: it can never ping, link or
+// format. Pure.
 
 #include "bot/commands.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,10 @@ struct block_options {
   std::string example_id = "abcd1234efgh5678";
   /// Blocks the caller adds to each message afterwards (the ephemeral "Share" button).
   std::size_t reserved_blocks = 0;
+  /// The render time (UTC epoch ms) for relative times in the customer line; 0 = unknown.
+  std::int64_t now_ms = 0;
+  /// The team's language (`bot.language`), see bot::render::render_options.
+  std::string team_language = "en";
 };
 
 /// One chat.postMessage worth: `text` is the notification and accessibility fallback, `blocks`

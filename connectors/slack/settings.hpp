@@ -29,6 +29,8 @@ struct slack_settings {
   reply_visibility visibility = reply_visibility::channel;
   /// Accept ws:// and http:// (SESSIONDX_SLACK_ALLOW_PLAINTEXT=true): tests, local installs.
   bool allow_plaintext = false;
+  /// The team's language (bot.language) for agent-facing text and the customer line fallback.
+  std::string team_language = "en";
 
   chat::backoff_settings backoff;
   chat::delivery_settings delivery;

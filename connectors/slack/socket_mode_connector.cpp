@@ -5,6 +5,7 @@
 #include "connectors/chat/websocket_client.hpp"
 #include "connectors/slack/blocks.hpp"
 #include "connectors/slack/recent_ids.hpp"
+#include "connectors/slack/report_blocks.hpp"
 #include "connectors/slack/socket_mode_frames.hpp"
 #include "connectors/slack/web_api.hpp"
 
@@ -205,7 +206,7 @@ net::awaitable<void> answer_command(connector_impl self, incoming_command cmd,
                          cmd.origin != command_origin::direct_message;
 
   auto st = std::make_shared<lookup_state>(self->strand);
-  bot::command_input input{cmd.user, cmd.channel, cmd.text};
+  bot::command_input input{cmd.user, cmd.channel, cmd.text, "slack"};
   net::co_spawn(self->pool, run_lookup(&self->handler, input),
                 net::bind_executor(self->strand, [st](std::exception_ptr e, bot::reply r) {
                   if (e) {
@@ -231,10 +232,18 @@ net::awaitable<void> answer_command(connector_impl self, incoming_command cmd,
 
   block_options options;
   options.example_id = self->handler.format().example();
+  options.team_language = self->settings.team_language;
+  options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   const std::string share_value = share_button_value(cmd);
   const bool with_button = ephemeral && share_value.size() <= 2000;  // Slack's button value limit
   if (with_button) options.reserved_blocks = 1;
-  auto messages = render_blocks(*st->result, options);
+  // Digests and /top come rendered as mrkdwn (bot/digest_text), not as a reply document.
+  auto messages =
+      std::holds_alternative<bot::report_reply>(*st->result)
+          ? std::vector<slack_message>{report_message(std::get<bot::report_reply>(*st->result))}
+          : render_blocks(*st->result, options);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (with_button && i + 1 == messages.size()) add_share_button(messages[i], share_value);
     queue_message(self, slot, cmd, messages[i], ephemeral);

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -30,28 +32,59 @@ constexpr std::int64_t k_year_10000_ms = 253'402'300'800'000;
 
 // --- structure pre-scan ----------------------------------------------------------------------
 
+/// A number literal outside the range of a double (such as 1e400): nlohmann refuses the whole
+/// text with an exception, so the pre-scan finds them and the event holding one is rejected.
+struct out_of_range_number {
+  std::size_t offset = 0;
+  std::size_t length = 0;
+  std::size_t element = 0;  ///< top-level array index (0 for a single object or an NDJSON line)
+  std::string field;        ///< the keys leading to it, dot-separated ("attrs.duration")
+};
+
 struct shape {
   std::size_t max_depth = 0;
+  bool top_array = false;
   /// For a top-level array: the byte size of each element's text (whitespace trimmed).
   std::vector<std::size_t> element_sizes;
+  /// The top-level array has more elements than allowed: the scan stopped there.
+  bool too_many_elements = false;
+  std::vector<out_of_range_number> out_of_range;
 };
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// One cheap pass over the bytes, skipping strings: nesting depth, and where the top-level array's
-// elements begin and end. Meaningless for invalid JSON, which the real parser rejects anyway.
-shape scan_shape(std::string_view text) {
+bool is_number_char(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// True when a JSON number literal would not fit a double (nlohmann's strtod gives inf). Short
+// literals without an exponent always fit; only the rest pay for a conversion.
+bool overflows_double(std::string_view token) {
+  if (token.size() < 300 && token.find_first_of("eE") == std::string_view::npos) return false;
+  const std::string copy(token);
+  const double value = std::strtod(copy.c_str(), nullptr);
+  return !std::isfinite(value);
+}
+
+// One cheap pass over the bytes, skipping strings: nesting depth, where the top-level array's
+// elements begin and end, and number literals out of range. Meaningless for invalid JSON, which
+// the real parser rejects anyway.
+shape scan_shape(std::string_view text, std::size_t max_depth, std::size_t max_elements) {
   shape out;
   std::size_t depth = 0;
   bool in_string = false;
-  bool top_array = false;
   std::size_t element_begin = std::string_view::npos;
   std::size_t last_non_space = 0;
+  std::size_t string_begin = 0;
+  // The last key seen at each depth (raw, escapes not decoded), to name an out-of-range field.
+  std::vector<std::string_view> keys(1);
+  // False once there are more elements than allowed.
   auto close_element = [&](std::size_t) {
     if (element_begin != std::string_view::npos) {
       out.element_sizes.push_back(last_non_space + 1 - element_begin);
     }
     element_begin = std::string_view::npos;
+    return out.element_sizes.size() <= max_elements;
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (in_string) {
@@ -74,38 +107,77 @@ shape scan_shape(std::string_view text) {
       i = static_cast<std::size_t>(quote - text.data());
       in_string = false;
       last_non_space = i;
+      // A string followed by ':' is a key of the object at this depth.
+      std::size_t next = i + 1;
+      while (next < text.size() && is_json_space(text[next])) ++next;
+      if (next < text.size() && text[next] == ':' && depth < keys.size())
+        keys[depth] = text.substr(string_begin, i - string_begin);
       continue;
     }
     const char c = text[i];
     if (is_json_space(c)) continue;
-    if (top_array && depth == 1 && element_begin == std::string_view::npos && c != ',' &&
+    if (out.top_array && depth == 1 && element_begin == std::string_view::npos && c != ',' &&
         c != ']') {
       element_begin = i;
     }
     switch (c) {
       case '"':
         in_string = true;
+        string_begin = i + 1;
         break;
       case '{':
       case '[':
-        if (depth == 0 && c == '[') top_array = true;
+        if (depth == 0 && c == '[') out.top_array = true;
         ++depth;
         if (depth > out.max_depth) out.max_depth = depth;
+        if (depth > max_depth) return out;  // refused anyway; keep the key stack bounded
+        if (keys.size() <= depth) keys.resize(depth + 1);
+        keys[depth] = {};
         break;
       case '}':
       case ']':
-        if (top_array && depth == 1) close_element(i);
-        if (depth > 0) --depth;
-        break;
       case ',':
-        if (top_array && depth == 1) close_element(i);
+        if (out.top_array && depth == 1 && !close_element(i)) {
+          out.too_many_elements = true;
+          return out;
+        }
+        if (c != ',' && depth > 0) --depth;
         break;
       default:
+        if ((c >= '0' && c <= '9') || c == '-') {
+          std::size_t end = i + 1;
+          while (end < text.size() && is_number_char(text[end])) ++end;
+          const std::string_view token = text.substr(i, end - i);
+          if (overflows_double(token)) {
+            out_of_range_number bad{
+                i, token.size(), out.top_array ? out.element_sizes.size() : 0, {}};
+            for (std::size_t d = out.top_array ? 2 : 1; d <= depth && d < keys.size(); ++d) {
+              if (keys[d].empty()) continue;
+              if (!bad.field.empty()) bad.field += '.';
+              bad.field += keys[d];
+            }
+            out.out_of_range.push_back(std::move(bad));
+          }
+          i = end - 1;
+          last_non_space = i;
+          continue;
+        }
         break;
     }
     last_non_space = i;
   }
   return out;
+}
+
+/// The text with every out-of-range number replaced by a 0 of the same width, so that the DOM
+/// parser accepts it (the events holding them are rejected).
+std::string neutralise_numbers(std::string_view text, const std::vector<out_of_range_number>& bad) {
+  std::string copy(text);
+  for (const auto& b : bad) {
+    copy[b.offset] = '0';
+    std::fill_n(copy.begin() + static_cast<std::ptrdiff_t>(b.offset) + 1, b.length - 1, ' ');
+  }
+  return copy;
 }
 
 // --- messages --------------------------------------------------------------------------------
@@ -250,14 +322,24 @@ constexpr std::array<std::string_view, 5> k_severities = {"debug", "info", "warn
 constexpr std::array<std::string_view, 6> k_context_keys = {"browser",     "os",     "device",
                                                             "app_version", "locale", "region"};
 
-void scrub_strings(json& value) {
+// Normalised and scrubbed, every string; a string member named like a secret as a whole.
+void scrub_strings(const scrubber& scrub, json& value) {
   switch (value.type()) {
     case json::value_t::string:
-      scrub_in_place(value.get_ref<std::string&>());
+      scrub.clean(value.get_ref<std::string&>());
       break;
     case json::value_t::object:
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (it->is_string() && !it->get_ref<const std::string&>().empty() &&
+            is_secret_field(it.key())) {
+          *it = secret_field_value(it.key(), it->get_ref<const std::string&>());
+        } else {
+          scrub_strings(scrub, *it);
+        }
+      }
+      break;
     case json::value_t::array:
-      for (auto& child : value) scrub_strings(child);
+      for (auto& child : value) scrub_strings(scrub, child);
       break;
     default:
       break;
@@ -293,8 +375,9 @@ struct event_parser::impl {
   ingest_settings settings;
   boost::regex session_id_re;
   std::string session_id_error;
+  scrubber scrub;
 
-  explicit impl(ingest_settings s) : settings(std::move(s)) {
+  explicit impl(ingest_settings s) : settings(std::move(s)), scrub(settings.privacy) {
     try {
       session_id_re = boost::regex(settings.session_id_pattern, boost::regex::ECMAScript);
     } catch (const boost::regex_error& e) {
@@ -308,9 +391,13 @@ struct event_parser::impl {
     return "event: larger than " + std::to_string(settings.max_event_bytes) + " bytes";
   }
 
-  body_error too_many_error(std::size_t count) const {
-    return body_error{"body: " + std::to_string(count) + " events, more than the limit of " +
-                      std::to_string(settings.max_events_per_request) + " per request"};
+  body_error too_many_error() const {
+    return body_error{"body: more than the limit of " +
+                      std::to_string(settings.max_events_per_request) + " events per request"};
+  }
+
+  static std::string out_of_range_error(const out_of_range_number& n) {
+    return (n.field.empty() ? std::string("event") : printable(n.field)) + ": number out of range";
   }
 
   // Validates and converts one event, taking its strings. Returns the error text on failure.
@@ -439,15 +526,15 @@ struct event_parser::impl {
     if (severity != nullptr) ev.severity = std::move(severity->get_ref<std::string&>());
     if (page != nullptr) {
       ev.page = std::move(page->get_ref<std::string&>());
-      scrub_in_place(ev.page);
+      scrub.clean(ev.page);
     }
     if (message != nullptr) {
       ev.message = std::move(message->get_ref<std::string&>());
-      scrub_in_place(ev.message);
+      scrub.clean(ev.message);
     }
     static const json empty_object = json::object();
     if (attrs != nullptr) {
-      scrub_strings(*attrs);
+      scrub_strings(scrub, *attrs);
       ev.attrs = dump(*attrs);
     }
     if (context != nullptr) {
@@ -456,7 +543,7 @@ struct event_parser::impl {
         if (it.key() == "app_version") {
           if (it->is_string()) ev.app_version = it->get<std::string>();
         } else {
-          scrub_strings(*it);
+          scrub_strings(scrub, *it);
         }
       }
       ev.context = dump(*context);
@@ -471,13 +558,13 @@ struct event_parser::impl {
           continue;
         }
         json& v = it.value();
-        scrub_strings(v);
+        scrub_strings(scrub, v);
         extra.emplace(key, std::move(v));
       }
       ev.extra = dump(extra);
     }
     const json& attrs_ref = attrs != nullptr ? *attrs : empty_object;
-    ev.issue_key = bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref);
+    ev.issue_key = bot::issue_key(ev.type, best_message(ev.message, attrs_ref), attrs_ref, ev.page);
     return ev;
   }
 
@@ -500,33 +587,55 @@ struct event_parser::impl {
     while (first < body.size() && is_json_space(body[first])) ++first;
     if (first == body.size()) return body_error{"body: empty"};
 
-    const shape sh = scan_shape(body);
+    // Depth and element count are refused here, before any DOM is built.
+    const shape sh = scan_shape(body, k_max_depth, settings.max_events_per_request);
     if (sh.max_depth > k_max_depth) return body_error{depth_error()};
+    if (sh.too_many_elements) return too_many_error();
+
+    // Numbers out of range would make nlohmann throw for the whole body: parse a copy where
+    // they are zeroes, and reject the events that held them.
+    std::string neutralised;
+    std::string_view text = body;
+    if (!sh.out_of_range.empty()) {
+      neutralised = neutralise_numbers(body, sh.out_of_range);
+      text = neutralised;
+    }
 
     json root;
     try {
-      root = json::parse(body);
+      root = json::parse(text);
     } catch (const json::parse_error& e) {
       return body_error{"body: not valid JSON (" + parse_error_text(e) + ")"};
+    } catch (const json::exception& e) {
+      return body_error{"body: not valid JSON (" + printable(e.what()) + ")"};
     }
 
     parsed_batch batch;
+    auto add_checked = [&](json& value, std::size_t index, std::size_t size) {
+      for (const auto& n : sh.out_of_range) {
+        if (n.element == index) {
+          batch.rejected.push_back({index, out_of_range_error(n)});
+          return;
+        }
+      }
+      add(batch, value, index, size);
+    };
     if (root.is_object()) {
       std::size_t last = body.size();
       while (last > first && is_json_space(body[last - 1])) --last;
-      add(batch, root, 0, last - first);
+      add_checked(root, 0, last - first);
       return batch;
     }
     if (!root.is_array()) {
       return body_error{"body: expected an event object or an array of events"};
     }
-    if (root.size() > settings.max_events_per_request) return too_many_error(root.size());
+    if (root.size() > settings.max_events_per_request) return too_many_error();
     const bool sizes_known = sh.element_sizes.size() == root.size();
     batch.events.reserve(root.size());
     batch.indexes.reserve(root.size());
     for (std::size_t i = 0; i < root.size(); ++i) {
       const std::size_t size = sizes_known ? sh.element_sizes[i] : dump(root[i]).size();
-      add(batch, root[i], i, size);
+      add_checked(root[i], i, size);
     }
     return batch;
   }
@@ -541,11 +650,13 @@ struct event_parser::impl {
       std::string_view line = body.substr(begin, end - begin);
       while (!line.empty() && is_json_space(line.front())) line.remove_prefix(1);
       while (!line.empty() && is_json_space(line.back())) line.remove_suffix(1);
-      if (!line.empty()) lines.push_back(line);
+      if (!line.empty()) {
+        if (lines.size() == settings.max_events_per_request) return too_many_error();
+        lines.push_back(line);
+      }
       begin = end + 1;
     }
     if (lines.empty()) return body_error{"body: empty"};
-    if (lines.size() > settings.max_events_per_request) return too_many_error(lines.size());
 
     parsed_batch batch;
     batch.events.reserve(lines.size());
@@ -558,12 +669,22 @@ struct event_parser::impl {
         batch.rejected.push_back({i, too_large_error()});
         continue;
       }
-      if (scan_shape(line).max_depth > k_max_depth) return body_error{depth_error()};
+      const shape sh = scan_shape(line, k_max_depth, std::string_view::npos);
+      if (sh.max_depth > k_max_depth) return body_error{depth_error()};
+      if (!sh.out_of_range.empty()) {
+        // Still counted as parsed JSON: the line is JSON, one of its numbers is too large.
+        ++parsed;
+        batch.rejected.push_back({i, out_of_range_error(sh.out_of_range.front())});
+        continue;
+      }
       json value;
       try {
         value = json::parse(line);
-      } catch (const json::parse_error& e) {
-        std::string error = "event: not valid JSON (" + parse_error_text(e) + ")";
+      } catch (const json::exception& e) {
+        const auto* parse_error = dynamic_cast<const json::parse_error*>(&e);
+        std::string error = "event: not valid JSON (" +
+                            (parse_error ? parse_error_text(*parse_error) : printable(e.what())) +
+                            ")";
         if (first_error.empty()) first_error = error;
         batch.rejected.push_back({i, std::move(error)});
         continue;

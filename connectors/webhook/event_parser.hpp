@@ -3,6 +3,7 @@
 // Turns a webhook body into validated, scrubbed events ready for the store. Pure: no I/O, no
 // clock, no Beast. Every rejection names the field and the reason.
 
+#include "connectors/webhook/scrub.hpp"
 #include "store/event.hpp"
 
 #include <cstddef>
@@ -23,6 +24,8 @@ struct ingest_settings {
   std::size_t max_event_bytes = 256 * 1024;
   /// Most events accepted in one request.
   std::size_t max_events_per_request = 10'000;
+  /// Extra scrubbing patterns (`privacy.*`); a bad pattern makes the constructor throw.
+  privacy_settings privacy;
 };
 
 enum class body_format { json, ndjson };
@@ -51,7 +54,8 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 class event_parser {
  public:
-  /// Throws std::invalid_argument when session_id_pattern is not a valid regex.
+  /// Throws std::invalid_argument when session_id_pattern or a privacy pattern is not a valid
+  /// regex.
   explicit event_parser(ingest_settings settings);
   ~event_parser();
   event_parser(event_parser&&) noexcept;

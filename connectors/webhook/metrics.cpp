@@ -6,7 +6,7 @@ namespace sessiondx::webhook {
 
 void ingest_metrics::observe(unsigned status, std::chrono::steady_clock::duration elapsed) {
   std::size_t slot = tracked_status.size() - 1;  // "other"
-  for (std::size_t i = 0; i + 2 < tracked_status.size(); ++i)
+  for (std::size_t i = 0; i + 1 < tracked_status.size(); ++i)
     if (tracked_status[i] == status) slot = i;
   by_status_[slot].fetch_add(1, std::memory_order_relaxed);
 
@@ -25,22 +25,53 @@ void ingest_metrics::observe(unsigned status, std::chrono::steady_clock::duratio
   requests_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string ingest_metrics::prometheus(const store::store_stats& store) const {
+void ingest_metrics::observe_batch(std::size_t events) {
+  std::size_t bucket = batch_bounds.size();
+  for (std::size_t i = 0; i < batch_bounds.size(); ++i)
+    if (events <= batch_bounds[i]) {
+      bucket = i;
+      break;
+    }
+  batch_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  batch_sum_.fetch_add(events, std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string_view ingest_metrics::rejection_reason(std::string_view error) {
+  if (error.find(": number out of range") != std::string_view::npos) return "number_out_of_range";
+  const auto end = error.find_first_of(":.");
+  const std::string_view field = error.substr(0, end);
+  for (auto reason : rejection_reasons)
+    if (reason == field) return reason;
+  return "other";
+}
+
+void ingest_metrics::observe_rejection(std::string_view error) {
+  const auto reason = rejection_reason(error);
+  for (std::size_t i = 0; i < rejection_reasons.size(); ++i)
+    if (rejection_reasons[i] == reason) by_reason_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string ingest_metrics::prometheus(const store::store_stats& store,
+                                       const receiver_gauges& gauges) const {
   std::string out;
   auto line = [&out](std::string_view text) {
     out.append(text);
     out.push_back('\n');
   };
-  line("# HELP sessiondx_http_requests_total Webhook requests answered, by status code.");
-  line("# TYPE sessiondx_http_requests_total counter");
-  for (std::size_t i = 0; i + 2 < tracked_status.size(); ++i)
+  const auto header = [&line](std::string_view name, std::string_view type, std::string_view help) {
+    line(fmt::format("# HELP {} {}", name, help));
+    line(fmt::format("# TYPE {} {}", name, type));
+  };
+  header("sessiondx_http_requests_total", "counter", "Webhook requests answered, by status code.");
+  for (std::size_t i = 0; i + 1 < tracked_status.size(); ++i)
     line(fmt::format("sessiondx_http_requests_total{{code=\"{}\"}} {}", tracked_status[i],
                      by_status_[i].load()));
   line(fmt::format("sessiondx_http_requests_total{{code=\"other\"}} {}",
                    by_status_[tracked_status.size() - 1].load()));
 
-  line("# HELP sessiondx_http_request_duration_seconds Time from request read to answer ready.");
-  line("# TYPE sessiondx_http_request_duration_seconds histogram");
+  header("sessiondx_http_request_duration_seconds", "histogram",
+         "Time from request read to answer ready.");
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bucket_bounds_s.size(); ++i) {
     cumulative += buckets_[i].load();
@@ -53,9 +84,25 @@ std::string ingest_metrics::prometheus(const store::store_stats& store) const {
                    static_cast<double>(latency_sum_us_.load()) / 1e6));
   line(fmt::format("sessiondx_http_request_duration_seconds_count {}", requests_.load()));
 
-  const auto counter = [&line](std::string_view name, std::string_view help, auto value) {
-    line(fmt::format("# HELP {} {}", name, help));
-    line(fmt::format("# TYPE {} counter", name));
+  header("sessiondx_ingest_batch_events", "histogram",
+         "Events per parsed POST /v1/events body (valid and rejected).");
+  cumulative = 0;
+  for (std::size_t i = 0; i < batch_bounds.size(); ++i) {
+    cumulative += batch_buckets_[i].load();
+    line(fmt::format("sessiondx_ingest_batch_events_bucket{{le=\"{}\"}} {}", batch_bounds[i],
+                     cumulative));
+  }
+  cumulative += batch_buckets_[batch_bounds.size()].load();
+  line(fmt::format("sessiondx_ingest_batch_events_bucket{{le=\"+Inf\"}} {}", cumulative));
+  line(fmt::format("sessiondx_ingest_batch_events_sum {}", batch_sum_.load()));
+  line(fmt::format("sessiondx_ingest_batch_events_count {}", batches_.load()));
+
+  const auto counter = [&](std::string_view name, std::string_view help, auto value) {
+    header(name, "counter", help);
+    line(fmt::format("{} {}", name, value));
+  };
+  const auto gauge = [&](std::string_view name, std::string_view help, auto value) {
+    header(name, "gauge", help);
     line(fmt::format("{} {}", name, value));
   };
   counter("sessiondx_events_accepted_total", "Events stored.", events_accepted.load());
@@ -63,14 +110,38 @@ std::string ingest_metrics::prometheus(const store::store_stats& store) const {
           events_duplicate.load());
   counter("sessiondx_events_rejected_total", "Events refused by validation.",
           events_rejected.load());
+  header("sessiondx_events_rejected_by_reason_total", "counter",
+         "Events refused by validation, by the field their error names.");
+  for (std::size_t i = 0; i < rejection_reasons.size(); ++i)
+    line(fmt::format("sessiondx_events_rejected_by_reason_total{{reason=\"{}\"}} {}",
+                     rejection_reasons[i], by_reason_[i].load()));
+
+  static constexpr std::array<std::string_view, static_cast<std::size_t>(refusal::count_)>
+      refusal_names{"connections", "inflight",  "body_buffer", "queued_bytes",
+                    "header_slow", "body_slow", "malformed"};
+  header("sessiondx_http_refused_total", "counter",
+         "Connections or requests turned away by a receiver limit, by limit.");
+  for (std::size_t i = 0; i < refusal_names.size(); ++i)
+    line(fmt::format("sessiondx_http_refused_total{{limit=\"{}\"}} {}", refusal_names[i],
+                     refused_[i].load()));
+  counter("sessiondx_http_accept_errors_total",
+          "Failed accept() calls (EMFILE, ENFILE...), each followed by a backoff.",
+          accept_errors.load());
+  gauge("sessiondx_http_connections_open", "Open connections to the receiver.",
+        gauges.connections_open);
+  gauge("sessiondx_http_inflight_requests", "POST requests between header and answer.",
+        gauges.inflight_requests);
+  gauge("sessiondx_http_body_buffer_bytes", "Bytes of request bodies held in memory.",
+        gauges.body_buffer_bytes);
+  gauge("sessiondx_ingest_queued_bytes",
+        "Estimated bytes of events handed to the writer, not yet committed.", gauges.queued_bytes);
+
   counter("sessiondx_store_commits_total", "Write transactions committed.", store.commits);
   counter("sessiondx_store_commit_errors_total", "Write transactions that failed.",
           store.commit_errors);
   counter("sessiondx_store_pruned_events_total", "Events deleted by retention.",
           store.pruned_events);
-  line("# HELP sessiondx_store_queued_events Events waiting for the writer.");
-  line("# TYPE sessiondx_store_queued_events gauge");
-  line(fmt::format("sessiondx_store_queued_events {}", store.queued_events));
+  gauge("sessiondx_store_queued_events", "Events waiting for the writer.", store.queued_events);
   return out;
 }
 

@@ -26,8 +26,24 @@ struct server_settings {
   /// Largest request body, applied both on the wire and after gzip decompression.
   std::size_t max_body_bytes = 5 * 1024 * 1024;
   std::chrono::seconds timestamp_tolerance{300};
-  /// A keep-alive connection idle this long, or a request not read within it, is closed.
+  /// A keep-alive connection idle this long (no byte of a next request) is closed.
   std::chrono::seconds idle_timeout{60};
+  /// From the first byte of a request to the end of its header; slower senders get 408.
+  std::chrono::seconds header_timeout{10};
+  /// After a grace of header_timeout, a body must keep arriving at this average rate (bytes/s)
+  /// or the request is cut with 408. 0 disables the check (header_timeout still bounds stalls).
+  std::size_t min_body_bytes_per_s = 1024;
+  /// Largest request line + header; over it: 431.
+  std::size_t max_header_bytes = 16 * 1024;
+  /// Open connections at most; beyond it new ones are accepted and closed at once.
+  std::size_t max_connections = 10'000;
+  /// POST requests between their header and their answer at most; beyond it: 503.
+  std::size_t max_inflight_requests = 256;
+  /// Bytes of request bodies held in memory at once, summed over all connections (being received
+  /// or being parsed); a request that would pass it gets 503 before its body is read.
+  std::size_t max_body_buffer_bytes = 64 * 1024 * 1024;
+  /// Estimated bytes of events handed to the writer and not yet committed; beyond it: 503.
+  std::size_t max_queued_bytes = 64 * 1024 * 1024;
   /// Retry-After sent with 503 when the writer is saturated.
   std::chrono::seconds retry_after{1};
   /// nullopt: no signature check (allowed only on a loopback address; the caller enforces it).

@@ -183,3 +183,47 @@ TEST_CASE("config/sessiondx.toml documents every key and is valid", "[settings]"
   CHECK(text.find("SESSIONDX_WEBHOOK_SECRET") != std::string::npos);
   CHECK(app::check_config(example, fake_env{}.lookup()).empty());
 }
+
+TEST_CASE("privacy.extra_patterns: a TOML array or lines in the environment", "[settings]") {
+  const test::temp_dir dir;
+  const auto file =
+      write_file(dir, "[privacy]\nextra_patterns = ['/api/contacts/([^/]+)', 'member-[0-9]{6}']\n");
+  const auto s = app::load_settings(file, fake_env{}.lookup());
+  CHECK(s.ingest.privacy.extra_patterns ==
+        std::vector<std::string>{"/api/contacts/([^/]+)", "member-[0-9]{6}"});
+  fake_env env;
+  env.vars["SESSIONDX_PRIVACY_EXTRA_PATTERNS"] = "a+\n\nb+";
+  CHECK(app::load_settings(std::nullopt, env.lookup()).ingest.privacy.extra_patterns ==
+        std::vector<std::string>{"a+", "b+"});
+  env.vars["SESSIONDX_PRIVACY_EXTRA_PATTERNS"] = "([oops";
+  CHECK_THROWS_WITH(
+      app::load_settings(std::nullopt, env.lookup()),
+      Catch::Contains("SESSIONDX_PRIVACY_EXTRA_PATTERNS") && Catch::Contains("([oops"));
+  CHECK_THROWS_AS(
+      app::load_settings(write_file(dir, "[privacy]\nextra_patterns = [1]\n"), fake_env{}.lookup()),
+      app::config_error);
+  CHECK(
+      app::load_settings(std::nullopt, fake_env{}.lookup()).ingest.privacy.extra_patterns.empty());
+}
+
+TEST_CASE("the receiver limits are settings keys with defaults", "[settings]") {
+  const auto defaults = app::load_settings(std::nullopt, fake_env{}.lookup());
+  CHECK(defaults.server.max_connections == 10'000);
+  CHECK(defaults.server.header_timeout == std::chrono::seconds(10));
+  fake_env env;
+  env.vars["SESSIONDX_SERVER_MAX_CONNECTIONS"] = "500";
+  env.vars["SESSIONDX_SERVER_HEADER_TIMEOUT_S"] = "3";
+  env.vars["SESSIONDX_SERVER_MIN_BODY_BYTES_PER_S"] = "0";
+  env.vars["SESSIONDX_SERVER_MAX_HEADER_BYTES"] = "4096";
+  env.vars["SESSIONDX_SERVER_MAX_INFLIGHT_REQUESTS"] = "8";
+  env.vars["SESSIONDX_SERVER_MAX_BODY_BUFFER_BYTES"] = "1048576";
+  env.vars["SESSIONDX_SERVER_MAX_QUEUED_BYTES"] = "2097152";
+  const auto s = app::load_settings(std::nullopt, env.lookup());
+  CHECK(s.server.max_connections == 500);
+  CHECK(s.server.header_timeout == std::chrono::seconds(3));
+  CHECK(s.server.min_body_bytes_per_s == 0);
+  CHECK(s.server.max_header_bytes == 4096);
+  CHECK(s.server.max_inflight_requests == 8);
+  CHECK(s.server.max_body_buffer_bytes == 1'048'576);
+  CHECK(s.server.max_queued_bytes == 2'097'152);
+}

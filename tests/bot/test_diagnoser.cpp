@@ -1,7 +1,9 @@
 #include "bot/diagnoser.hpp"
+#include "bot/issue_key.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -90,7 +92,8 @@ TEST_CASE("diagnoser: a known session is diagnosed with its blast radius from ot
   CHECK(top.other_sessions->other_sessions == 2);
   CHECK(top.other_sessions->since_ms == t0 + 60'000);
   CHECK(top.other_sessions->assessment == "2 other sessions since 10:01 UTC");
-  CHECK(d.headline.find("Payment failed: POST /api/payment returned 502, 300 ms before") == 0);
+  // One sentence, cause first, the message once (issue 8 item 4).
+  CHECK(d.headline.find("POST /api/payment returned 502, 300 ms before the customer saw") == 0);
   // The session's app is older than the newest seen in the window.
   CHECK(d.context.app_version == "2.3.0");
   CHECK(d.context.newest_app_version == "2.4.1");
@@ -155,4 +158,81 @@ TEST_CASE("diagnoser: an unknown id suggests similar known ids") {
     REQUIRE(std::holds_alternative<bot::unknown_session>(result));
     CHECK(std::get<bot::unknown_session>(result).similar.empty());
   }
+}
+
+namespace {
+
+// An event as the webhook ingest stores it: the issue key computed by bot::issue_key from the
+// event's type, attrs and page.
+store::event ingested(std::string session, std::string id, std::int64_t ts, std::string type,
+                      const nlohmann::json& attrs) {
+  store::event e = make(std::move(session), std::move(id), ts, std::move(type), attrs.dump());
+  e.page = "https://www.hebergix.fr/panel";
+  e.issue_key = bot::issue_key(e.type, "", attrs, e.page);
+  return e;
+}
+
+// The noise of one visit: an ad blocker blocks Tag Manager and the Analytics beacon, a review
+// widget on a third-party host never answers, and a chat widget's script on a third-party host
+// answers 404.
+void add_visit(std::vector<store::event>& batch, const std::string& session, std::int64_t ts) {
+  using nlohmann::json;
+  batch.push_back(ingested(session, session + "-1", ts, "page_view", json{{"lcp_ms", 1200}}));
+  batch.push_back(ingested(session, session + "-2", ts + 100, "resource_error",
+                           json{{"url", "https://www.googletagmanager.com/gtm.js?id=GTM-1"},
+                                {"error", "net::ERR_BLOCKED_BY_CLIENT"}}));
+  batch.push_back(ingested(session, session + "-3", ts + 200, "http_request",
+                           json{{"method", "POST"},
+                                {"url", "https://www.google-analytics.com/g/collect"},
+                                {"status", 0},
+                                {"error", "net::ERR_BLOCKED_BY_CLIENT"}}));
+  batch.push_back(ingested(session, session + "-4", ts + 300, "resource_error",
+                           json{{"url", "https://widget.trustpilot.com/tp.widget.js"}}));
+  batch.push_back(
+      ingested(session, session + "-5", ts + 400, "resource_error",
+               json{{"url", "https://cdn.chatwidget.example/loader.js"}, {"status", 404}}));
+  batch.push_back(ingested(session, session + "-6", ts + 500, "http_request",
+                           json{{"method", "GET"}, {"route", "/api/servers"}, {"status", 200}}));
+}
+
+}  // namespace
+
+TEST_CASE("diagnoser: tracker and third-party failures shared by many sessions are no incident") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  std::vector<store::event> batch;
+  for (int i = 0; i < 30; ++i) add_visit(batch, "CROWD" + std::to_string(100 + i), t0 + i * 1000);
+  add_visit(batch, "S0CUSTOMER7", t0 + 60'000);
+  // Blocked and tracker events got no issue key at ingest: they never reach the blast radius.
+  for (const auto& e : batch) {
+    if (e.attrs.find("googletagmanager") != std::string::npos ||
+        e.attrs.find("google-analytics") != std::string::npos) {
+      CHECK(e.issue_key.empty());
+    }
+  }
+  REQUIRE_FALSE(s->append_and_wait(std::move(batch)).error);
+  const bot::diagnoser dx(*s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; });
+  const auto result = dx.diagnose("S0CUSTOMER7");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  const auto& d = std::get<bot::diagnosis>(result);
+  INFO(d.headline << "\n" << d.next_step);
+  CHECK(d.headline.find("incident") == std::string::npos);
+  CHECK(d.next_step.find("Likely an incident") == std::string::npos);
+  CHECK(d.verdict != bot::verdict::broken);
+  CHECK_FALSE(d.notice.others_affected);
+  // The one finding left is the chat widget's 404: third party, shared by 30 other sessions,
+  // said to be someone else's problem.
+  REQUIRE(d.findings.size() == 1);
+  const auto& f = d.findings.front();
+  CHECK(f.rule == "resource.failed");
+  CHECK(f.severity == bot::severity::warning);
+  CHECK(f.issue_key == "resource:cdn.chatwidget.example/loader.js");
+  CHECK(bot::issue_key_is_third_party(f.issue_key));
+  REQUIRE(f.other_sessions);
+  CHECK(f.other_sessions->other_sessions == 30);
+  CHECK(f.other_sessions->assessment.find("not an incident of ours") != std::string::npos);
+  std::string checked;
+  for (const auto& c : d.checked) checked += c + "\n";
+  CHECK(checked.find("2 requests blocked by the browser") != std::string::npos);
+  CHECK(checked.find("1 third-party request without a response") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 
 using nlohmann::json;
 using sessiondx::bot::issue_key;
+using sessiondx::bot::issue_key_is_third_party;
 using sessiondx::bot::js_error_fingerprint;
 
 namespace {
@@ -109,6 +110,11 @@ TEST_CASE("issue_key: non-failures and ordinary events give no key") {
 TEST_CASE("issue_key: resource, backend and ui errors") {
   CHECK(issue_key("resource_error", "",
                   json{{"url", "https://cdn.example/img/products/123/main.jpg?w=200"}}) ==
+        "resource:cdn.example/img/products/:id/main.jpg");
+  // A resource on the page's own host keeps only its path; relative URLs too.
+  CHECK(issue_key("resource_error", "", json{{"url", "https://cdn.example/app.js"}},
+                  "https://cdn.example/checkout") == "resource:/app.js");
+  CHECK(issue_key("resource_error", "", json{{"url", "/img/products/123/main.jpg"}}) ==
         "resource:/img/products/:id/main.jpg");
   CHECK(issue_key("resource_error", "", json::object()) == "resource:(unknown)");
   CHECK(issue_key("backend_error", "payment provider timeout after 3000 ms",
@@ -127,4 +133,80 @@ TEST_CASE("issue_key: keys stay bounded") {
       issue_key("http_request", "", json{{"route", "/" + long_route}, {"status", 500}});
   CHECK(key.size() <= 256);
   CHECK(key.starts_with("route:GET /aaa"));
+}
+
+TEST_CASE("issue_key: third-party and cross-host URLs keep their host") {
+  // Same path on two hosts: two problems, and the agent sees whose host failed.
+  const auto stripe = issue_key("resource_error", "", json{{"url", "https://js.stripe.com/v3/"}},
+                                "https://www.hebergix.fr/checkout");
+  CHECK(stripe == "resource:js.stripe.com/v3/");
+  CHECK(stripe != issue_key("resource_error", "", json{{"url", "https://cdn.other.example/v3/"}},
+                            "https://www.hebergix.fr/checkout"));
+  CHECK(issue_key("http_request", "",
+                  json{{"url", "https://api.other.example/v1/rates"}, {"status", 502}},
+                  "https://www.hebergix.fr/checkout") == "route:GET api.other.example/v1/rates");
+  // Relative pages: an API call keeps its path only (the site's own absolute URLs group with
+  // its relative ones).
+  CHECK(issue_key("http_request", "", json{{"url", "https://shop.example/api/x"}, {"status", 502}},
+                  "/checkout") == "route:GET /api/x");
+
+  CHECK(issue_key_is_third_party("resource:js.stripe.com/v3/"));
+  CHECK(issue_key_is_third_party("route:GET api.other.example/v1/rates"));
+  CHECK_FALSE(issue_key_is_third_party("resource:/img/a.png"));
+  CHECK_FALSE(issue_key_is_third_party("route:POST /api/payment"));
+  CHECK_FALSE(issue_key_is_third_party("route:GET (unknown)"));
+  CHECK_FALSE(issue_key_is_third_party("js:abc123"));
+  CHECK_FALSE(issue_key_is_third_party("backend:payments:0123"));
+}
+
+TEST_CASE("issue_key: noise gets no key, so it never reaches blast radius, digests or alerts") {
+  // Blocked by the client: Chrome, Firefox tracking protection, Safari content blockers.
+  CHECK(issue_key("resource_error", "",
+                  json{{"url", "https://www.googletagmanager.com/gtm.js?id=GTM-1"},
+                       {"error", "net::ERR_BLOCKED_BY_CLIENT"}})
+            .empty());
+  CHECK(issue_key("http_request", "",
+                  json{{"url", "https://api.example/collect"},
+                       {"status", 0},
+                       {"error", "NS_ERROR_TRACKING_URI"}})
+            .empty());
+  CHECK(issue_key("resource_error", "",
+                  json{{"url", "https://x.example/a.js"},
+                       {"error",
+                        "Content blocker prevented frame displaying https://a from "
+                        "loading a resource from https://x.example/a.js"}})
+            .empty());
+  // Tracker hosts (built-in list), whatever the failure.
+  CHECK(issue_key("http_request", "",
+                  json{{"url", "https://region1.google-analytics.com/g/collect"}, {"status", 503}})
+            .empty());
+  // Aborted by the page.
+  CHECK(issue_key("http_request", "",
+                  json{{"route", "/api/search"}, {"status", 0}, {"error", "AbortError"}})
+            .empty());
+  CHECK(
+      issue_key("http_request", "", json{{"route", "/api/search"}, {"error", "canceled"}}).empty());
+  // Benign 404s.
+  CHECK(issue_key("resource_error", "", json{{"url", "/favicon.ico"}, {"status", 404}}).empty());
+  CHECK(issue_key("resource_error", "", json{{"url", "/apple-touch-icon-120x120.png"}}).empty());
+  CHECK(issue_key("resource_error", "", json{{"url", "/robots.txt"}, {"status", 404}}).empty());
+  CHECK(issue_key("resource_error", "", json{{"url", "/js/app.3f2a.js.map"}, {"status", 404}})
+            .empty());
+  CHECK_FALSE(
+      issue_key("resource_error", "", json{{"url", "/js/app.3f2a.js"}, {"status", 404}}).empty());
+  // JavaScript noise.
+  CHECK(issue_key("js_error", "x is null", json{{"source", "moz-extension://0a1b2c3d/content.js"}})
+            .empty());
+  CHECK(issue_key("js_error", "boom",
+                  json{{"stack", "Error: boom\n    at chrome-extension://abc/inject.js:1:2"}})
+            .empty());
+  CHECK(issue_key("js_error", "Script error.", json::object()).empty());
+  CHECK_FALSE(issue_key("js_error", "Script error.", json{{"stack", "at app.js:1:1"}}).empty());
+  CHECK(issue_key("js_error", "ResizeObserver loop limit exceeded", json::object()).empty());
+  // A real failure with an error text keeps its key; a 4xx is an answer, not a failure.
+  CHECK(issue_key("http_request", "", json{{"route", "/api/pay"}, {"error", "timeout"}}) ==
+        "route:GET /api/pay");
+  CHECK(issue_key("http_request", "",
+                  json{{"route", "/api/pay"}, {"status", 402}, {"error", "Payment Required"}})
+            .empty());
 }

@@ -1,4 +1,5 @@
 #include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
 #include "tests/bot/test_render_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -252,4 +253,76 @@ TEST_CASE("help lists the commands with examples", "[render]") {
       CHECK(contains(out, cmd));
     }
   }
+}
+
+TEST_CASE("escalation: every item whole in text and Markdown, a forced cut drops whole items",
+          "[render][escalation]") {
+  const auto r = test::summary(test::escalation());
+  for (const std::string& out : {render_text(r), render_markdown(r)}) {
+    CHECK(out.find(test::trace_a) != std::string::npos);
+    CHECK(out.find(test::trace_b) != std::string::npos);
+    CHECK(out.find(std::string("route ") + test::long_route + ", status 502") != std::string::npos);
+    CHECK(out.find("app 3.4.1, Chrome 124") != std::string::npos);
+    CHECK(out.find("left out") == std::string::npos);
+  }
+  CHECK(render_markdown(r).find("**For engineering:**\n```\nsession esc4l4t10n0long\n") !=
+        std::string::npos);
+  for (std::size_t max : {700u, 900u, 1100u, 1300u}) {
+    render_options o;
+    o.max_chars = max;
+    for (const std::string& out : {render_text(r, o), render_markdown(r, o)}) {
+      INFO(max << "\n" << out);
+      CHECK(text_length(out) <= max);
+      // Whatever is kept is whole: a trace id is there in full or not at all.
+      for (const char* t : {test::trace_a, test::trace_b}) {
+        const std::string id(t);
+        for (std::size_t n = 8; n < id.size(); ++n) {
+          const auto at = out.find(id.substr(0, n));
+          if (at != std::string::npos) CHECK(out.compare(at, id.size(), id) == 0);
+        }
+      }
+      if (out.find("app 3.4.1, Chrome 124") == std::string::npos) {
+        CHECK(out.find("left out") != std::string::npos);
+      }
+      // Fences stay paired.
+      std::size_t fences = 0;
+      for (auto at = out.find("```"); at != std::string::npos; at = out.find("```", at + 3))
+        ++fences;
+      CHECK(fences % 2 == 0);
+    }
+  }
+}
+
+TEST_CASE("reply document: one structure for every emitter", "[render][reply]") {
+  reply_options o;
+  o.now_ms = test::render_now;
+  const auto doc = build_reply(test::summary(test::escalation()), o);
+  CHECK(doc.kind == document_kind::diagnosis);
+  CHECK(doc.view == bot::view::summary);
+  CHECK(doc.plain_title == "Session esc4l4t10n0long: broken");
+  CHECK(emit_plain(doc.title) == "Session esc4l4t10n0long: broken");
+  CHECK(doc.findings.size() == 2);
+  CHECK(doc.findings[0].details.empty());  // summary: lines only
+  CHECK(doc.escalation.items.size() == 8);
+  CHECK(doc.escalation.items.front() == "session esc4l4t10n0long");
+  CHECK(doc.escalation.items.back() == "app 3.4.1, Chrome 124");
+  CHECK(
+      emit_plain(doc.next_step.value).ends_with("to engineering with the details below."));
+  CHECK(doc.customer.language == "de");
+  CHECK(emit_plain(doc.customer.label) == "For the customer (Deutsch):");
+  REQUIRE(doc.actions.size() == 1);
+  CHECK(doc.actions[0].id == "share_in_channel");
+  CHECK(emit_plain(more_note(3, "more finding", "more findings")) == "3 more findings not shown");
+  CHECK(emit_plain(left_out_note(1)) == "1 item left out");
+
+  bot::diagnosis odd = test::broken_checkout();
+  odd.session_id = "has space";
+  CHECK(build_reply(test::summary(odd)).plain_title == "Session (unusual id): broken");
+
+  const auto full_doc = build_reply(test::full(test::broken_checkout()), o);
+  CHECK(full_doc.findings.size() == 7);
+  CHECK_FALSE(full_doc.findings[0].details.empty());
+  CHECK(full_doc.findings[0].evidence.size() == 3);
+  CHECK(build_reply(bot::help_reply{}).kind == document_kind::help);
+  CHECK(build_reply(bot::help_reply{}).footer.size() == 2);
 }

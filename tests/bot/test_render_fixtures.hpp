@@ -13,6 +13,8 @@ namespace sessiondx::test {
 // 2024-05-03T10:00:00Z
 inline constexpr std::int64_t t0 = 1'714'730'400'000;
 inline constexpr std::int64_t sec = 1000;
+/// When the snapshots are rendered: 2024-05-03T10:15:00Z.
+inline constexpr std::int64_t render_now = t0 + 15 * 60 * sec;
 
 inline bot::evidence ev(std::int64_t ts, std::string type, std::string summary) {
   return {ts, std::move(type), std::move(summary)};
@@ -30,7 +32,10 @@ inline bot::diagnosis broken_checkout() {
   d.next_step =
       "Escalate to the payments team: 41 other sessions hit the same 502 (likely an "
       "incident).";
-  d.context = {"Chrome 124", "Windows 11", "desktop", "3.4.1", "de-DE", "eu-west", "3.5.0", true, "", ""};
+  d.context = {"Chrome 124", "Windows 11", "desktop", "3.4.1",         "de-DE",
+               "eu-west",    "3.5.0",      true,      "Europe/Berlin", "4g"};
+  d.notice = {customer_notice::what::action_failed, customer_notice::step::wait_for_fix,
+              t0 + 153 * sec, 3, true};
   d.first_seen_ms = t0 + 12 * sec;
   d.last_seen_ms = t0 + 14 * 60 * sec + 40 * sec;
   d.event_count = 212;
@@ -143,7 +148,10 @@ inline bot::diagnosis slow_loading() {
   d.headline = "Pages load slowly: LCP 7.4 s on /products (server answered after 2.9 s)";
   d.customer_summary = "The pages took a long time to load because our server answered slowly.";
   d.next_step = "Ask the customer to retry; if it persists, escalate to the platform team.";
-  d.context = {"Safari 17", "iOS 17.4", "mobile", "3.5.0", "en-GB", "uk-south", "3.5.0", false, "", ""};
+  d.context = {"Safari 17", "iOS 17.4", "mobile", "3.5.0",         "en-GB",
+               "uk-south",  "3.5.0",    false,    "Europe/London", ""};
+  d.notice = {customer_notice::what::page_slow, customer_notice::step::reload_page,
+              late + 3 * 60 * sec, 0, false};
   d.first_seen_ms = late;
   d.last_seen_ms = late + 5 * 60 * sec;
   d.event_count = 20000;
@@ -191,7 +199,9 @@ inline bot::diagnosis healthy() {
   d.headline = "No problems found in 57 events.";
   d.customer_summary = "We found no technical problem in your session.";
   d.next_step = "Ask the customer what they expected to happen, with a screenshot.";
-  d.context = {"Firefox 125", "Ubuntu", "desktop", "3.5.0", "fr-FR", "eu-west", "3.5.0", false, "", ""};
+  d.context = {"Firefox 125", "Ubuntu", "desktop", "3.5.0", "fr-FR",
+               "eu-west",     "3.5.0",  false,     "",      ""};
+  d.notice = {customer_notice::what::nothing_wrong, customer_notice::step::none, 0, 0, false};
   d.first_seen_ms = t0;
   d.last_seen_ms = t0 + 6 * 60 * sec;
   d.event_count = 57;
@@ -219,8 +229,16 @@ inline bot::diagnosis hostile() {
   d.headline = "@everyone look <!channel> **bold** [link](http://x) `code`\nsecond line";
   d.customer_summary = "<!here> ```\nrm -rf /\n``` @here";
   d.next_step = "- item\n# heading\n> quote ||spoiler|| ~~strike~~ _it_";
-  d.context = {"Evil\u202Egnp.exe", "<@U123456>",      "desk\ttop", "1.0\r\n@channel",
-               "en\x01US",          "<#C123|general>", "",          false, "", ""};
+  d.context = {"Evil\u202Egnp.exe",
+               "<@U123456>",
+               "desk\ttop",
+               "1.0\r\n@channel",
+               "en\x01US",
+               "<#C123|general>",
+               "",
+               false,
+               "",
+               ""};
   d.first_seen_ms = t0;
   d.last_seen_ms = t0 + 60 * sec;
   d.event_count = 3;
@@ -244,6 +262,35 @@ inline bot::diagnosis hostile() {
   d.findings = {f};
   d.checked = {"`backticks`", "*stars*"};
   d.timeline = {{t0 + 10 * sec, "js_error", "@everyone [x](http://evil) \u202Etxt.exe", true}};
+  return d;
+}
+
+/// The longest realistic escalation: two 32-hex trace ids, long routes, every item present.
+inline constexpr const char* trace_a = "9b0c1d2e3f405162738495a6b7c8d9e0";
+inline constexpr const char* trace_b = "4f3e2d1c0b1a29384756a5b4c3d2e1f0";
+inline constexpr const char* long_route =
+    "POST /api/v2/organisations/acme-industries-europe/projects/website-relaunch-2026/checkout/"
+    "payment-intents/confirm";
+
+inline bot::diagnosis escalation() {
+  using namespace sessiondx::bot;
+  diagnosis d = broken_checkout();
+  d.session_id = "esc4l4t10n0long";
+  d.headline =
+      std::string(long_route) + " returned 502, 300 ms before the customer saw “Payment failed”";
+  d.next_step =
+      std::string(
+          "Likely an incident: tell the customer we know about it and are working on it, and "
+          "check the incident channel. Escalate to engineering with: session esc4l4t10n0long; "
+          "route ") +
+      long_route +
+      ", status 502; then message shown error “Payment failed. Please try again.” in "
+      "CheckoutPaymentStep; 2024-05-03 10:02:33–10:03:10 UTC; trace_id " +
+      trace_a + ", " + trace_b + "; issue key route:" + long_route +
+      "; 41 other sessions since 09:58 UTC — likely an incident; app 3.4.1, Chrome 124";
+  d.findings.resize(2);
+  d.findings[0].title = "Payment API failed: " + std::string(long_route) + " -> 502";
+  d.findings[0].issue_key = "route:" + std::string(long_route);
   return d;
 }
 

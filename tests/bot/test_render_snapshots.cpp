@@ -41,9 +41,11 @@ void check_snapshot(const std::string& name, const std::string& actual) {
 }
 
 void check_all(const std::string& name, const bot::reply& r) {
-  check_snapshot(name + ".txt", render_text(r));
-  check_snapshot(name + ".md", render_markdown(r));
-  check_snapshot(name + ".json", render_json(r));
+  render_options o;
+  o.now_ms = test::render_now;
+  check_snapshot(name + ".txt", render_text(r, o));
+  check_snapshot(name + ".md", render_markdown(r, o));
+  check_snapshot(name + ".json", render_json(r, o));
 }
 
 }  // namespace
@@ -57,6 +59,7 @@ TEST_CASE("snapshot: broken checkout with a correlated 502", "[render][snapshot]
 TEST_CASE("snapshot: full view cut at a small limit", "[render][snapshot]") {
   render_options small;
   small.max_chars = 1000;
+  small.now_ms = test::render_now;
   check_snapshot("broken_checkout.full.cut.md",
                  render_markdown(full(test::broken_checkout()), small));
 }
@@ -86,4 +89,31 @@ TEST_CASE("snapshot: help and errors", "[render][snapshot]") {
   bot::command_handler handler([](const std::string&) -> bot::diagnose_result { return {}; });
   check_all("error.bad_id", handler.handle({"U1", "C1", "/session `ab*c` <@U999> @here"}));
   check_all("error.unknown_command", handler.handle({"U1", "C1", "/sesion abcd1234efgh5678"}));
+}
+
+TEST_CASE("snapshot: the longest realistic escalation, whole", "[render][snapshot][escalation]") {
+  check_all("escalation.summary", summary(test::escalation()));
+  check_all("escalation.full", full(test::escalation()));
+}
+
+TEST_CASE("snapshot: escalation items dropped whole under a forced cut",
+          "[render][snapshot][escalation]") {
+  render_options small;
+  small.max_chars = 1100;
+  small.now_ms = test::render_now;
+  check_snapshot("escalation.summary.cut.md", render_markdown(summary(test::escalation()), small));
+  check_snapshot("escalation.summary.cut.txt", render_text(summary(test::escalation()), small));
+  small.max_chars = 600;  // not even the escalation fits whole: items go, with a note
+  check_snapshot("escalation.summary.cut_items.md",
+                 render_markdown(summary(test::escalation()), small));
+}
+
+TEST_CASE("snapshot: the customer line follows the team language when the locale has no catalog",
+          "[render][snapshot]") {
+  auto d = test::broken_checkout();
+  d.context.locale = "pt-BR";
+  render_options o;
+  o.now_ms = test::render_now;
+  o.team_language = "nl";
+  check_snapshot("broken_checkout.summary.team_nl.md", render_markdown(summary(d), o));
 }

@@ -139,7 +139,9 @@ TEST_CASE("rules: enum names") {
   CHECK(bot::to_string(bot::severity::critical) == "critical");
 }
 
-TEST_CASE("rules: blast radius 0 other sessions reads as specific to this customer") {
+// Issue 8 item 4: a server-side failure is never "likely specific to this customer", even when no
+// other session has it; a payment failure is not "retry in a few minutes" (double charge).
+TEST_CASE("rules: blast radius 0 other sessions of a server-side failure reads as ours") {
   std::vector<std::string> asked;
   const bot::blast_lookup others = [&](const std::string& key) {
     asked.push_back(key);
@@ -151,9 +153,11 @@ TEST_CASE("rules: blast radius 0 other sessions reads as specific to this custom
   REQUIRE(api->other_sessions);
   CHECK(api->other_sessions->other_sessions == 0);
   CHECK(api->other_sessions->since_ms == 0);
-  CHECK(api->other_sessions->assessment == "only this session — likely specific to this customer");
-  CHECK(d.customer_summary.find("likely specific to this customer") != std::string::npos);
-  CHECK(d.next_step.find("retry in a few minutes") != std::string::npos);
+  CHECK(api->other_sessions->assessment ==
+        "only this session — a server-side failure, not the customer's setup");
+  CHECK(d.customer_summary.find("likely specific to this customer") == std::string::npos);
+  CHECK(d.customer_summary.find("it failed on our servers") != std::string::npos);
+  CHECK(d.next_step.find("not to pay again") != std::string::npos);
   // One lookup per issue key: the failed route and the message shown.
   REQUIRE(asked.size() == 2);
   CHECK(std::count(asked.begin(), asked.end(), "route:POST /api/payment") == 1);

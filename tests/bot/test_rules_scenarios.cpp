@@ -45,6 +45,7 @@ struct scenario {
   bot::session_input input;
   std::map<std::string, sessiondx::store::blast_radius> others;
   json expect;
+  bot::rule_settings settings;
 };
 
 scenario load(const fs::path& path) {
@@ -91,6 +92,16 @@ scenario load(const fs::path& path) {
     sc.others[key] = {key, o.at("sessions").get<std::int64_t>(),
                       at_ms(day, o.at("since").get<std::string>())};
   }
+  // Rule settings a scenario needs (site, critical and tracker hosts).
+  const json settings = j.value("settings", json::object());
+  auto hosts = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const json& h : settings.value(key, json::array())) out.push_back(h.get<std::string>());
+    return out;
+  };
+  sc.settings.site_hosts = hosts("site_hosts");
+  sc.settings.critical_hosts = hosts("critical_hosts");
+  sc.settings.tracker_hosts = hosts("tracker_hosts");
   sc.expect = j.at("expect");
   return sc;
 }
@@ -131,6 +142,58 @@ json dump(const bot::diagnosis& d) {
   return j;
 }
 
+std::string notice_what(bot::customer_notice::what w) {
+  using W = bot::customer_notice::what;
+  switch (w) {
+    case W::unknown:
+      return "unknown";
+    case W::nothing_wrong:
+      return "nothing_wrong";
+    case W::page_slow:
+      return "page_slow";
+    case W::page_unresponsive:
+      return "page_unresponsive";
+    case W::page_error:
+      return "page_error";
+    case W::action_failed:
+      return "action_failed";
+    case W::action_recovered:
+      return "action_recovered";
+    case W::payment_declined:
+      return "payment_declined";
+    case W::refused_by_rules:
+      return "refused_by_rules";
+    case W::rate_limited:
+      return "rate_limited";
+    case W::signed_out:
+      return "signed_out";
+  }
+  return "?";
+}
+
+std::string notice_step(bot::customer_notice::step st) {
+  using S = bot::customer_notice::step;
+  switch (st) {
+    case S::none:
+      return "none";
+    case S::try_again_later:
+      return "try_again_later";
+    case S::reload_page:
+      return "reload_page";
+    case S::use_other_card:
+      return "use_other_card";
+    case S::sign_in_again:
+      return "sign_in_again";
+    case S::wait_for_fix:
+      return "wait_for_fix";
+    case S::update_app:
+      return "update_app";
+    case S::wait_then_retry:
+      return "wait_then_retry";
+  }
+  return "?";
+}
+
 bot::diagnosis run(const scenario& sc) {
   const bot::blast_lookup others = [&](const std::string& key) {
     // A key ending in '*' answers for every issue key with that prefix.
@@ -141,7 +204,7 @@ bot::diagnosis run(const scenario& sc) {
     }
     return sessiondx::store::blast_radius{key, 0, 0};
   };
-  return bot::run_rules(sc.input, bot::rule_settings{}, others);
+  return bot::run_rules(sc.input, sc.settings, others);
 }
 
 void check_fragments(const json& expect, const char* field, const std::string& text) {
@@ -185,6 +248,21 @@ void check_scenario(const scenario& sc) {
   for (const auto& c : d.checked) checked += c + "\n";
   check_fragments(x, "checked", checked);
   if (x.contains("outdated_app")) CHECK(d.context.outdated_app == x["outdated_app"].get<bool>());
+  // The customer line as data (bot::customer_notice), for the reply's catalogs.
+  if (x.contains("notice")) {
+    const json& n = x["notice"];
+    if (n.contains("happened")) CHECK(notice_what(d.notice.happened) == n["happened"]);
+    if (n.contains("next")) CHECK(notice_step(d.notice.next) == n["next"]);
+    if (n.contains("attempts")) CHECK(d.notice.attempts == n["attempts"].get<std::int64_t>());
+    if (n.contains("others_affected")) {
+      CHECK(d.notice.others_affected == n["others_affected"].get<bool>());
+    }
+    if (n.contains("at")) CHECK(d.notice.at_ms == at_ms(sc.day, n["at"].get<std::string>()));
+  }
+  // Healthy means no finding of severity warning or more.
+  if (d.verdict == bot::verdict::healthy) {
+    for (const auto& f : d.findings) CHECK(f.severity < bot::severity::warning);
+  }
 
   for (const json& ef : x.value("findings", json::array())) {
     const std::string rule = ef.at("rule").get<std::string>();
@@ -212,6 +290,9 @@ void check_scenario(const scenario& sc) {
     check_fragments(ef, "title", f.title);
     check_fragments(ef, "threshold", f.threshold);
     check_fragments(ef, "caused_by", f.caused_by);
+    std::string evidence;
+    for (const auto& e : f.evidence) evidence += e.summary + "\n";
+    check_fragments(ef, "evidence", evidence);
     if (ef.contains("no_cause")) CHECK(f.caused_by.empty());
     if (ef.contains("assessment")) {
       REQUIRE(f.other_sessions);

@@ -90,3 +90,28 @@ TEST_CASE("session_id_format takes a custom pattern", "[session_id]") {
   CHECK_THROWS_AS(session_id_format("([", "", ""), std::invalid_argument);
   CHECK_FALSE(session_id_format().matches(std::string(10'000, 'a')));
 }
+
+TEST_CASE("clean_session_id keeps confusable ASCII as typed, for the store to suggest",
+          "[session_id]") {
+  // O for 0 and l for 1: a valid id as typed; the store's similar_sessions finds the real one.
+  CHECK(id_of("K7QX2MOAlb5S8BZz") == "K7QX2MOAlb5S8BZz");
+  CHECK(id_of("`K7QX2M0A1b5S8BZz`.") == "K7QX2M0A1b5S8BZz");
+}
+
+TEST_CASE("clean_session_id maps look-alike letters of other scripts and full width",
+          "[session_id]") {
+  // Cyrillic К, М, А and Greek Ο typed for Latin K, M, A, O.
+  CHECK(id_of("\u041A7QX2\u041C0\u0410") == "K7QX2M0A");
+  CHECK(id_of("abcd\u039F234efgh") == "abcdO234efgh");
+  // Full-width digits and letters (an East Asian input method).
+  CHECK(id_of("\uFF41\uFF42\uFF43\uFF44\uFF11\uFF12\uFF13\uFF14") == "abcd1234");
+  CHECK(id_of("abcd\u2010efgh") == "abcd-efgh");
+  // Other non-ASCII letters still make the id invalid, with the usual message.
+  auto r = clean_session_id("abcd1234efgh\u00E9");
+  CHECK_FALSE(r.id);
+  CHECK(r.error.find("is not a session id") != std::string::npos);
+  // A pattern that accepts the letters as they are keeps them.
+  session_id_format any("^.{4,}$", "anything", "abcd");
+  CHECK(clean_session_id("\u041A\u041C\u0410\u041E", any).id ==
+        std::optional<std::string>("\u041A\u041C\u0410\u041E"));
+}

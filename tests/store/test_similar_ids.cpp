@@ -58,3 +58,42 @@ TEST_CASE("store: rank_similar puts misreads, then one-char matches, then extens
   CHECK(rank_similar("AB12O", {"AB12Oxyz", "AB12X", "AB120"}, 2) ==
         std::vector<std::string>{"AB120", "AB12X"});
 }
+
+TEST_CASE("store: misread_count counts differences that are all classic misreads", "[store]") {
+  CHECK(misread_count("AB10", "ABlO") == std::optional<std::size_t>(2));
+  CHECK(misread_count("AB10", "AB1O") == std::optional<std::size_t>(1));
+  CHECK(misread_count("AB10", "AB10") == std::optional<std::size_t>(0));
+  CHECK_FALSE(misread_count("AB10", "AX1O").has_value());  // B -> X is no misread
+  CHECK_FALSE(misread_count("AB10", "AB1").has_value());
+}
+
+TEST_CASE("store: misread_spellings lists one, then two substitutions, bounded", "[store]") {
+  // '0' has two look-alikes (O, o), '1' two (l, I); 'x' none.
+  const auto all = misread_spellings("x01", 100);
+  CHECK(all == std::vector<std::string>{"xO1", "xo1", "x0l", "x0I",    // one
+                                        "xOl", "xOI", "xol", "xoI"});  // two
+  CHECK(misread_spellings("x01", 3) == std::vector<std::string>{"xO1", "xo1", "x0l"});
+  CHECK(misread_spellings("xyz", 100).empty());
+  CHECK(misread_spellings("", 100).empty());
+  // A 16-character id of confusables only: 2·16 single and 4·C(16, 2) double spellings.
+  const std::string typed = "0O1l5S8B2Z0O1l5S";
+  const auto many = misread_spellings(typed, 100'000);
+  std::size_t expected = 0;
+  for (char c : typed) expected += (c == '0' || c == 'O' || c == '1' || c == 'l') ? 2 : 1;
+  CHECK(many.size() > expected);
+  for (const auto& s : many) {
+    const auto count = misread_count(typed, s);
+    REQUIRE(count.has_value());
+    CHECK((*count == 1 || *count == 2));
+  }
+  CHECK(misread_spellings(typed, 10).size() == 10);
+}
+
+TEST_CASE("store: rank_similar puts two misreads after one-char matches, before extensions",
+          "[store]") {
+  const auto ranked = rank_similar(
+      "AB12O0", {"AB12O0x", "ABl2OO", "AB12OO", "AB1ZOO", "XY12O0", "ABX2OO", "AB12Q0"}, 10);
+  // AB12OO one misread, AB12Q0 one other character, AB1ZOO and ABl2OO two misreads, AB12O0x an
+  // extension; XY12O0 (two non-misreads) and ABX2OO (a misread and a non-misread) are dropped.
+  CHECK(ranked == std::vector<std::string>{"AB12OO", "AB12Q0", "AB1ZOO", "ABl2OO", "AB12O0x"});
+}

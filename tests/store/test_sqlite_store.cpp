@@ -176,31 +176,65 @@ TEST_CASE("store: summary counts by type and keeps first/last seen and the lates
 TEST_CASE("store: other_sessions counts distinct other sessions within the window", "[store]") {
   temp_dir dir;
   auto s = store::make_sqlite_store(test_settings(dir));
+  // The window starts at a summary bucket boundary: times in tenths of a bucket.
+  constexpr std::int64_t t = store::issue_bucket_ms / 10;
   auto problem = [](std::string session, std::string id, std::int64_t ts, std::string key) {
     store::event e = make_event(std::move(session), std::move(id), ts, "js_error");
     e.issue_key = std::move(key);
     return e;
   };
   REQUIRE_FALSE(
-      s
-          ->append_and_wait({
-              problem("ME", "1", 5000, "js:x"),  // the asking session
-              problem("ME", "2", 100, "js:x"), problem("A", "1", 3000, "js:x"),
-              problem("A", "2", 4000, "js:x"), problem("B", "1", 2500, "js:x"),
-              problem("C", "1", 1000, "js:x"),                                  // before the window
-              problem("D", "1", 3000, "js:other"), make_event("E", "1", 3000),  // no issue at all
-          })
+      s->append_and_wait({
+                             problem("ME", "1", 50 * t, "js:x"),  // the asking session
+                             problem("ME", "2", 1 * t, "js:x"), problem("A", "1", 30 * t, "js:x"),
+                             problem("A", "2", 40 * t, "js:x"), problem("B", "1", 25 * t, "js:x"),
+                             problem("C", "1", 10 * t, "js:x"),  // before the window
+                             problem("D", "1", 30 * t, "js:other"),
+                             make_event("E", "1", 30 * t),  // no issue at all
+                         })
           .error);
-  const auto radius = s->other_sessions("js:x", "ME", 2000);
+  const auto radius = s->other_sessions("js:x", "ME", 20 * t);
   CHECK(radius.issue_key == "js:x");
   CHECK(radius.other_sessions == 2);
-  CHECK(radius.first_seen_ms == 2500);
+  CHECK(radius.first_seen_ms == 25 * t);
+  CHECK_FALSE(radius.capped);
 
-  const auto nobody = s->other_sessions("js:x", "ME", 10'000);
+  const auto nobody = s->other_sessions("js:x", "ME", 100 * t);
   CHECK(nobody.other_sessions == 0);
   CHECK(nobody.first_seen_ms == 0);
   CHECK(s->other_sessions("js:x", "A", 0).other_sessions == 3);  // ME, B, C
+  CHECK(s->other_sessions("js:x", "A", 0).first_seen_ms == 1 * t);
   CHECK(s->other_sessions("", "ME", 0).other_sessions == 0);
+  // Only ME's events in its bucket: ME itself is not another session.
+  CHECK(s->other_sessions("js:x", "C", 0).first_seen_ms == 1 * t);
+  CHECK(s->other_sessions("js:x", "ME", 50 * t).other_sessions == 0);
+}
+
+TEST_CASE("store: similar_sessions finds ids two misreads away, in either half", "[store]") {
+  temp_dir dir;
+  auto s = store::make_sqlite_store(test_settings(dir));
+  std::vector<store::event> batch;
+  int n = 0;
+  for (const char* id : {"K7QX2M0A1b5S8BZz",     // the real id
+                         "K7QX2M0A1b5S8BZy",     // one other character from the typed id
+                         "K7QXZM0AlbSS8BZz",     // three misreads from the typed id: not returned
+                         "P7QX2M0A1b5S8BZq"}) {  // two non-misreads: not returned
+    batch.push_back(make_event(id, "e" + std::to_string(n++), 1000));
+  }
+  REQUIRE_FALSE(s->append_and_wait(batch).error);
+  // Read out with O for 0 (first half) and l for 1 (second half): no half is shared with the
+  // real id, so only the primary-key probes of the spellings find it.
+  CHECK(s->similar_sessions("K7QX2MOAlb5S8BZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZz"});
+  // Both misreads in the second half: found by the range scan and by the probes, once.
+  CHECK(s->similar_sessions("K7QX2M0Alb5SBBZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZz"});
+  // A known id: its one-character neighbour, not itself, nor ids three misreads away.
+  CHECK(s->similar_sessions("K7QX2M0A1b5S8BZz", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZy"});
+  // Two misreads and the other last character: only the id that differs by misreads alone.
+  CHECK(s->similar_sessions("K7QX2MOAlb5S8BZy", 10) ==
+        std::vector<std::string>{"K7QX2M0A1b5S8BZy"});
 }
 
 TEST_CASE("store: similar_sessions finds prefixes, misreads and one-char differences", "[store]") {

@@ -100,13 +100,64 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   CHECK(timeline.find("USING INDEX events_session_ts (session_id=?)") != std::string::npos);
   CHECK(timeline.find("TEMP B-TREE") == std::string::npos);  // no sort: a backward index walk
 
-  const std::string radius = query_plan(db, sql::other_sessions);
+  // Blast radius: the problem's buckets in the window, then one bucket's sessions; both are
+  // key ranges, with no sort.
+  const std::string radius = query_plan(db, sql::blast_buckets);
   INFO(radius);
-  CHECK(radius.find("issue_sessions USING PRIMARY KEY (issue_key=?)") != std::string::npos);
-  const std::string since = query_plan(db, sql::other_sessions_since);
-  INFO(since);
-  CHECK(since.find("USING INDEX events_issue_ts (issue_key=? AND ts>?)") != std::string::npos);
-  CHECK(since.find("TEMP B-TREE") == std::string::npos);  // stops at the first other session
+  CHECK(radius.find("USING INDEX issue_buckets_key (issue_key=? AND bucket_start>?)") !=
+        std::string::npos);
+  CHECK(radius.find("TEMP B-TREE") == std::string::npos);
+  const std::string members = query_plan(db, sql::bucket_sessions);
+  INFO(members);
+  CHECK(members.find("issue_bucket_sessions USING PRIMARY KEY (bucket_start=? AND issue_key=?)") !=
+        std::string::npos);
+  const std::string member = query_plan(db, sql::bucket_has_session);
+  INFO(member);
+  CHECK(member.find("PRIMARY KEY (bucket_start=? AND issue_key=? AND session_id=?)") !=
+        std::string::npos);
+
+  // Digests, /top and alerts read only the summary, by key ranges.
+  const std::string digest = query_plan(db, sql::issue_buckets_between);
+  INFO(digest);
+  CHECK(digest.find("issue_buckets USING PRIMARY KEY (bucket_start>? AND bucket_start<?)") !=
+        std::string::npos);
+  CHECK(digest.find("TEMP B-TREE") == std::string::npos);
+  const std::string history = query_plan(db, sql::issue_history);
+  INFO(history);
+  CHECK(history.find("USING INDEX issue_buckets_key (issue_key=? AND bucket_start>? AND "
+                     "bucket_start<?)") != std::string::npos);
+  const std::string facets = query_plan(db, sql::issue_facets);
+  INFO(facets);
+  CHECK(facets.find("issue_bucket_facets USING PRIMARY KEY (bucket_start>? AND bucket_start<?)") !=
+        std::string::npos);
+  const std::string traffic = query_plan(db, sql::ingest_buckets_between);
+  INFO(traffic);
+  CHECK(traffic.find("ingest_buckets USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)") !=
+        std::string::npos);
+  for (const char* prune_summary : {sql::prune_issue_buckets, sql::prune_bucket_sessions,
+                                    sql::prune_bucket_facets, sql::prune_ingest_buckets}) {
+    const std::string plan = query_plan(db, prune_summary);
+    INFO(plan);
+    CHECK(plan.find("SEARCH") != std::string::npos);  // a key range, not a scan
+    CHECK(plan.find("<?)") != std::string::npos);
+  }
+  // The lookup log: by time, by session, by user, newest first without a sort.
+  const std::string log = query_plan(db, sql::lookups_between);
+  INFO(log);
+  CHECK(log.find("USING INDEX lookups_at (at_ms>? AND at_ms<?)") != std::string::npos);
+  CHECK(log.find("TEMP B-TREE") == std::string::npos);
+  const std::string of_session = query_plan(db, sql::lookups_of_session);
+  INFO(of_session);
+  CHECK(of_session.find("USING INDEX lookups_session (session_id=? AND at_ms>? AND at_ms<?)") !=
+        std::string::npos);
+  CHECK(of_session.find("TEMP B-TREE") == std::string::npos);
+  const std::string of_user = query_plan(db, sql::lookups_of_user);
+  INFO(of_user);
+  CHECK(of_user.find("USING INDEX lookups_user (user_id=? AND at_ms>? AND at_ms<?)") !=
+        std::string::npos);
+  const std::string prune_log = query_plan(db, sql::prune_lookups);
+  INFO(prune_log);
+  CHECK(prune_log.find("lookups_at (at_ms<?)") != std::string::npos);
 
   const std::string counts = query_plan(db, sql::session_type_counts);
   INFO(counts);
@@ -130,31 +181,119 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   CHECK(rev_ids.find("COVERING INDEX sessions_rev_id (rev_id>? AND rev_id<?)") !=
         std::string::npos);
 
+  const std::string probes = query_plan(db, sql::session_ids_in);
+  INFO(probes);
+  CHECK(probes.find("COVERING INDEX sqlite_autoindex_sessions_1 (session_id=?)") !=
+        std::string::npos);
+  CHECK(probes.find("SCAN") == std::string::npos);
+
   const std::string versions = query_plan(db, sql::app_versions_since);
   INFO(versions);
   CHECK(versions.find("app_versions") != std::string::npos);
 }
 
-TEST_CASE("store: migration 2 fills issue_sessions from the events already stored", "[store]") {
+TEST_CASE("store: migrations 2 and 3 rebuild the summaries from the events already stored",
+          "[store]") {
   temp_dir dir;
   const auto settings = test_settings(dir);
+  constexpr std::int64_t b = store::issue_bucket_ms;
   {
     auto s = store::make_sqlite_store(settings);
-    auto a = make_event("SESSIONAA", "1", 5000);
-    auto b = make_event("SESSIONBB", "2", 6000);
-    auto c = make_event("SESSIONCC", "3", 7000);
-    a.issue_key = b.issue_key = c.issue_key = "js:abc";
-    REQUIRE_FALSE(s->append_and_wait({a, b, c}).error);
+    auto a = make_event("SESSIONAA", "1", 5 * b);
+    auto bb = make_event("SESSIONBB", "2", 6 * b);
+    auto c = make_event("SESSIONCC", "3", 7 * b);
+    a.issue_key = bb.issue_key = c.issue_key = "js:abc";
+    REQUIRE_FALSE(s->append_and_wait({a, bb, c}).error);
     s->close();
   }
   {
     // Back to what a version-1 database looks like.
     SQLite::Database db(settings.path, SQLite::OPEN_READWRITE);
-    db.exec("DROP TABLE issue_sessions");
+    for (const char* table : {"issue_buckets", "issue_bucket_sessions", "issue_bucket_facets",
+                              "ingest_buckets", "lookups", "service_state"}) {
+      db.exec(std::string("DROP TABLE ") + table);
+    }
     db.exec("PRAGMA user_version = 1");
   }
   auto s = store::make_sqlite_store(settings);
   const auto radius = s->other_sessions("js:abc", "SESSIONAA", 0);
   CHECK(radius.other_sessions == 2);
-  CHECK(radius.first_seen_ms == 6000);
+  CHECK(radius.first_seen_ms == 6 * b);
+}
+
+TEST_CASE("store: migration 3 upgrades a version-2 store, keeping every event", "[store]") {
+  temp_dir dir;
+  const auto settings = test_settings(dir);
+  constexpr std::int64_t b = store::issue_bucket_ms;
+  constexpr std::int64_t t0 = 1'780'000'000'000 / b * b;
+  {
+    // A store as the version-2 writer left it: events, sessions, issue_sessions.
+    SQLite::Database db(settings.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    store::detail::migrate(db, 2);
+    REQUIRE(db.execAndGet("PRAGMA user_version").getInt() == 2);
+    struct row {
+      const char* session;
+      const char* id;
+      std::int64_t ts;
+      const char* key;
+      const char* version;
+      const char* context;
+    };
+    const row rows[] = {
+        {"S1", "1", t0 + 10, "js:x", "2.0", R"({"browser":"Safari 17"})"},
+        {"S1", "2", t0 + 20, "js:x", "2.0", R"({"browser":"Safari 17"})"},
+        {"S2", "1", t0 + 5, "js:x", "1.9", R"({"browser":"Chrome 125"})"},
+        {"S3", "1", t0 + b + 1, "js:x", nullptr, nullptr},
+        {"S3", "2", t0 + b + 2, nullptr, nullptr, nullptr},
+    };
+    SQLite::Statement insert(db, R"sql(
+      INSERT INTO events(session_id, event_id, ts, type, issue_key, app_version, context,
+                         received_ms) VALUES(?1, ?2, ?3, 'js_error', ?4, ?5, ?6, 0))sql");
+    for (const auto& r : rows) {
+      insert.bind(1, r.session);
+      insert.bind(2, r.id);
+      insert.bind(3, r.ts);
+      r.key ? insert.bind(4, r.key) : insert.bind(4);
+      r.version ? insert.bind(5, r.version) : insert.bind(5);
+      r.context ? insert.bind(6, r.context) : insert.bind(6);
+      insert.exec();
+      insert.reset();
+    }
+    db.exec(R"sql(
+      INSERT INTO sessions(session_id, first_seen, last_seen, event_count)
+        SELECT session_id, min(ts), max(ts), count(*) FROM events GROUP BY session_id;
+      INSERT INTO issue_sessions(issue_key, session_id, last_seen)
+        SELECT issue_key, session_id, max(ts) FROM events WHERE issue_key IS NOT NULL
+        GROUP BY issue_key, session_id;)sql");
+  }
+  auto s = store::make_sqlite_store(settings);
+  {
+    SQLite::Database db(settings.path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() >= 3);
+    CHECK(db.execAndGet("SELECT count(*) FROM events").getInt() == 5);
+    CHECK_FALSE(db.tableExists("issue_sessions"));
+  }
+  const auto rows = s->issue_buckets(t0, t0 + 2 * b);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].sessions == 2);
+  CHECK(rows[0].events == 3);
+  CHECK(rows[0].first_seen_ms == t0 + 5);
+  CHECK(rows[0].last_seen_ms == t0 + 20);
+  CHECK(rows[0].example_session == "S2");
+  CHECK(rows[1].sessions == 1);
+  // The runner-up was rebuilt: S2 asks, S1's first event is the earliest other one.
+  CHECK(s->other_sessions("js:x", "S2", 0).first_seen_ms == t0 + 10);
+  CHECK(s->other_sessions("js:x", "S2", 0).other_sessions == 2);
+  const auto traffic = s->ingest_buckets(t0, t0 + 2 * b);
+  REQUIRE(traffic.size() == 2);
+  CHECK(traffic[0].events == 3);
+  CHECK(traffic[0].new_sessions == 2);
+  CHECK(traffic[1].new_sessions == 1);
+  const auto facets = s->issue_facets("js:x", t0, t0 + b);
+  CHECK(facets.size() == 4);  // 2.0, 1.9, Safari 17, Chrome 125
+  // And the writer carries on from there.
+  auto e = make_event("S4", "1", t0 + 30, "js_error");
+  e.issue_key = "js:x";
+  REQUIRE_FALSE(s->append_and_wait({e}).error);
+  CHECK(s->issue_buckets(t0, t0 + b).at(0).sessions == 3);
 }

@@ -37,7 +37,7 @@ http_reply http_client::request(const std::string& method, const std::string& ta
                                 const std::string& body, const header_list& headers) {
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) req.set(name, value);
+  for (const auto& [name, value] : headers) req.insert(name, value);
   req.body() = body;
   req.prepare_payload();
 

@@ -66,3 +66,17 @@ TEST_CASE("local commands and failures", "[shell]") {
   CHECK_THAT(shell::answer_line("/session abcd1234efgh5678", failing, settings),
              Catch::Contains("the diagnosis failed: database is locked"));
 }
+
+TEST_CASE("the shell prints digests and /top as text", "[shell]") {
+  std::vector<std::string> asked;
+  auto handler = fake_handler(asked);
+  handler.on_report([](const bot::command& cmd, const bot::command_input& input) {
+    const bool digest = std::holds_alternative<bot::digest_command>(cmd);
+    return bot::report_reply{"title", (digest ? "digest for " : "top for ") + input.platform + "\n",
+                             "md", "mrkdwn"};
+  });
+  shell::shell_settings settings;
+  CHECK(shell::answer_line("/digest 7d", handler, settings) == "digest for shell\n");
+  CHECK(shell::answer_line("/top", handler, settings) == "top for shell\n");
+  CHECK(asked.empty());
+}

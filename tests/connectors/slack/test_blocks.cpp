@@ -1,5 +1,6 @@
 #include "bot/render/limits.hpp"
 #include "connectors/slack/blocks.hpp"
+#include "tests/bot/test_render_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -141,4 +142,32 @@ TEST_CASE("help, unknown session, errors and the looking-up notice") {
 
   auto notice = looking_up_message("abcd1234efgh5678");
   CHECK(notice.text == "Looking up abcd1234efgh5678\u2026");
+}
+
+TEST_CASE("escalation: its own code-block sections, split between items, never cut") {
+  for (std::size_t section : {3000u, 400u, 200u}) {
+    block_options o;
+    o.limits.section_chars = section;
+    const auto messages =
+        render_blocks(bot::diagnosis_reply{test::escalation(), bot::view::summary}, o);
+    check_limits(messages, o.limits);
+    std::vector<std::string> code;
+    for (const auto& m : messages)
+      for (const auto& b : m.blocks)
+        if (b["type"] == "section") {
+          const std::string t = b["text"]["text"];
+          if (t.find("```") == std::string::npos) continue;
+          REQUIRE(t.size() >= 6);
+          CHECK(t.substr(t.size() - 3) == "```");
+          code.push_back(t);
+        }
+    INFO(section);
+    CHECK(code.size() >= (section == 3000 ? 1u : 2u));
+    std::string all;
+    for (const auto& c : code) all += c + "\n";
+    for (const char* t : {test::trace_a, test::trace_b}) CHECK(all.find(t) != std::string::npos);
+    CHECK(all.find(std::string("route ") + test::long_route + ", status 502") != std::string::npos);
+    CHECK(all.find("app 3.4.1, Chrome 124") != std::string::npos);
+    CHECK(all.find("left out") == std::string::npos);
+  }
 }

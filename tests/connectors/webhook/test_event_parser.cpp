@@ -161,9 +161,9 @@ TEST_CASE("event_parser: limits") {
   settings.max_event_bytes = 300;
   event_parser p{settings};
   json three = json::array({valid_event("a"), valid_event("b"), valid_event("c")});
-  CHECK(body_err(p, three.dump()) == "body: 3 events, more than the limit of 2 per request");
+  CHECK(body_err(p, three.dump()) == "body: more than the limit of 2 events per request");
   CHECK(body_err(p, "{}\n{}\n{}", body_format::ndjson) ==
-        "body: 3 events, more than the limit of 2 per request");
+        "body: more than the limit of 2 events per request");
 
   json big = valid_event("big");
   big["message"] = std::string(400, 'x');
@@ -462,4 +462,72 @@ TEST_CASE("event_parser: escapes in strings do not confuse the structure scan") 
   event_parser roomy{ingest_settings{}};
   CHECK(ok(roomy, big.dump()).events.size() == 1);
   CHECK(body_err(roomy, R"(["unterminated \")").starts_with("body: not valid JSON"));
+}
+
+TEST_CASE("event_parser: the element count is refused by the pre-scan, before any DOM") {
+  ingest_settings settings;
+  settings.max_events_per_request = 10;
+  event_parser p{settings};
+  // Not valid JSON past the limit: only a scan that stops at the count can answer "too many".
+  std::string body = "[";
+  for (int i = 0; i < 11; ++i) body += "{},";
+  body += "{\"broken";
+  CHECK(body_err(p, body) == "body: more than the limit of 10 events per request");
+  // Exactly at the limit is fine (each event rejected on its own).
+  std::string ten = "[{}";
+  for (int i = 1; i < 10; ++i) ten += ",{}";
+  ten += "]";
+  CHECK(ok(p, ten).rejected.size() == 10);
+}
+
+TEST_CASE("event_parser: a number out of range rejects its event, naming the field") {
+  event_parser p{ingest_settings{}};
+  json good = valid_event("good");
+  std::string bad = valid_event("bad").dump();
+  bad.insert(bad.size() - 1, R"(,"attrs":{"timing":{"duration":1e400}})");
+
+  SECTION("in an array: the other events are kept") {
+    const std::string body = "[" + good.dump() + "," + bad + "," + valid_event("g2").dump() + "]";
+    const auto batch = ok(p, body);
+    REQUIRE(batch.events.size() == 2);
+    CHECK(batch.events[0].id == "good");
+    CHECK(batch.events[1].id == "g2");
+    CHECK(batch.indexes == std::vector<std::size_t>{0, 2});
+    REQUIRE(batch.rejected.size() == 1);
+    CHECK(batch.rejected[0].index == 1);
+    CHECK(batch.rejected[0].error == "attrs.timing.duration: number out of range");
+  }
+  SECTION("a single event") {
+    const auto batch = ok(p, bad);
+    CHECK(batch.events.empty());
+    REQUIRE(batch.rejected.size() == 1);
+    CHECK(batch.rejected[0].error == "attrs.timing.duration: number out of range");
+  }
+  SECTION("negative, huge integers, and ts itself") {
+    std::string t = valid_event("t").dump();
+    t.insert(t.size() - 1, R"(,"n":-2e308)");
+    CHECK(ok(p, t).rejected.at(0).error == "n: number out of range");
+    json ts = valid_event("ts");
+    const std::string huge = "1" + std::string(400, '0');
+    std::string ts_text = ts.dump();
+    ts_text.replace(ts_text.find("\"2024-05-01T10:02:33.123Z\""), 26, huge);
+    CHECK(ok(p, ts_text).rejected.at(0).error == "ts: number out of range");
+  }
+  SECTION("in NDJSON") {
+    const auto batch = ok(p, good.dump() + "\n" + bad + "\n", body_format::ndjson);
+    CHECK(batch.events.size() == 1);
+    REQUIRE(batch.rejected.size() == 1);
+    CHECK(batch.rejected[0].index == 1);
+    CHECK(batch.rejected[0].error == "attrs.timing.duration: number out of range");
+  }
+  SECTION("small and tiny numbers are fine") {
+    std::string t = valid_event("t").dump();
+    t.insert(t.size() - 1, R"(,"attrs":{"a":1e300,"b":1e-400,"c":-0.5E+3})");
+    CHECK(ok(p, t).events.size() == 1);
+  }
+  SECTION("in a string it is only text") {
+    json t = valid_event("t");
+    t["message"] = "1e400";
+    CHECK(ok(p, t.dump()).events.size() == 1);
+  }
 }

@@ -97,9 +97,9 @@ TEST_CASE("scrub: secret query and form parameters") {
   CHECK(scrub("?Password=Hunter2") == "?Password=[secret]");
   CHECK(scrub("&API_KEY=abc\"x") == "&API_KEY=[secret]\"x");
   CHECK(scrub("?token=a@b.com") == "?token=[secret]");
+  CHECK(scrub("?api-key=abc") == "?api-key=[secret]");
   // Not secret keys or not at a parameter boundary.
   CHECK(scrub("?monkey=banana") == "?monkey=banana");
-  CHECK(scrub("?api-key=abc") == "?api-key=abc");
   CHECK(scrub("x.token=abc") == "x.token=abc");
   CHECK(scrub("?token=&a=1") == "?token=&a=1");
   CHECK(scrub("a == b") == "a == b");
@@ -169,4 +169,157 @@ TEST_CASE("scrub: random input from the trigger alphabet is handled safely") {
     CHECK(in_place == once);
     CHECK(changed == (once != text));
   }
+}
+
+TEST_CASE("scrub: phone numbers, international and national") {
+  CHECK(scrub("Impossible d'envoyer le code SMS au +33 6 12 34 56 78") ==
+        "Impossible d'envoyer le code SMS au [phone]");
+  CHECK(scrub("+33612345678") == "[phone]");
+  CHECK(scrub("call +48 512 345 678.") == "call [phone].");
+  CHECK(scrub("+1 (555) 123-4567") == "[phone]");
+  CHECK(scrub("+44 (0)20 7946 0958") == "[phone]");
+  CHECK(scrub("+49-30-1234567") == "[phone]");
+  CHECK(scrub("06.12.34.56.78") == "[phone]");
+  CHECK(scrub("tel: 06 12 34 56 78") == "tel: [phone]");
+  CHECK(scrub("bel 020-123 4567 nu") == "bel [phone] nu");
+  CHECK(scrub("(020) 123 4567") == "[phone]");
+  CHECK(scrub("0612345678") == "[phone]");
+  CHECK(scrub("07700 900123") == "[phone]");
+  CHECK(scrub("0151 23456789") == "[phone]");
+  CHECK(scrub("phone:0612345678") == "phone:[phone]");
+  CHECK(scrub("(06 12 34 56 78)") == "([phone])");
+  // Line breaks and tabs are shown as spaces, so they separate groups like a space.
+  CHECK(scrub("+33\n6 12\t34 56 78") == "[phone]");
+}
+
+TEST_CASE("scrub: phone look-alikes survive") {
+  const char* kept[] = {
+      "2024-05-01T10:02:33.123Z",
+      "2024-05-01T10:02:33+02:00",
+      "10:02:33+0200",
+      "at 01.05.2024 10:02",
+      "01.05.2024",
+      "01-05-2024 12 34",
+      "1718000000000",
+      "order 0012345678",
+      "ORD-0612345678",
+      "ticket #0612345678",
+      "release 10.0.19045.2965",
+      "version 0.12.3",
+      "took 0 ms, 0.5 s",
+      "abcd1234efgh5678",
+      "0af7651916cd43dd8448eb211c80319c",
+      "550e8400-e29b-41d4-a716-446655440000",
+      "06 12",
+      "+1.5%",
+      "+100 points",
+      "score +33 6",
+      "06.12.34.56.78.90.12.34",
+      "061234567890123",
+      "price 0,99",
+  };
+  for (std::string text : kept) {
+    CAPTURE(text);
+    CHECK(scrub(text) == text);
+  }
+}
+
+TEST_CASE("scrub: JWTs anywhere") {
+  const std::string jwt =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36"
+      "POk6yJV_adQssw5c";
+  CHECK(scrub("/sso/callback?jwt=" + jwt) == "/sso/callback?jwt=[secret]");
+  CHECK(scrub("/sso/callback?state=1&id_token_hint=" + jwt + "&x=1") ==
+        "/sso/callback?state=1&id_token_hint=[jwt]&x=1");
+  CHECK(scrub("/sso/cb/" + jwt + "/done") == "/sso/cb/[jwt]/done");
+  CHECK(scrub("session " + jwt + ".") == "session [jwt].");
+  CHECK(scrub("{\"t\":\"" + jwt + "\"}") == "{\"t\":\"[jwt]\"}");
+  // Unsecured (empty signature).
+  CHECK(scrub("x eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. y") == "x [jwt] y");
+  // Not JWTs: glued, one segment, too short.
+  CHECK(scrub("xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig") ==
+        "xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig");
+  CHECK(scrub("eyJhbGciOiJIUzI1NiJ9") == "eyJhbGciOiJIUzI1NiJ9");
+  CHECK(scrub("eyJ.e.x") == "eyJ.e.x");
+  CHECK(scrub("eyes.open.wide") == "eyes.open.wide");
+}
+
+TEST_CASE("scrub: IBANs pass the mod-97 check") {
+  CHECK(scrub("IBAN FR76 3000 6000 0112 3456 7890 189 ok") == "IBAN [iban] ok");
+  CHECK(scrub("DE89370400440532013000") == "[iban]");
+  CHECK(scrub("to NL91 ABNA 0417 1643 00.") == "to [iban].");
+  CHECK(scrub("PL61 1090 1014 0000 0712 1981 2874") == "[iban]");
+  CHECK(scrub("GB29NWBK60161331926819,") == "[iban],");
+  // A wrong check digit, lowercase, glued, too short.
+  CHECK(scrub("DE88370400440532013000") == "DE88370400440532013000");
+  CHECK(scrub("FR76 3000 6000 1112 3456 7890 189") == "FR76 3000 6000 1112 3456 7890 189");
+  CHECK(scrub("xDE89370400440532013000") == "xDE89370400440532013000");
+  CHECK(scrub("DE89370400440532013000x") == "DE89370400440532013000x");
+  CHECK(scrub("AB12 CDEF") == "AB12 CDEF");
+  CHECK(scrub("HTTP2 ERROR") == "HTTP2 ERROR");
+}
+
+TEST_CASE("scrub: Authorization and Cookie values") {
+  CHECK(scrub("Authorization: Basic dXNlcjpwYXNzd29yZA==") == "Authorization: Basic [secret]");
+  CHECK(scrub("authorization: Basic dXNlcjpwYXNz") == "authorization: Basic [secret]");
+  CHECK(scrub("Authorization: Token abc") == "Authorization: Token [secret]");
+  CHECK(scrub("Authorization:abcdef") == "Authorization:[secret]");
+  CHECK(scrub("{\"authorization\": \"Digest x\"}") == "{\"authorization\": \"Digest [secret]\"}");
+  CHECK(scrub("headers Authorization=s3cr3t&x=1") == "headers Authorization=[secret]&x=1");
+  CHECK(scrub("sent Basic dXNlcjpwYXNzd29yZA== to the API") == "sent Basic [secret] to the API");
+  CHECK(scrub("Cookie: sid=abc; theme=dark") == "Cookie: [secret]");
+  CHECK(scrub("Set-Cookie: sid=abc; Path=/; HttpOnly\nnext line") ==
+        "Set-Cookie: [secret]\nnext line");
+  CHECK(scrub("\"cookie\":\"a=1\"") == "\"cookie\":\"[secret]\"");
+  CHECK(scrub("cookie=abc") == "cookie=[secret]");
+  // Words, not credentials.
+  CHECK(scrub("Basic authentication failed") == "Basic authentication failed");
+  CHECK(scrub("the basic plan: 3 users") == "the basic plan: 3 users");
+  CHECK(scrub("cookies: 3") == "cookies: 3");
+  CHECK(scrub("cookie banner: shown") == "cookie banner: shown");
+  CHECK(scrub("authorization failed: 403") == "authorization failed: 403");
+}
+
+TEST_CASE("scrub: camelCase and prefixed secret keys") {
+  for (std::string key : {"accessToken", "refreshToken", "apiKey", "sessionToken", "idToken",
+                          "authToken", "clientSecret", "csrf_token", "x-api-key", "db_password",
+                          "X-Amz-Signature", "jwt", "otp", "ACCESS-TOKEN", "privateKey"}) {
+    CAPTURE(key);
+    CHECK(scrub("/cb?" + key + "=abc123&next=/") == "/cb?" + key + "=[secret]&next=/");
+    CHECK(scrub("{" + key + "=abc}") == "{" + key + "=[secret]");
+  }
+  for (std::string key : {"monkey", "tokens", "token_count", "max_tokens", "keyboard", "session_id",
+                          "issue_key", "passage"}) {
+    CAPTURE(key);
+    CHECK(scrub("?" + key + "=5") == "?" + key + "=5");
+  }
+  CHECK(sessiondx::webhook::is_secret_field("accessToken"));
+  CHECK(sessiondx::webhook::is_secret_field("Set-Cookie"));
+  CHECK_FALSE(sessiondx::webhook::is_secret_field("issue_key"));
+}
+
+TEST_CASE("scrub: the word: prefix gap") {
+  CHECK(scrub("cc:4111111111111111") == "cc:[card]");
+  CHECK(scrub("ab:4111 1111 1111 1111") == "ab:[card]");
+  CHECK(scrub("ip:10.1.2.3") == "ip:[ip]");
+  CHECK(scrub("dead:10.1.2.3") == "dead:[ip]");
+  CHECK(scrub("card:4111111111111111") == "card:[card]");
+  CHECK(scrub("fe:jane@example.com") == "fe:[email]");
+  // Still kept: times and colon runs.
+  CHECK(scrub("10:02:33.120Z") == "10:02:33.120Z");
+  CHECK(scrub("1::2::3") == "1::2::3");
+  CHECK(scrub("mac 00:1a:2b:3c:4d:5e") == "mac 00:1a:2b:3c:4d:5e");
+}
+
+TEST_CASE("scrub: e-mail addresses and phone numbers inside URLs") {
+  CHECK(scrub("PUT /api/users/jane.doe@example.com/orders") == "PUT /api/users/[email]/orders");
+  CHECK(scrub("/invite?to=jane.doe%40example.com&x=1") == "/invite?to=[email]&x=1");
+  CHECK(scrub("/invite?to=JANE%40EXAMPLE.COM") == "/invite?to=[email]");
+  CHECK(scrub("/sms/+33612345678/send") == "/sms/[phone]/send");
+  CHECK(scrub("/sms?to=%2B33612345678&x=1") == "/sms?to=[phone]&x=1");
+  CHECK(scrub("/sms?to=0612345678") == "/sms?to=[phone]");
+  CHECK(scrub("/sms?to=%2b48512345678") == "/sms?to=[phone]");
+  // Not: an encoded '@' without a domain, a percent sign in text.
+  CHECK(scrub("/a%40b") == "/a%40b");
+  CHECK(scrub("100%40") == "100%40");
 }

@@ -1,0 +1,100 @@
+#include "bot/incident.hpp"
+
+#include "bot/digest.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace sessiondx::bot {
+
+std::string_view to_string(alert_kind k) {
+  switch (k) {
+    case alert_kind::opened:
+      return "opened";
+    case alert_kind::grew:
+      return "grew";
+    case alert_kind::resolved:
+      return "resolved";
+  }
+  return "opened";
+}
+
+incident_detector::incident_detector(incident_settings settings) : settings_(std::move(settings)) {}
+
+bool incident_detector::crosses(const problem_rate& r) const {
+  if (r.window_sessions < settings_.min_sessions) return false;
+  if (r.baseline_sessions <= 0) return true;
+  // window / window_ms >= factor * baseline / baseline_ms, without dividing.
+  return static_cast<double>(r.window_sessions) * static_cast<double>(settings_.baseline_ms) >=
+         settings_.rate_factor * static_cast<double>(r.baseline_sessions) *
+             static_cast<double>(settings_.window_ms);
+}
+
+std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
+                                                      const std::vector<problem_rate>& rates) {
+  std::vector<alert_action> actions;
+  std::map<std::string_view, const problem_rate*> by_key;
+  for (const auto& r : rates) {
+    const bool noise =
+        settings_.is_noise ? settings_.is_noise(r.issue_key) : is_noise_issue(r.issue_key);
+    if (!noise) by_key.emplace(r.issue_key, &r);
+  }
+  auto ratio = [&](const problem_rate& r) {
+    if (r.baseline_sessions <= 0) return 0.0;
+    return (static_cast<double>(r.window_sessions) / static_cast<double>(settings_.window_ms)) /
+           (static_cast<double>(r.baseline_sessions) / static_cast<double>(settings_.baseline_ms));
+  };
+
+  // Open incidents: grow, or count the quiet time down.
+  for (auto it = open_.begin(); it != open_.end();) {
+    incident& inc = it->second;
+    const auto seen = by_key.find(it->first);
+    const problem_rate* r = seen == by_key.end() ? nullptr : seen->second;
+    const std::int64_t sessions = r ? r->window_sessions : 0;
+    if (sessions >= settings_.min_sessions) inc.last_above_ms = now_ms;
+    inc.peak_sessions = std::max(inc.peak_sessions, sessions);
+    if (r && static_cast<double>(sessions) >=
+                 settings_.growth_factor * static_cast<double>(inc.posted_sessions)) {
+      actions.push_back({alert_kind::grew, it->first, sessions, inc.posted_sessions, inc.since_ms,
+                         now_ms, ratio(*r), r->example_session, r->facets});
+      inc.posted_sessions = sessions;
+      ++it;
+      continue;
+    }
+    if (now_ms - inc.last_above_ms >= settings_.quiet_ms) {
+      actions.push_back({alert_kind::resolved,
+                         it->first,
+                         inc.peak_sessions,
+                         inc.posted_sessions,
+                         inc.since_ms,
+                         now_ms,
+                         0.0,
+                         {},
+                         {}});
+      it = open_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  // New incidents.
+  for (const auto& [key, r] : by_key) {
+    if (open_.count(key) != 0 || !crosses(*r)) continue;
+    const std::int64_t since = r->first_seen_ms > 0 ? r->first_seen_ms : now_ms;
+    open_.emplace(std::string(key),
+                  incident{since, r->window_sessions, r->window_sessions, now_ms});
+    actions.push_back({alert_kind::opened, std::string(key), r->window_sessions, 0, since, now_ms,
+                       ratio(*r), r->example_session, r->facets});
+  }
+  std::stable_sort(
+      actions.begin(), actions.end(),
+      [](const alert_action& a, const alert_action& b) { return a.issue_key < b.issue_key; });
+  return actions;
+}
+
+std::vector<std::string> incident_detector::open_incidents() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, inc] : open_) keys.push_back(key);
+  return keys;
+}
+
+}  // namespace sessiondx::bot

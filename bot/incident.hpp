@@ -1,0 +1,93 @@
+#pragma once
+
+// Incident alerts as a state machine: fed the recent rate of every problem each minute, it says
+// what to post — one alert when a problem crosses the threshold and is well above its own
+// baseline, one update each time it grows by a factor, "back to normal" after a quiet period.
+// Pure: no I/O, no clock (`now_ms` is an input), no store.
+//
+// The rule (defaults): a problem alerts when it hit >= 10 distinct sessions in the last 15 min
+// AND that rate is >= 5x its rate over the previous 24 h (a problem never seen before has rate
+// 0, so only the first condition applies). Third-party noise never alerts.
+
+#include "store/event_store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sessiondx::bot {
+
+struct incident_settings {
+  std::int64_t window_ms = 15 * 60'000;
+  std::int64_t min_sessions = 10;
+  double rate_factor = 5.0;
+  std::int64_t baseline_ms = 24 * 3'600'000LL;
+  /// An update is posted each time the sessions in the window reach this factor of the last
+  /// posted figure.
+  double growth_factor = 2.0;
+  /// Back to normal once the window has stayed below min_sessions for this long.
+  std::int64_t quiet_ms = 30 * 60'000;
+  /// Empty: bot::is_noise_issue.
+  std::function<bool(std::string_view)> is_noise;
+};
+
+/// What one evaluation knows of one problem.
+struct problem_rate {
+  std::string issue_key;
+  std::int64_t window_sessions = 0;    ///< distinct sessions in the last window_ms
+  std::int64_t baseline_sessions = 0;  ///< sessions in the baseline_ms before the window
+  std::int64_t first_seen_ms = 0;      ///< earliest event in the window
+  std::string example_session;
+  std::vector<store::facet_count> facets;  ///< app versions and browsers, most first
+};
+
+enum class alert_kind { opened, grew, resolved };
+std::string_view to_string(alert_kind k);
+
+/// One post to make. `opened` starts a thread; the others go into it.
+struct alert_action {
+  alert_kind kind = alert_kind::opened;
+  std::string issue_key;
+  std::int64_t sessions = 0;           ///< in the window now (peak for `resolved`)
+  std::int64_t previous_sessions = 0;  ///< last posted figure (`grew`)
+  std::int64_t since_ms = 0;           ///< when the incident started
+  std::int64_t at_ms = 0;
+  double rate_ratio = 0;  ///< window rate / baseline rate; 0 when there was no baseline
+  std::string example_session;
+  std::vector<store::facet_count> facets;
+  friend bool operator==(const alert_action&, const alert_action&) = default;
+};
+
+/// @par Thread safety
+/// None: one evaluator calls it (the service's minute timer).
+class incident_detector {
+ public:
+  explicit incident_detector(incident_settings settings = {});
+
+  /// Applies one evaluation. `rates` holds the problems seen in the window (problems not in it
+  /// count as zero). Returns the posts to make, in key order.
+  std::vector<alert_action> evaluate(std::int64_t now_ms, const std::vector<problem_rate>& rates);
+
+  /// Does this problem's window cross the threshold (the alerting rule alone, without state)?
+  bool crosses(const problem_rate& rate) const;
+
+  /// Problems with an incident open now.
+  std::vector<std::string> open_incidents() const;
+
+  const incident_settings& settings() const { return settings_; }
+
+ private:
+  struct incident {
+    std::int64_t since_ms = 0;
+    std::int64_t posted_sessions = 0;
+    std::int64_t peak_sessions = 0;
+    std::int64_t last_above_ms = 0;
+  };
+  incident_settings settings_;
+  std::map<std::string, incident, std::less<>> open_;
+};
+
+}  // namespace sessiondx::bot

@@ -1,0 +1,206 @@
+#include "bot/i18n/catalog.hpp"
+#include "bot/i18n/customer_line.hpp"
+#include "tests/bot/test_render_fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+// The catalogs (i18n/*.po) and the customer line in every shipped language. Customer lines are
+// compared with reviewed files under tests/bot/snapshots/customer_line.<lang>.txt; to accept a
+// deliberate change, run with SESSIONDX_UPDATE_SNAPSHOTS=1, review the diff and commit it.
+
+using namespace sessiondx;
+using namespace sessiondx::bot::i18n;
+using what = bot::customer_notice::what;
+using step = bot::customer_notice::step;
+
+namespace {
+
+bool updating() {
+  const char* v = std::getenv("SESSIONDX_UPDATE_SNAPSHOTS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+void check_snapshot(const std::string& name, const std::string& actual) {
+  std::filesystem::path path = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / name;
+  if (updating()) {
+    std::ofstream(path, std::ios::binary) << actual;
+    WARN("snapshot written: " << path);
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) FAIL("missing snapshot " << path << " (run with SESSIONDX_UPDATE_SNAPSHOTS=1)");
+  std::stringstream expected;
+  expected << in.rdbuf();
+  INFO("snapshot " << path);
+  CHECK(actual == expected.str());
+}
+
+const std::vector<std::string> shipped{"en", "fr", "pl", "nl", "de"};
+
+// 2024-05-03T10:02:33Z; the render happens at 10:14:40.
+constexpr std::int64_t at = test::t0 + 153 * test::sec;
+constexpr std::int64_t now = test::t0 + 14 * 60 * test::sec + 40 * test::sec;
+
+bot::diagnosis with_notice(std::string locale, std::string zone, bot::customer_notice n) {
+  bot::diagnosis d;
+  d.session_id = "chk0ut7a9b2c4d6e";
+  d.event_count = 12;
+  d.first_seen_ms = test::t0;
+  d.last_seen_ms = now - 60 * test::sec;
+  d.context.locale = std::move(locale);
+  d.context.time_zone = std::move(zone);
+  d.notice = n;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("every catalog has every key, with the English placeholders", "[i18n]") {
+  const catalog* en = find_catalog("en");
+  REQUIRE(en != nullptr);
+  REQUIRE(en->size() >= 20);
+  for (const auto& lang : shipped) {
+    const catalog* c = find_catalog(lang);
+    INFO("catalog " << lang);
+    REQUIRE(c != nullptr);
+    for (const auto& [key, pattern] : *en) {
+      INFO("key " << key);
+      auto it = c->find(key);
+      REQUIRE(it != c->end());
+      CHECK(placeholders(it->second) == placeholders(pattern));
+      CHECK(placeholders(it->second) != std::vector<std::string>{""});  // parses as ICU
+    }
+    for (const auto& [key, pattern] : *c) {
+      INFO("key only in " << lang << ": " << key);
+      CHECK(en->count(key) == 1);
+    }
+  }
+}
+
+TEST_CASE("po parsing: context, continuation lines, escapes, empty msgstr", "[i18n]") {
+  const auto c = parse_po(
+      "# comment\nmsgid \"\"\nmsgstr \"\"\n\"Language: xx\\n\"\n\n"
+      "msgctxt \"a\"\nmsgid \"A\"\nmsgstr \"\"\n\"first \\\"quoted\\\" \"\n\"second\"\n\n"
+      "msgctxt \"b\"\nmsgid \"B\"\nmsgstr \"\"\n");
+  REQUIRE(c.size() == 1);
+  CHECK(c.at("a") == "first \"quoted\" second");
+}
+
+TEST_CASE("a missing key falls back to English, an unknown one shows the key", "[i18n]") {
+  CHECK(format("xx", "step.sign_in_again") == "Please sign in again.");
+  CHECK(format("fr", "no.such.key") == "no.such.key");
+}
+
+TEST_CASE("language fallback: BCP 47 -> language -> team language -> English", "[i18n]") {
+  CHECK(pick_language("fr-CA") == "fr");
+  CHECK(pick_language("pl-PL") == "pl");
+  CHECK(pick_language("nl-BE") == "nl");
+  CHECK(pick_language("de-AT") == "de");
+  CHECK(pick_language("de_CH.UTF-8") == "de");
+  CHECK(pick_language("pt-BR", "fr") == "fr");
+  CHECK(pick_language("", "nl") == "nl");
+  CHECK(pick_language("pt-BR", "pt") == "en");
+  CHECK(language_name("fr") == "français");
+  CHECK(language_name("pl") == "polski");
+  CHECK(language_name("de") == "Deutsch");
+  CHECK(language_name("nl") == "Nederlands");
+  CHECK(language_name("en") == "English");
+}
+
+TEST_CASE("Polish plurals follow CLDR: 1, 2-4, 5+, 22, 25", "[i18n]") {
+  std::string out;
+  for (std::int64_t n : {1, 2, 3, 4, 5, 11, 12, 21, 22, 25, 112, 1000}) {
+    out += std::to_string(n) + ": " + format("pl", "customer.attempts", {{"attempts", n}}) + "\n";
+  }
+  CHECK(format("pl", "customer.attempts", {{"attempts", std::int64_t{1}}}) == "Wykonano 1 próbę.");
+  CHECK(format("pl", "customer.attempts", {{"attempts", std::int64_t{3}}}) == "Wykonano 3 próby.");
+  CHECK(format("pl", "customer.attempts", {{"attempts", std::int64_t{5}}}) == "Wykonano 5 prób.");
+  CHECK(format("pl", "customer.attempts", {{"attempts", std::int64_t{22}}}) ==
+        "Wykonano 22 próby.");
+  CHECK(format("pl", "customer.attempts", {{"attempts", std::int64_t{25}}}) == "Wykonano 25 prób.");
+  check_snapshot("customer_line.pl.plurals.txt", out);
+}
+
+TEST_CASE("customer line in every shipped language", "[i18n][snapshot]") {
+  struct sample {
+    std::string name, zone;
+    bot::customer_notice notice;
+  };
+  const std::vector<sample> samples{
+      {"incident, local time",
+       "Europe/Paris",
+       {what::action_failed, step::wait_for_fix, at, 3, true}},
+      {"server error, relative", "", {what::action_failed, step::try_again_later, at, 2, false}},
+      {"server error, once", "", {what::action_failed, step::try_again_later, at, 1, false}},
+      {"payment declined, 5 times",
+       "America/New_York",
+       {what::payment_declined, step::use_other_card, at, 5, false}},
+      {"payment declined, 22 times",
+       "",
+       {what::payment_declined, step::use_other_card, at, 22, false}},
+      {"payment declined, 25 times",
+       "",
+       {what::payment_declined, step::use_other_card, at, 25, false}},
+      {"slow page, an hour ago",
+       "",
+       {what::page_slow, step::reload_page, now - 65 * 60 * test::sec, 0, false}},
+      {"frozen page, days ago",
+       "Bogus/Zone",
+       {what::page_unresponsive, step::reload_page, now - 3 * 86'400'000, 0, false}},
+      {"page error, other day in zone",
+       "Asia/Tokyo",
+       {what::page_error, step::update_app, at - 86'400'000, 0, false}},
+      {"recovered, just now",
+       "",
+       {what::action_recovered, step::none, now - 30 * test::sec, 0, false}},
+      {"refused", "", {what::refused_by_rules, step::none, at, 0, false}},
+      {"rate limited", "", {what::rate_limited, step::wait_then_retry, at, 0, false}},
+      {"signed out", "Europe/Warsaw", {what::signed_out, step::sign_in_again, at, 0, false}},
+      {"nothing wrong", "Europe/Amsterdam", {what::nothing_wrong, step::none, 0, 0, false}},
+  };
+  const std::map<std::string, std::string> locales{
+      {"en", "en-GB"}, {"fr", "fr-FR"}, {"pl", "pl-PL"}, {"nl", "nl-NL"}, {"de", "de-DE"}};
+  for (const auto& lang : shipped) {
+    std::string out;
+    for (const auto& s : samples) {
+      const auto line =
+          word_customer_line(with_notice(locales.at(lang), s.zone, s.notice), "en", now);
+      CHECK(line.language == lang);
+      CHECK(line.text.find("UTC") == std::string::npos);
+      CHECK(line.text.find("customer.") == std::string::npos);  // no key shown raw
+      CHECK(line.text.find("when.") == std::string::npos);
+      out += "[" + s.name + "]\n" + line.label + " " + line.text + "\n\n";
+    }
+    bot::diagnosis empty;
+    out += "[no events]\n" + word_customer_line(empty, lang, now).text + "\n";
+    check_snapshot("customer_line." + lang + ".txt", out);
+  }
+}
+
+TEST_CASE("the label is in the team language, naming the customer's language", "[i18n]") {
+  const auto d = with_notice("fr-FR", "", {what::page_slow, step::reload_page, at, 0, false});
+  CHECK(word_customer_line(d, "en", now).label == "For the customer (français):");
+  CHECK(word_customer_line(d, "de", now).label == "Für den Kunden (français):");
+  const auto unknown_locale =
+      with_notice("pt-BR", "", {what::page_slow, step::reload_page, at, 0, false});
+  CHECK(word_customer_line(unknown_locale, "nl", now).language == "nl");
+  CHECK(word_customer_line(unknown_locale, "en", now).language == "en");
+}
+
+TEST_CASE("times: local zone when known, else relative to now, else 'earlier'", "[i18n]") {
+  CHECK(when_phrase("fr", "fr-FR", at, "Europe/Paris", now) == "à 12:02");
+  CHECK(when_phrase("de", "de-DE", at, "Europe/Berlin", now) == "um 12:02 Uhr");
+  CHECK(when_phrase("en", "en-US", at, "America/New_York", now) == "at 6:02\u202FAM");
+  CHECK(when_phrase("fr", "fr-FR", at, "", now) == "il y a 12 minutes");
+  CHECK(when_phrase("fr", "fr-FR", now - 4 * 60 * test::sec, "", now) == "il y a quelques minutes");
+  CHECK(when_phrase("pl", "pl-PL", now - 30 * 60 * test::sec, "", now) == "30 minut temu");
+  CHECK(when_phrase("de", "de-DE", now - 3 * 3600 * test::sec, "", now) == "vor 3 Stunden");
+  CHECK(when_phrase("nl", "nl-NL", at, "", 0) == "eerder");
+  CHECK(when_phrase("en", "en-GB", at, "Not/AZone", now) == "12 minutes ago");
+}
