@@ -1,4 +1,5 @@
 #include "bot/digest.hpp"
+#include "bot/issue_key.hpp"
 
 #include <algorithm>
 #include <map>
@@ -113,9 +114,8 @@ std::string_view trend_mark(trend t) {
 }
 
 bool is_noise_issue(std::string_view issue_key) {
-  // INTEGRATOR: return bot::issue_key_is_third_party(issue_key); (helper "diag", issue 7).
-  (void)issue_key;
-  return false;
+  // Noise events carry no issue key at ingest; third-party failures never make an incident.
+  return issue_key_is_third_party(issue_key);
 }
 
 std::string sparkline(const std::vector<std::int64_t>& values) {

@@ -41,7 +41,6 @@ digest lead_reports::build(std::int64_t now_ms, std::int64_t window_ms) const {
   q.limit = 100'000;
   in.lookups = store_.lookups(q);
   digest d = build_digest(in, settings_);
-  d.to_ms = std::min(to, now_ms);
   for (auto* lines : {&d.top, &d.new_problems, &d.most_looked_up}) {
     for (auto& p : *lines) p.sessions = store_.issue_sessions(p.issue_key, from, to, distinct_cap);
   }

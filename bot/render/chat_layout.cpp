@@ -263,10 +263,13 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
 }  // namespace
 
 std::string render_text(const reply& r, const render_options& options) {
+  if (const auto* report = std::get_if<report_reply>(&r)) return report->text;
   return render_chat(r, options, target::text);
 }
 
 std::string render_markdown(const reply& r, const render_options& options) {
+  // Digests and /top arrive already worded (bot/digest_text): every platform shows them as is.
+  if (const auto* report = std::get_if<report_reply>(&r)) return report->markdown;
   return render_chat(r, options, target::markdown);
 }
 

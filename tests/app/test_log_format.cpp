@@ -8,7 +8,7 @@
 
 using namespace sessiondx;
 
-TEST_CASE("--log-format json writes one JSON object per line, the message escaped", "[log]") {
+TEST_CASE("log format json writes one JSON object per line, the message escaped", "[log]") {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   spdlog::logger logger("test", sink);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 
 namespace store = sessiondx::store;
 using sessiondx::test::make_event;
@@ -194,10 +195,14 @@ TEST_CASE("lookup log: recorded, listed newest first by time, session or user",
 
 TEST_CASE("retention prunes the summary and the lookup log with the events", "[store][summary]") {
   temp_dir dir;
-  auto s = store::make_sqlite_store(test_settings(dir));
-  REQUIRE_FALSE(s->append_and_wait({problem("OLD", "1", day0 + 1, "js:x"),
-                                    problem("NEW", "1", day0 + 3 * bucket + 1, "js:x")})
-                    .error);
+  // Retention goes by receipt time: receive each event at its own ts.
+  auto settings = test_settings(dir);
+  auto received = std::make_shared<std::int64_t>(day0 + 1);
+  settings.now_ms = [received] { return *received; };
+  auto s = store::make_sqlite_store(settings);
+  REQUIRE_FALSE(s->append_and_wait({problem("OLD", "1", day0 + 1, "js:x")}).error);
+  *received = day0 + 3 * bucket + 1;
+  REQUIRE_FALSE(s->append_and_wait({problem("NEW", "1", day0 + 3 * bucket + 1, "js:x")}).error);
   s->record_lookup({day0 + 1, "OLD", "broken", "js:x", "U", "slack", "C"});
   s->record_lookup({day0 + 3 * bucket + 1, "NEW", "broken", "js:x", "U", "slack", "C"});
   CHECK(s->prune_before(day0 + 2 * bucket + 7, 100) == 1);
