@@ -756,6 +756,12 @@ TEST_CASE("queued bytes over the budget: 503 before the writer is asked", "[webh
 }
 
 TEST_CASE("out of file descriptors: accept backs off instead of spinning", "[webhook][limits]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime needs descriptors of its own (UBSan's vptr check reads the memory
+  // map): with none left it reports a false "invalid vptr" in spdlog. The normal pass runs it.
+  WARN("skipped under sanitizers: the test takes every file descriptor of the process");
+  return;
+#endif
   test::temp_dir dir;
   running_server server(dir / "events.db");
   auto client = server.client();
