@@ -173,3 +173,37 @@ TEST_CASE("incidents: alert texts name the problem, the sessions and an example"
   a.kind = bot::alert_kind::resolved;
   CHECK(bot::render_alert(a, bot::text_flavor::plain).starts_with("\u2713 Back to normal: "));
 }
+
+TEST_CASE("incidents: a restart neither repeats nor forgets an open incident", "[incident]") {
+  bot::problem_rate r{"js:x", 12, 0, 1000, "S1", {}};
+  bot::incident_state saved;
+  {
+    bot::incident_detector before;
+    REQUIRE(before.evaluate(0, {r}).size() == 1);
+    saved.open = before.records();
+    saved.threads["js:x"]["slack"] = "1700000001.000100";
+  }
+  // The state goes through the store as JSON.
+  const bot::incident_state back = bot::incident_state_from_json(bot::to_json(saved));
+  CHECK(back == saved);
+  REQUIRE(back.open.size() == 1);
+  CHECK(back.open[0] == bot::incident_record{"js:x", 1000, 12, 12, 0});
+
+  bot::incident_detector after;
+  after.restore(back.open);
+  CHECK(after.evaluate(minute, {r}).empty());  // still above: not announced again
+  // It ends while the service is down: "back to normal" comes on the first evaluation after.
+  const auto resolved = after.evaluate(45 * minute, {});
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].kind == bot::alert_kind::resolved);
+  CHECK(resolved[0].since_ms == 1000);
+}
+
+TEST_CASE("incidents: a damaged state is refused naming the field", "[incident]") {
+  CHECK_THROWS_WITH(bot::incident_state_from_json("[1]"), "incident state: not a JSON object");
+  CHECK_THROWS_WITH(bot::incident_state_from_json(R"({"open":[{"issue_key":"k"}]})"),
+                    "incident state: since_ms is not an integer");
+  CHECK_THROWS_WITH(bot::incident_state_from_json(R"({"threads":{"k":{"slack":1}}})"),
+                    "incident state: threads.k.slack is not a string");
+  CHECK(bot::incident_state_from_json("{}").open.empty());
+}
