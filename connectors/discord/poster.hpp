@@ -8,8 +8,11 @@
 #include "connectors/chat/https_client.hpp"
 #include "connectors/discord/rate_limits.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sessiondx::discord {
 

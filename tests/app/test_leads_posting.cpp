@@ -257,13 +257,18 @@ TEST_CASE("leads: a refused post is retried at the next look, not lost", "[leads
   w.slack.fail_post_message("channel_not_found");
   w.now = utc(2025, 1, 13, 8, 1);
   w.look(*loop);
-  CHECK(slack_posts_to(w.slack, "CDIGEST").empty());
-  CHECK(loop->stats().post_failures >= 1);
+  CHECK(w.slack.calls("chat.postMessage").size() == 1);  // answered ok:false
+  CHECK(loop->stats().post_failures == 1);
+  CHECK(loop->stats().digests_posted == 1);
   CHECK(mm_posts_to(w.mattermost, "mm-digest").size() == 1);  // Mattermost is not held back
   w.slack.fail_post_message("");
   w.now = utc(2025, 1, 13, 8, 2);
   w.look(*loop);
-  CHECK(slack_posts_to(w.slack, "CDIGEST").size() == 1);
+  CHECK(w.slack.calls("chat.postMessage").size() == 2);
+  CHECK(loop->stats().digests_posted == 2);
+  w.now = utc(2025, 1, 13, 8, 3);
+  w.look(*loop);
+  CHECK(w.slack.calls("chat.postMessage").size() == 2);  // and only once
   CHECK(mm_posts_to(w.mattermost, "mm-digest").size() == 1);
 }
 

@@ -134,7 +134,7 @@ TEST_CASE("schedule: fall back in Europe/Paris (26 October 2025)", "[schedule][d
 
 TEST_CASE("schedule: America/New_York changes on other dates", "[schedule][dst]") {
   const bot::zoned_schedule s("0 9 * * *", "America/New_York");
-  CHECK(s.next_after(utc(2025, 3, 8, 12)) == utc(2025, 3, 9, 13));    // EDT from 9 March
+  CHECK(s.next_after(utc(2025, 3, 8, 15)) == utc(2025, 3, 9, 13));    // EDT from 9 March
   CHECK(s.next_after(utc(2025, 11, 1, 16)) == utc(2025, 11, 2, 14));  // EST from 2 November
 }
 
