@@ -40,8 +40,14 @@ net::awaitable<bot::digest> read_digest(const bot::lead_reports* reports, std::i
   co_return reports->build(now, window);
 }
 net::awaitable<std::vector<bot::problem_rate>> read_rates(const bot::lead_reports* reports,
-                                                          std::int64_t now) {
-  co_return reports->rates(now);
+                                                          std::int64_t now,
+                                                          std::vector<bot::incident_record> open) {
+  co_return reports->rates(now, open, false);
+}
+net::awaitable<std::vector<store::facet_count>> read_facets(const bot::lead_reports* reports,
+                                                            std::string issue_key,
+                                                            std::int64_t now) {
+  co_return reports->facets(issue_key, now);
 }
 
 std::optional<std::int64_t> parse_ms(const std::string& text) {
@@ -237,11 +243,16 @@ net::awaitable<void> leads_loop::look_alerts(std::int64_t now) {
       }
       incidents_loaded_ = true;
     }
+    const std::vector<bot::incident_record> open = detector_.records();
     const auto rates =
-        co_await net::co_spawn(reads_, read_rates(&reports_, now), net::use_awaitable);
-    const auto actions = detector_.evaluate(now, rates);
+        co_await net::co_spawn(reads_, read_rates(&reports_, now, open), net::use_awaitable);
+    auto actions = detector_.evaluate(now, rates);
     if (actions.empty()) co_return;
-    for (const auto& a : actions) {
+    for (auto& a : actions) {
+      // Facets are read for the posts only, not every minute for every open incident.
+      if (a.kind != bot::alert_kind::resolved)
+        a.facets = co_await net::co_spawn(reads_, read_facets(&reports_, a.issue_key, now),
+                                          net::use_awaitable);
       const bot::report_reply report = bot::alert_report(a);
       for (const auto& poster : posters_) {
         const std::string platform(poster->platform());

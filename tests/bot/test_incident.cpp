@@ -60,7 +60,8 @@ run simulate(bot::incident_settings settings) {
       store.add("js:steady", now + 1, steady(now));
       store.add("resource:tracker", now + 1, tracker(now));
     }
-    for (auto& a : detector.evaluate(now, reports.rates(now))) r.actions.push_back(std::move(a));
+    for (auto& a : detector.evaluate(now, reports.rates(now, detector.records())))
+      r.actions.push_back(std::move(a));
   }
   return r;
 }
