@@ -247,7 +247,9 @@ net::awaitable<void> leads_loop::look_alerts(std::int64_t now) {
     const auto rates =
         co_await net::co_spawn(reads_, read_rates(&reports_, now, open), net::use_awaitable);
     auto actions = detector_.evaluate(now, rates);
-    if (actions.empty()) co_return;
+    // Persisted while an incident is open (its last minute above the threshold moves), and when
+    // one ends; nothing to write on a quiet minute.
+    if (actions.empty() && open.empty()) co_return;
     for (auto& a : actions) {
       // Facets are read for the posts only, not every minute for every open incident.
       if (a.kind != bot::alert_kind::resolved)
