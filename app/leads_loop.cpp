@@ -44,6 +44,10 @@ net::awaitable<std::vector<bot::problem_rate>> read_rates(const bot::lead_report
                                                           std::vector<bot::incident_record> open) {
   co_return reports->rates(now, open, false);
 }
+net::awaitable<std::vector<std::int64_t>> read_trend(const bot::lead_reports* reports,
+                                                     std::string issue_key, std::int64_t now) {
+  co_return reports->trend(issue_key, now);
+}
 net::awaitable<std::vector<store::facet_count>> read_facets(const bot::lead_reports* reports,
                                                             std::string issue_key,
                                                             std::int64_t now) {
@@ -252,9 +256,12 @@ net::awaitable<void> leads_loop::look_alerts(std::int64_t now) {
     if (actions.empty() && open.empty()) co_return;
     for (auto& a : actions) {
       // Facets are read for the posts only, not every minute for every open incident.
-      if (a.kind != bot::alert_kind::resolved)
+      if (a.kind != bot::alert_kind::resolved) {
         a.facets = co_await net::co_spawn(reads_, read_facets(&reports_, a.issue_key, now),
                                           net::use_awaitable);
+        a.trend = co_await net::co_spawn(reads_, read_trend(&reports_, a.issue_key, now),
+                                         net::use_awaitable);
+      }
       const bot::report_reply report = bot::alert_report(a);
       for (const auto& poster : posters_) {
         const std::string platform(poster->platform());

@@ -190,6 +190,7 @@ std::string render_alert(const alert_action& a, text_flavor flavor) {
   }
   if (!versions.empty()) s += "App versions: " + versions + "\n";
   if (!browsers.empty()) s += "Browsers: " + browsers + "\n";
+  if (!a.trend.empty()) s += "Last hour: " + sparkline(a.trend) + "\n";
   if (!a.example_session.empty())
     s += "Example: " + code("/session " + a.example_session, flavor) + "\n";
   return s;

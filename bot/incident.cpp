@@ -58,8 +58,16 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
     inc.peak_sessions = std::max(inc.peak_sessions, sessions);
     if (r && static_cast<double>(sessions) >=
                  settings_.growth_factor * static_cast<double>(inc.posted_sessions)) {
-      actions.push_back({alert_kind::grew, it->first, sessions, inc.posted_sessions, inc.since_ms,
-                         now_ms, ratio(*r), r->example_session, r->facets});
+      actions.push_back({alert_kind::grew,
+                         it->first,
+                         sessions,
+                         inc.posted_sessions,
+                         inc.since_ms,
+                         now_ms,
+                         ratio(*r),
+                         r->example_session,
+                         r->facets,
+                         {}});
       inc.posted_sessions = sessions;
       ++it;
       continue;
@@ -73,6 +81,7 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
                          now_ms,
                          0.0,
                          {},
+                         {},
                          {}});
       it = open_.erase(it);
       continue;
@@ -85,8 +94,16 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
     const std::int64_t since = r->first_seen_ms > 0 ? r->first_seen_ms : now_ms;
     open_.emplace(std::string(key),
                   incident{since, r->window_sessions, r->window_sessions, now_ms});
-    actions.push_back({alert_kind::opened, std::string(key), r->window_sessions, 0, since, now_ms,
-                       ratio(*r), r->example_session, r->facets});
+    actions.push_back({alert_kind::opened,
+                       std::string(key),
+                       r->window_sessions,
+                       0,
+                       since,
+                       now_ms,
+                       ratio(*r),
+                       r->example_session,
+                       r->facets,
+                       {}});
   }
   std::stable_sort(
       actions.begin(), actions.end(),

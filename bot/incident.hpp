@@ -58,6 +58,9 @@ struct alert_action {
   double rate_ratio = 0;  ///< window rate / baseline rate; 0 when there was no baseline
   std::string example_session;
   std::vector<store::facet_count> facets;
+  /// Sessions per summary bucket over the last hour, oldest first (the alert's sparkline);
+  /// filled by the caller that posts it (bot::lead_reports::trend), empty from evaluate().
+  std::vector<std::int64_t> trend;
   friend bool operator==(const alert_action&, const alert_action&) = default;
 };
 

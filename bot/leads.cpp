@@ -117,6 +117,18 @@ std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms,
   return out;
 }
 
+std::vector<std::int64_t> lead_reports::trend(const std::string& issue_key,
+                                              std::int64_t now_ms) const {
+  constexpr std::int64_t slots = 12;
+  const auto [from, to] = window_of(now_ms, slots * store::issue_bucket_ms);
+  std::vector<std::int64_t> values(slots, 0);
+  for (const auto& b : store_.issue_history(issue_key, from, to)) {
+    const std::int64_t slot = (b.bucket_start_ms - from) / store::issue_bucket_ms;
+    if (slot >= 0 && slot < slots) values[static_cast<std::size_t>(slot)] += b.sessions;
+  }
+  return values;
+}
+
 std::vector<store::facet_count> lead_reports::facets(const std::string& issue_key,
                                                      std::int64_t now_ms) const {
   const auto [from, to] = window_of(now_ms, incidents_.window_ms);

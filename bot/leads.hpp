@@ -40,6 +40,10 @@ class lead_reports {
                                   const std::vector<incident_record>& open = {},
                                   bool with_facets = true) const;
 
+  /// Sessions of a problem per summary bucket over the hour ending at `now_ms`, oldest first
+  /// (12 values): an alert's sparkline. Blocking.
+  std::vector<std::int64_t> trend(const std::string& issue_key, std::int64_t now_ms) const;
+
   /// App versions and browsers of a problem in the alert window ending at `now_ms`. Blocking.
   std::vector<store::facet_count> facets(const std::string& issue_key, std::int64_t now_ms) const;
 

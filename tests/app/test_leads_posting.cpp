@@ -190,6 +190,8 @@ TEST_CASE("leads: digest and alert posted to the channels, threaded, once across
   CHECK(opened.find("12 sessions") != std::string::npos);
   CHECK(opened.find("Firefox 128") != std::string::npos);
   CHECK(opened.find("/session sess") != std::string::npos);
+  CHECK(opened.find("Last hour: ") != std::string::npos);  // the sparkline
+  CHECK(opened.find("\u2588") != std::string::npos);
   CHECK(opened.find("route:POST") == std::string::npos);  // 5 sessions: below the threshold
   auto mm_alerts = mm_posts_to(w.mattermost, "mm-alerts");
   REQUIRE(mm_alerts.size() == 1);

@@ -139,8 +139,8 @@ TEST_CASE("incidents: one alert per incident while it stays above", "[incident]"
   r.window_sessions = 24;
   const auto grew = d.evaluate(2 * minute, {r});
   REQUIRE(grew.size() == 1);
-  CHECK(grew[0] ==
-        bot::alert_action{bot::alert_kind::grew, "js:x", 24, 12, 1000, 2 * minute, 0.0, "S1", {}});
+  CHECK(grew[0] == bot::alert_action{
+                       bot::alert_kind::grew, "js:x", 24, 12, 1000, 2 * minute, 0.0, "S1", {}, {}});
   // Quiet: resolved once 30 min have passed since it was last above the threshold.
   CHECK(d.evaluate(3 * minute, {}).empty());
   CHECK(d.evaluate(31 * minute, {}).empty());
@@ -162,7 +162,8 @@ TEST_CASE("incidents: alert texts name the problem, the sessions and an example"
                       t0 + 10 * minute,
                       12.4,
                       "abc123",
-                      {{"app_version", "3.1", 40}, {"browser", "Safari 17", 30}}};
+                      {{"app_version", "3.1", 40}, {"browser", "Safari 17", 30}},
+                      {0, 0, 1, 4, 9, 12}};
   const std::string mrkdwn = bot::render_alert(a, bot::text_flavor::mrkdwn);
   CHECK(mrkdwn.find("*\u26A0 Possible incident: *`route:POST /api/&lt;pay&gt;`") !=
         std::string::npos);
@@ -171,6 +172,7 @@ TEST_CASE("incidents: alert texts name the problem, the sessions and an example"
   CHECK(mrkdwn.find("App versions: 3.1 (40)") != std::string::npos);
   CHECK(mrkdwn.find("Browsers: Safari 17 (30)") != std::string::npos);
   CHECK(mrkdwn.find("`/session abc123`") != std::string::npos);
+  CHECK(mrkdwn.find("Last hour: \u2581\u2581\u2582\u2584\u2587\u2588") != std::string::npos);
   a.kind = bot::alert_kind::resolved;
   CHECK(bot::render_alert(a, bot::text_flavor::plain).starts_with("\u2713 Back to normal: "));
 }
