@@ -210,3 +210,34 @@ TEST_CASE("incidents: a damaged state is refused naming the field", "[incident]"
                     "incident state: threads.k.slack is not a string");
   CHECK(bot::incident_state_from_json("{}").open.empty());
 }
+
+TEST_CASE("incidents: the summary's bounds spare the exact counts of steady problems",
+          "[incident]") {
+  summary_fake store;
+  // A steady problem far above min_sessions but at its usual rate, for two days.
+  for (std::int64_t start = t0 - 2 * 24 * hour; start < t0 + hour; start += bucket)
+    store.add("js:steady", start + 1, steady(start));
+  const bot::incident_settings settings;
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  for (std::int64_t now = t0; now < t0 + hour; now += minute)
+    CHECK(detector.evaluate(now, reports.rates(now, detector.records())).empty());
+  CHECK(store.exact_counts == 0);  // the upper bound already misses the rate rule
+
+  // An open incident that holds steady: counted when opened, then left to the bounds.
+  summary_fake spiking;
+  for (std::int64_t start = t0; start < t0 + hour; start += bucket)
+    spiking.add("js:spike", start + 1, 12);  // every bucket alone above min_sessions
+  bot::lead_reports spike_reports(spiking, {}, settings);
+  bot::incident_detector spike_detector(settings);
+  int opened = 0;
+  for (std::int64_t now = t0 + 15 * minute; now < t0 + hour; now += minute)
+    for (const auto& a :
+         spike_detector.evaluate(now, spike_reports.rates(now, spike_detector.records())))
+      opened += a.kind == bot::alert_kind::opened ? 1 : 0;
+  CHECK(opened == 1);
+  CHECK(spike_detector.open_incidents() == std::vector<std::string>{"js:spike"});
+  // 45 evaluations, one exact count: when it opened. Afterwards the largest bucket keeps it above
+  // and the sum can reach neither the growth factor nor a new peak.
+  CHECK(spiking.exact_counts == 1);
+}
