@@ -274,7 +274,8 @@ int serve(const app_settings& settings, const serve_options& options) {
   slack_connector.reset();  // waits for lookups still reading the store
   discord_connector.reset();
   mattermost_connector.reset();
-  leads.reset();  // joins its store thread
+  // The leads loop joins its store thread.
+  leads.reset();
 
   // Every request in flight has been answered; commit whatever is still queued and close.
   store->close();

@@ -304,11 +304,13 @@ std::vector<key_spec> key_specs() {
                     s.leads.digest_timezone = v;
                   },
                   [](const app_settings& s) { return s.leads.digest_timezone; }});
-  keys.push_back(int_key("digest", "window_hours", "hours a scheduled digest covers", 1, 24 * 31,
-                         [](auto& s) -> auto& { return s.leads.digest_window_hours; }));
-  keys.push_back(int_key("digest", "late_after_min",
-                         "a digest posted this many minutes after its due time says it is late",
-                         1, 24 * 60, [](auto& s) -> auto& { return s.leads.digest_late_after_min; }));
+  keys.push_back(int_key(
+      "digest", "window_hours", "hours a scheduled digest covers", 1, 24 * 31,
+      [](auto& s) -> auto& { return s.leads.digest_window_hours; }));
+  keys.push_back(int_key(
+      "digest", "late_after_min",
+      "a digest posted this many minutes after its due time says it is late", 1, 24 * 60,
+      [](auto& s) -> auto& { return s.leads.digest_late_after_min; }));
   for (const char* platform : {"slack", "discord", "mattermost"}) {
     const std::string p = platform;
     keys.push_back({"digest", p + "_channel",
@@ -329,15 +331,15 @@ std::vector<key_spec> key_specs() {
                       return it == s.leads.alert_channels.end() ? std::string() : it->second;
                     }});
   }
-  keys.push_back(int_key("alerts", "min_sessions", "sessions in the window that make an incident",
-                         1, 1'000'000, [](auto& s) -> auto& { return s.leads.incidents.min_sessions; }));
-  keys.push_back({"alerts", "window_min", "minutes of the sliding window",
-                  [](app_settings& s, const std::string& v) {
-                    s.leads.incidents.window_ms = parse_int(v, 5, 24 * 60) * 60'000;
-                  },
-                  [](const app_settings& s) {
-                    return std::to_string(s.leads.incidents.window_ms / 60'000);
-                  }});
+  keys.push_back(int_key(
+      "alerts", "min_sessions", "sessions in the window that make an incident", 1, 1'000'000,
+      [](auto& s) -> auto& { return s.leads.incidents.min_sessions; }));
+  keys.push_back(
+      {"alerts", "window_min", "minutes of the sliding window",
+       [](app_settings& s, const std::string& v) {
+         s.leads.incidents.window_ms = parse_int(v, 5, 24 * 60) * 60'000;
+       },
+       [](const app_settings& s) { return std::to_string(s.leads.incidents.window_ms / 60'000); }});
   keys.push_back({"alerts", "rate_factor",
                   "times its own rate over the baseline a problem must reach to alert",
                   [](app_settings& s, const std::string& v) {
@@ -361,14 +363,12 @@ std::vector<key_spec> key_specs() {
                   [](const app_settings& s) {
                     return std::to_string(static_cast<long long>(s.leads.incidents.growth_factor));
                   }});
-  keys.push_back({"alerts", "quiet_min",
-                  "minutes below the threshold before \"back to normal\" is posted",
-                  [](app_settings& s, const std::string& v) {
-                    s.leads.incidents.quiet_ms = parse_int(v, 1, 24 * 60) * 60'000;
-                  },
-                  [](const app_settings& s) {
-                    return std::to_string(s.leads.incidents.quiet_ms / 60'000);
-                  }});
+  keys.push_back(
+      {"alerts", "quiet_min", "minutes below the threshold before \"back to normal\" is posted",
+       [](app_settings& s, const std::string& v) {
+         s.leads.incidents.quiet_ms = parse_int(v, 1, 24 * 60) * 60'000;
+       },
+       [](const app_settings& s) { return std::to_string(s.leads.incidents.quiet_ms / 60'000); }});
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",
