@@ -1,6 +1,7 @@
 #include "app/service.hpp"
 
 #include "app/demo_data.hpp"
+#include "app/leads_loop.hpp"
 #include "app/readiness.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
@@ -204,10 +205,20 @@ int serve(const app_settings& settings, const serve_options& options) {
     mattermost_connector->start();
     spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
   }
+  // Scheduled digests and incident alerts (issue 11): their own strand and store thread.
+  std::unique_ptr<leads_loop> leads;
+  if (auto posters = make_posters(settings); !posters.empty()) {
+    leads = std::make_unique<leads_loop>(ioc, *store, settings.leads, std::move(posters),
+                                         system_now_ms);
+    leads->start();
+    spdlog::info("leads: digest schedule '{}' ({}), incident alerts every minute",
+                 settings.leads.digest_schedule, settings.leads.digest_timezone);
+  }
   shutdown_watchdog watchdog(ioc, settings.shutdown_timeout);
   const auto stop_all = [&server, &slack_connector, &discord_connector, &mattermost_connector,
-                         &watchdog] {
+                         &watchdog, &leads] {
     watchdog.stop_requested();
+    if (leads) leads->stop();
     server.stop();
     if (slack_connector) slack_connector->stop();
     if (discord_connector) discord_connector->stop();
@@ -263,6 +274,8 @@ int serve(const app_settings& settings, const serve_options& options) {
   slack_connector.reset();  // waits for lookups still reading the store
   discord_connector.reset();
   mattermost_connector.reset();
+  // The leads loop joins its store thread.
+  leads.reset();
 
   // Every request in flight has been answered; commit whatever is still queued and close.
   store->close();
@@ -314,7 +327,10 @@ int digest(const app_settings& settings, std::int64_t window_ms, output_format f
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  auto store = store::make_sqlite_store(settings.store);
+  store::store_settings read_settings = settings.store;  // read-only, as diagnose
+  read_settings.read_only = true;
+  read_settings.read_connections = 1;
+  auto store = store::make_sqlite_store(read_settings);
   const bot::lead_reports reports(*store);
   const bot::digest d = reports.build(system_now_ms(), window_ms);
   switch (format) {
@@ -339,7 +355,10 @@ int audit(const app_settings& settings, const std::string& session_id, const std
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  auto store = store::make_sqlite_store(settings.store);
+  store::store_settings read_settings = settings.store;  // read-only, as diagnose
+  read_settings.read_only = true;
+  read_settings.read_connections = 1;
+  auto store = store::make_sqlite_store(read_settings);
   store::lookup_query query;
   query.session_id = session_id;
   query.user = user;

@@ -1,6 +1,7 @@
 #include "app/settings.hpp"
 
 #include "bot/i18n/catalog.hpp"
+#include "bot/schedule.hpp"
 
 #include <toml++/toml.h>
 
@@ -289,6 +290,85 @@ std::vector<key_spec> key_specs() {
                   "posts starting with it are commands (\"!session <id>\"); empty: mentions only",
                   [](app_settings& s, const std::string& v) { s.mattermost.command_prefix = v; },
                   [](const app_settings& s) { return s.mattermost.command_prefix; }});
+  // Team-lead posts (issue 11): [digest] and [alerts], a channel per platform.
+  keys.push_back({"digest", "schedule",
+                  "when to post the digest: five cron fields, e.g. '0 9 * * 1-5'; empty: never",
+                  [](app_settings& s, const std::string& v) {
+                    if (!v.empty()) bot::parse_cron(v);  // throws naming the field
+                    s.leads.digest_schedule = v;
+                  },
+                  [](const app_settings& s) { return s.leads.digest_schedule; }});
+  keys.push_back({"digest", "timezone", "IANA time zone the schedule is read in (Europe/Paris)",
+                  [](app_settings& s, const std::string& v) {
+                    const bot::zoned_schedule check("0 0 * * *", v);  // throws for an unknown zone
+                    s.leads.digest_timezone = v;
+                  },
+                  [](const app_settings& s) { return s.leads.digest_timezone; }});
+  keys.push_back(int_key(
+      "digest", "window_hours", "hours a scheduled digest covers", 1, 24 * 31,
+      [](auto& s) -> auto& { return s.leads.digest_window_hours; }));
+  keys.push_back(int_key(
+      "digest", "late_after_min",
+      "a digest posted this many minutes after its due time says it is late", 1, 24 * 60,
+      [](auto& s) -> auto& { return s.leads.digest_late_after_min; }));
+  for (const char* platform : {"slack", "discord", "mattermost"}) {
+    const std::string p = platform;
+    keys.push_back({"digest", p + "_channel",
+                    "channel id the " + p + " digest is posted to; empty: none",
+                    [p](app_settings& s, const std::string& v) { s.leads.digest_channels[p] = v; },
+                    [p](const app_settings& s) {
+                      const auto it = s.leads.digest_channels.find(p);
+                      return it == s.leads.digest_channels.end() ? std::string() : it->second;
+                    }});
+  }
+  for (const char* platform : {"slack", "discord", "mattermost"}) {
+    const std::string p = platform;
+    keys.push_back({"alerts", p + "_channel",
+                    "channel id " + p + " incident alerts are posted to; empty: none",
+                    [p](app_settings& s, const std::string& v) { s.leads.alert_channels[p] = v; },
+                    [p](const app_settings& s) {
+                      const auto it = s.leads.alert_channels.find(p);
+                      return it == s.leads.alert_channels.end() ? std::string() : it->second;
+                    }});
+  }
+  keys.push_back(int_key(
+      "alerts", "min_sessions", "sessions in the window that make an incident", 1, 1'000'000,
+      [](auto& s) -> auto& { return s.leads.incidents.min_sessions; }));
+  keys.push_back(
+      {"alerts", "window_min", "minutes of the sliding window",
+       [](app_settings& s, const std::string& v) {
+         s.leads.incidents.window_ms = parse_int(v, 5, 24 * 60) * 60'000;
+       },
+       [](const app_settings& s) { return std::to_string(s.leads.incidents.window_ms / 60'000); }});
+  keys.push_back({"alerts", "rate_factor",
+                  "times its own rate over the baseline a problem must reach to alert",
+                  [](app_settings& s, const std::string& v) {
+                    s.leads.incidents.rate_factor = static_cast<double>(parse_int(v, 1, 1000));
+                  },
+                  [](const app_settings& s) {
+                    return std::to_string(static_cast<long long>(s.leads.incidents.rate_factor));
+                  }});
+  keys.push_back({"alerts", "baseline_hours", "hours before the window its baseline rate covers",
+                  [](app_settings& s, const std::string& v) {
+                    s.leads.incidents.baseline_ms = parse_int(v, 1, 24 * 30) * 3'600'000;
+                  },
+                  [](const app_settings& s) {
+                    return std::to_string(s.leads.incidents.baseline_ms / 3'600'000);
+                  }});
+  keys.push_back({"alerts", "growth_factor",
+                  "an update is posted each time the sessions reach this factor of the last post",
+                  [](app_settings& s, const std::string& v) {
+                    s.leads.incidents.growth_factor = static_cast<double>(parse_int(v, 2, 100));
+                  },
+                  [](const app_settings& s) {
+                    return std::to_string(static_cast<long long>(s.leads.incidents.growth_factor));
+                  }});
+  keys.push_back(
+      {"alerts", "quiet_min", "minutes below the threshold before \"back to normal\" is posted",
+       [](app_settings& s, const std::string& v) {
+         s.leads.incidents.quiet_ms = parse_int(v, 1, 24 * 60) * 60'000;
+       },
+       [](const app_settings& s) { return std::to_string(s.leads.incidents.quiet_ms / 60'000); }});
   keys.push_back({"log", "level", "trace, debug, info, warn, error or off",
                   [](app_settings& s, const std::string& v) {
                     static const std::vector<std::string> levels{"trace", "debug", "info",

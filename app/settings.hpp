@@ -3,6 +3,7 @@
 // Service configuration: embedded defaults, then an optional TOML file, then the environment
 // (every `section.key` as SESSIONDX_SECTION_KEY). Secrets come only from the environment.
 
+#include "app/leads_settings.hpp"
 #include "connectors/discord/settings.hpp"
 #include "connectors/mattermost/settings.hpp"
 #include "connectors/slack/settings.hpp"
@@ -47,6 +48,8 @@ struct app_settings {
   /// bot.language: the team's language for agent-facing text, and the customer line's fallback
   /// when the customer's locale has no catalog ("en", "fr", "pl", "nl", "de").
   std::string bot_language = "en";
+  /// [digest] and [alerts]: scheduled digests and incident alerts posted to channels.
+  leads_settings leads;
 };
 
 /// A configuration problem, worded for the operator: "<where>: <section.key>: <reason>".

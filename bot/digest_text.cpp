@@ -190,9 +190,40 @@ std::string render_alert(const alert_action& a, text_flavor flavor) {
   }
   if (!versions.empty()) s += "App versions: " + versions + "\n";
   if (!browsers.empty()) s += "Browsers: " + browsers + "\n";
+  if (!a.trend.empty()) s += "Last hour: " + sparkline(a.trend) + "\n";
   if (!a.example_session.empty())
     s += "Example: " + code("/session " + a.example_session, flavor) + "\n";
   return s;
+}
+
+report_reply digest_report(const digest& d, std::string_view note) {
+  report_reply r{digest_title(d), render_digest(d, text_flavor::plain),
+                 render_digest(d, text_flavor::markdown), render_digest(d, text_flavor::mrkdwn)};
+  if (!note.empty()) {
+    r.title = std::string(note) + " \u2014 " + r.title;
+    r.text = std::string(note) + "\n" + r.text;
+    r.markdown = "_" + literal(note, text_flavor::markdown) + "_\n" + r.markdown;
+    r.mrkdwn = "_" + literal(note, text_flavor::mrkdwn) + "_\n" + r.mrkdwn;
+  }
+  return r;
+}
+
+report_reply alert_report(const alert_action& a) {
+  std::string title;
+  switch (a.kind) {
+    case alert_kind::opened:
+      title = "Possible incident: " + a.issue_key + " (" +
+              plural(a.sessions, "session", "sessions") + ")";
+      break;
+    case alert_kind::grew:
+      title = "Growing: " + a.issue_key + " (" + plural(a.sessions, "session", "sessions") + ")";
+      break;
+    case alert_kind::resolved:
+      title = "Back to normal: " + a.issue_key;
+      break;
+  }
+  return {title, render_alert(a, text_flavor::plain), render_alert(a, text_flavor::markdown),
+          render_alert(a, text_flavor::mrkdwn)};
 }
 
 }  // namespace sessiondx::bot

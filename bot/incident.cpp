@@ -2,7 +2,10 @@
 
 #include "bot/digest.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace sessiondx::bot {
@@ -55,8 +58,16 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
     inc.peak_sessions = std::max(inc.peak_sessions, sessions);
     if (r && static_cast<double>(sessions) >=
                  settings_.growth_factor * static_cast<double>(inc.posted_sessions)) {
-      actions.push_back({alert_kind::grew, it->first, sessions, inc.posted_sessions, inc.since_ms,
-                         now_ms, ratio(*r), r->example_session, r->facets});
+      actions.push_back({alert_kind::grew,
+                         it->first,
+                         sessions,
+                         inc.posted_sessions,
+                         inc.since_ms,
+                         now_ms,
+                         ratio(*r),
+                         r->example_session,
+                         r->facets,
+                         {}});
       inc.posted_sessions = sessions;
       ++it;
       continue;
@@ -70,6 +81,7 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
                          now_ms,
                          0.0,
                          {},
+                         {},
                          {}});
       it = open_.erase(it);
       continue;
@@ -82,8 +94,16 @@ std::vector<alert_action> incident_detector::evaluate(std::int64_t now_ms,
     const std::int64_t since = r->first_seen_ms > 0 ? r->first_seen_ms : now_ms;
     open_.emplace(std::string(key),
                   incident{since, r->window_sessions, r->window_sessions, now_ms});
-    actions.push_back({alert_kind::opened, std::string(key), r->window_sessions, 0, since, now_ms,
-                       ratio(*r), r->example_session, r->facets});
+    actions.push_back({alert_kind::opened,
+                       std::string(key),
+                       r->window_sessions,
+                       0,
+                       since,
+                       now_ms,
+                       ratio(*r),
+                       r->example_session,
+                       r->facets,
+                       {}});
   }
   std::stable_sort(
       actions.begin(), actions.end(),
@@ -95,6 +115,69 @@ std::vector<std::string> incident_detector::open_incidents() const {
   std::vector<std::string> keys;
   for (const auto& [key, inc] : open_) keys.push_back(key);
   return keys;
+}
+
+std::vector<incident_record> incident_detector::records() const {
+  std::vector<incident_record> out;
+  for (const auto& [key, inc] : open_)
+    out.push_back({key, inc.since_ms, inc.posted_sessions, inc.peak_sessions, inc.last_above_ms});
+  return out;
+}
+
+void incident_detector::restore(const std::vector<incident_record>& records) {
+  open_.clear();
+  for (const auto& r : records)
+    open_[r.issue_key] = incident{r.since_ms, r.posted_sessions, r.peak_sessions, r.last_above_ms};
+}
+
+std::string to_json(const incident_state& state) {
+  nlohmann::json open = nlohmann::json::array();
+  for (const auto& r : state.open)
+    open.push_back({{"issue_key", r.issue_key},
+                    {"since_ms", r.since_ms},
+                    {"posted_sessions", r.posted_sessions},
+                    {"peak_sessions", r.peak_sessions},
+                    {"last_above_ms", r.last_above_ms}});
+  nlohmann::json threads = nlohmann::json::object();
+  for (const auto& [key, by_platform] : state.threads) threads[key] = by_platform;
+  return nlohmann::json{{"version", 1}, {"open", open}, {"threads", threads}}.dump();
+}
+
+incident_state incident_state_from_json(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw std::invalid_argument("incident state: not a JSON object");
+  incident_state state;
+  auto number = [](const nlohmann::json& o, const char* field) {
+    if (!o.contains(field) || !o[field].is_number_integer())
+      throw std::invalid_argument(std::string("incident state: ") + field + " is not an integer");
+    return o[field].get<std::int64_t>();
+  };
+  if (j.contains("open")) {
+    if (!j["open"].is_array()) throw std::invalid_argument("incident state: open is not a list");
+    for (const auto& o : j["open"]) {
+      if (!o.is_object() || !o.contains("issue_key") || !o["issue_key"].is_string())
+        throw std::invalid_argument("incident state: issue_key is not a string");
+      state.open.push_back({o["issue_key"].get<std::string>(), number(o, "since_ms"),
+                            number(o, "posted_sessions"), number(o, "peak_sessions"),
+                            number(o, "last_above_ms")});
+    }
+  }
+  if (j.contains("threads")) {
+    if (!j["threads"].is_object())
+      throw std::invalid_argument("incident state: threads is not an object");
+    for (const auto& [key, by_platform] : j["threads"].items()) {
+      if (!by_platform.is_object())
+        throw std::invalid_argument("incident state: threads." + key + " is not an object");
+      for (const auto& [platform, id] : by_platform.items()) {
+        if (!id.is_string())
+          throw std::invalid_argument("incident state: threads." + key + "." + platform +
+                                      " is not a string");
+        state.threads[key][platform] = id.get<std::string>();
+      }
+    }
+  }
+  return state;
 }
 
 }  // namespace sessiondx::bot

@@ -58,8 +58,34 @@ struct alert_action {
   double rate_ratio = 0;  ///< window rate / baseline rate; 0 when there was no baseline
   std::string example_session;
   std::vector<store::facet_count> facets;
+  /// Sessions per summary bucket over the last hour, oldest first (the alert's sparkline);
+  /// filled by the caller that posts it (bot::lead_reports::trend), empty from evaluate().
+  std::vector<std::int64_t> trend;
   friend bool operator==(const alert_action&, const alert_action&) = default;
 };
+
+/// One open incident, as the store keeps it across a restart (service_state).
+struct incident_record {
+  std::string issue_key;
+  std::int64_t since_ms = 0;
+  std::int64_t posted_sessions = 0;  ///< the figure last posted (opened or grew)
+  std::int64_t peak_sessions = 0;
+  std::int64_t last_above_ms = 0;  ///< last evaluation at or above min_sessions
+  friend bool operator==(const incident_record&, const incident_record&) = default;
+};
+
+/// What the alert loop persists after each evaluation: the open incidents and, per problem, the
+/// message each platform's alert thread hangs from ("slack" -> ts, "discord" -> message id).
+struct incident_state {
+  std::vector<incident_record> open;
+  std::map<std::string, std::map<std::string, std::string>> threads;
+  friend bool operator==(const incident_state&, const incident_state&) = default;
+};
+
+/// JSON for the store's service_state, and back. Reading throws std::invalid_argument naming
+/// the field when the text is not such a state.
+std::string to_json(const incident_state& state);
+incident_state incident_state_from_json(std::string_view text);
 
 /// @par Thread safety
 /// None: one evaluator calls it (the service's minute timer).
@@ -78,6 +104,12 @@ class incident_detector {
   std::vector<std::string> open_incidents() const;
 
   const incident_settings& settings() const { return settings_; }
+
+  /// The open incidents, to persist; restore() takes them back after a restart, so an incident
+  /// still above is not announced again and one that ended while the service was down still
+  /// gets its "back to normal".
+  std::vector<incident_record> records() const;
+  void restore(const std::vector<incident_record>& records);
 
  private:
   struct incident {

@@ -59,32 +59,80 @@ std::vector<problem_line> lead_reports::top(std::int64_t now_ms, std::int64_t wi
   return lines;
 }
 
-std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms) const {
+std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms,
+                                              const std::vector<incident_record>& open,
+                                              bool with_facets) const {
   const auto [from, to] = window_of(now_ms, incidents_.window_ms);
-  std::map<std::string, problem_rate> by_key;
+  struct bounds {
+    problem_rate rate;
+    std::int64_t lower = 0;  ///< the largest bucket: distinct sessions are at least this
+  };
+  std::map<std::string, bounds> by_key;
   for (const auto& b : store_.issue_buckets(from, to)) {
-    problem_rate& r = by_key[b.issue_key];
-    if (r.issue_key.empty()) {
-      r.issue_key = b.issue_key;
-      r.first_seen_ms = b.first_seen_ms;
+    bounds& r = by_key[b.issue_key];
+    if (r.rate.issue_key.empty()) {
+      r.rate.issue_key = b.issue_key;
+      r.rate.first_seen_ms = b.first_seen_ms;
     }
-    r.window_sessions += b.sessions;  // an upper bound of the distinct count
-    r.first_seen_ms = std::min(r.first_seen_ms, b.first_seen_ms);
-    r.example_session = b.example_session;  // buckets come in time order: the latest
+    r.rate.window_sessions += b.sessions;  // an upper bound of the distinct count
+    r.lower = std::max(r.lower, b.sessions);
+    r.rate.first_seen_ms = std::min(r.rate.first_seen_ms, b.first_seen_ms);
+    r.rate.example_session = b.example_session;  // buckets come in time order: the latest
   }
+  std::map<std::string_view, const incident_record*> open_by_key;
+  for (const auto& o : open) open_by_key.emplace(o.issue_key, &o);
+  const incident_detector rule(incidents_);
   std::vector<problem_rate> out;
   for (auto& [key, r] : by_key) {
-    // Only problems that may cross the threshold cost more reads: distinct sessions (bounded),
-    // the baseline (one problem's buckets over a day) and the facets.
-    if (r.window_sessions >= incidents_.min_sessions) {
-      r.window_sessions = store_.issue_sessions(key, from, to, distinct_cap);
-      for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
-        r.baseline_sessions += b.sessions;
-      r.facets = store_.issue_facets(key, from, to);
+    problem_rate& rate = r.rate;
+    if (rate.window_sessions >= incidents_.min_sessions) {
+      const auto o = open_by_key.find(key);
+      bool exact = true;
+      if (o != open_by_key.end()) {
+        // Open: it stays open, does not grow and sets no new peak whatever the exact count.
+        const bool stays_above = r.lower >= incidents_.min_sessions;
+        const bool may_grow =
+            static_cast<double>(rate.window_sessions) >=
+            incidents_.growth_factor * static_cast<double>(o->second->posted_sessions);
+        const bool may_peak = rate.window_sessions > o->second->peak_sessions;
+        if (stays_above && !may_grow && !may_peak) {
+          rate.window_sessions = r.lower;
+          exact = false;
+        }
+      } else {
+        for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
+          rate.baseline_sessions += b.sessions;
+        exact = rule.crosses(rate);  // the upper bound does not cross: neither does the count
+      }
+      if (exact) {
+        rate.window_sessions = store_.issue_sessions(key, from, to, distinct_cap);
+        if (o != open_by_key.end())
+          for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
+            rate.baseline_sessions += b.sessions;
+        if (with_facets) rate.facets = store_.issue_facets(key, from, to);
+      }
     }
-    out.push_back(std::move(r));
+    out.push_back(std::move(rate));
   }
   return out;
+}
+
+std::vector<std::int64_t> lead_reports::trend(const std::string& issue_key,
+                                              std::int64_t now_ms) const {
+  constexpr std::int64_t slots = 12;
+  const auto [from, to] = window_of(now_ms, slots * store::issue_bucket_ms);
+  std::vector<std::int64_t> values(slots, 0);
+  for (const auto& b : store_.issue_history(issue_key, from, to)) {
+    const std::int64_t slot = (b.bucket_start_ms - from) / store::issue_bucket_ms;
+    if (slot >= 0 && slot < slots) values[static_cast<std::size_t>(slot)] += b.sessions;
+  }
+  return values;
+}
+
+std::vector<store::facet_count> lead_reports::facets(const std::string& issue_key,
+                                                     std::int64_t now_ms) const {
+  const auto [from, to] = window_of(now_ms, incidents_.window_ms);
+  return store_.issue_facets(issue_key, from, to);
 }
 
 report_reply lead_reports::answer(const command& cmd, std::int64_t now_ms) const {

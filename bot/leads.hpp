@@ -24,9 +24,28 @@ class lead_reports {
   /// /top over the last `window_ms`. Blocking.
   std::vector<problem_line> top(std::int64_t now_ms, std::int64_t window_ms) const;
 
-  /// What the incident detector needs now: every problem with a session in the last window
-  /// (distinct counts for those near the threshold), with its baseline and facets. Blocking.
-  std::vector<problem_rate> rates(std::int64_t now_ms) const;
+  /// What the incident detector needs now: every problem with a session in the last window,
+  /// with its baseline and facets. Blocking.
+  ///
+  /// Cost: one bounded read of the window's summary rows; then, per problem, only what its
+  /// decision needs. The summary's per-bucket counts bound the distinct sessions of the window
+  /// (at least the largest bucket, at most their sum), and the exact count (reading the
+  /// window's session entries) is taken only when the bounds cannot decide: a problem that is
+  /// not `open` and whose upper bound does not cross the rule keeps the upper bound (it cannot
+  /// alert); an `open` incident whose lower bound stays at or above min_sessions and whose upper
+  /// bound reaches neither the growth factor nor its peak keeps the lower bound (it stays open,
+  /// with no update and no new peak). Facets are read only when `with_facets` (the loop reads
+  /// them for the posts only, see facets()).
+  std::vector<problem_rate> rates(std::int64_t now_ms,
+                                  const std::vector<incident_record>& open = {},
+                                  bool with_facets = true) const;
+
+  /// Sessions of a problem per summary bucket over the hour ending at `now_ms`, oldest first
+  /// (12 values): an alert's sparkline. Blocking.
+  std::vector<std::int64_t> trend(const std::string& issue_key, std::int64_t now_ms) const;
+
+  /// App versions and browsers of a problem in the alert window ending at `now_ms`. Blocking.
+  std::vector<store::facet_count> facets(const std::string& issue_key, std::int64_t now_ms) const;
 
   /// Answers /digest and /top (a command_handler's report_function), rendered.
   report_reply answer(const command& cmd, std::int64_t now_ms) const;

@@ -372,6 +372,12 @@ void help_document(reply_document& doc, const reply_options& o) {
       rich()
           .code("/session <id> full")
           .text(" \u2014 every finding with evidence, what was checked, the timeline"));
+  doc.body.push_back(
+      rich()
+          .code("/digest [24h|7d]")
+          .text(" \u2014 for leads: recurring and new problems, what support looked up"));
+  doc.body.push_back(
+      rich().code("/top [1h|24h]").text(" \u2014 the top problems right now, with an example"));
   doc.body.push_back(rich().code("/help").text(" \u2014 this message"));
   doc.footer.push_back(rich()
                            .text("Examples: ")
@@ -384,7 +390,8 @@ void help_document(reply_document& doc, const reply_options& o) {
                                  "bot: ")
                            .code("@sessiondx session " + ex)
                            .text("."));
-  doc.fallback.text("sessiondx help: /session <id>, /session <id> timeline, /session <id> full");
+  doc.fallback.text(
+      "sessiondx help: /session <id>, /session <id> timeline, /session <id> full, /digest, /top");
 }
 
 void error_document(reply_document& doc, const error_reply& e) {

@@ -78,8 +78,7 @@ TEST_CASE("sessiondx diagnose: found, unknown and malformed ids", "[cli]") {
   CHECK_THAT(malformed.output, Catch::Contains("footer"));
 }
 
-TEST_CASE("sessiondx diagnose opens the store read-only: a read-only file system works",
-          "[cli]") {
+TEST_CASE("sessiondx diagnose opens the store read-only: a read-only file system works", "[cli]") {
   test::temp_dir dir;
   const auto ro = dir / "ro";
   std::filesystem::create_directory(ro);
@@ -121,17 +120,20 @@ TEST_CASE("sessiondx diagnose opens the store read-only: a read-only file system
     std::filesystem::permissions(db, std::filesystem::perms::owner_read |
                                          std::filesystem::perms::group_read |
                                          std::filesystem::perms::others_read);
-    std::filesystem::permissions(ro, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_exec |
-                                         std::filesystem::perms::group_read |
-                                         std::filesystem::perms::group_exec |
-                                         std::filesystem::perms::others_read |
-                                         std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        ro, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
   }
   const auto found = run("diagnose abcd1234efgh5678 --format json --db " + db.string());
   CHECK(found.exit_code == 0);
   CHECK(nlohmann::json::parse(found.output)["session_id"] == "abcd1234efgh5678");
   CHECK(run("diagnose abcd1234efgh567O --db " + db.string()).exit_code == 3);
+  // The team-lead commands read the same way.
+  const auto digest = run("digest --since 24h --format json --db " + db.string());
+  CHECK(digest.exit_code == 0);
+  CHECK(nlohmann::json::parse(digest.output)["events_received"] == 1);
+  CHECK(run("audit --session abcd1234efgh5678 --db " + db.string()).exit_code == 3);
   // Nothing was written: no migration, no retention, no WAL left behind.
   CHECK(read_all() == before);
   CHECK_FALSE(std::filesystem::exists(db.string() + "-wal"));

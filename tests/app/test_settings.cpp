@@ -227,3 +227,38 @@ TEST_CASE("the receiver limits are settings keys with defaults", "[settings]") {
   CHECK(s.server.max_body_buffer_bytes == 1'048'576);
   CHECK(s.server.max_queued_bytes == 2'097'152);
 }
+
+TEST_CASE("digest and alerts: schedule, zone and channels per platform", "[settings][leads]") {
+  test::temp_dir dir;
+  const auto file = write_file(dir,
+                               "[digest]\nschedule = '0 9 * * mon-fri'\ntimezone = 'Europe/Paris'\n"
+                               "slack_channel = 'C0123'\ndiscord_channel = '6450'\n"
+                               "[alerts]\nmattermost_channel = 'mm1'\nmin_sessions = 20\n"
+                               "window_min = 10\nquiet_min = 45\n");
+  const auto s = app::load_settings(file, fake_env{}.lookup());
+  CHECK(s.leads.digest_schedule == "0 9 * * mon-fri");
+  CHECK(s.leads.digest_timezone == "Europe/Paris");
+  CHECK(s.leads.digest_channels.at("slack") == "C0123");
+  CHECK(s.leads.digest_channels.at("discord") == "6450");
+  CHECK(s.leads.alert_channels.at("mattermost") == "mm1");
+  CHECK(s.leads.incidents.min_sessions == 20);
+  CHECK(s.leads.incidents.window_ms == 10 * 60'000);
+  CHECK(s.leads.incidents.quiet_ms == 45 * 60'000);
+
+  const auto message_of = [&](const std::string& toml) {
+    try {
+      app::load_settings(write_file(dir, toml), fake_env{}.lookup());
+    } catch (const app::config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message_of("[digest]\nschedule = '0 25 * * *'\n"),
+             Catch::Contains("digest.schedule") && Catch::Contains("hour: 25 is out of range"));
+  CHECK_THAT(message_of("[digest]\ntimezone = 'Europe/Pariss'\n"),
+             Catch::Contains("digest.timezone") && Catch::Contains("not an IANA time zone"));
+  fake_env env;
+  env.vars["SESSIONDX_DIGEST_SCHEDULE"] = "*/15 8-18 * * 1-5";
+  CHECK(app::load_settings(std::nullopt, env.lookup()).leads.digest_schedule ==
+        "*/15 8-18 * * 1-5");
+}

@@ -36,6 +36,8 @@ class summary_fake final : public store::event_store {
     t.new_sessions += sessions;
   }
   std::vector<store::lookup_record> lookups_log;
+  /// issue_sessions() calls: the exact distinct counts read (the costly part of an evaluation).
+  int exact_counts = 0;
 
   std::vector<store::issue_bucket> issue_buckets(std::int64_t from, std::int64_t to) override {
     std::vector<store::issue_bucket> out;
@@ -53,6 +55,7 @@ class summary_fake final : public store::event_store {
   // Generated sessions are distinct per bucket.
   std::int64_t issue_sessions(const std::string& key, std::int64_t from, std::int64_t to,
                               std::int64_t cap) override {
+    ++exact_counts;
     std::int64_t n = 0;
     for (const auto& b : issue_history(key, from, to)) n += b.sessions;
     return std::min(n, cap);

@@ -60,7 +60,8 @@ run simulate(bot::incident_settings settings) {
       store.add("js:steady", now + 1, steady(now));
       store.add("resource:tracker", now + 1, tracker(now));
     }
-    for (auto& a : detector.evaluate(now, reports.rates(now))) r.actions.push_back(std::move(a));
+    for (auto& a : detector.evaluate(now, reports.rates(now, detector.records())))
+      r.actions.push_back(std::move(a));
   }
   return r;
 }
@@ -138,8 +139,8 @@ TEST_CASE("incidents: one alert per incident while it stays above", "[incident]"
   r.window_sessions = 24;
   const auto grew = d.evaluate(2 * minute, {r});
   REQUIRE(grew.size() == 1);
-  CHECK(grew[0] ==
-        bot::alert_action{bot::alert_kind::grew, "js:x", 24, 12, 1000, 2 * minute, 0.0, "S1", {}});
+  CHECK(grew[0] == bot::alert_action{
+                       bot::alert_kind::grew, "js:x", 24, 12, 1000, 2 * minute, 0.0, "S1", {}, {}});
   // Quiet: resolved once 30 min have passed since it was last above the threshold.
   CHECK(d.evaluate(3 * minute, {}).empty());
   CHECK(d.evaluate(31 * minute, {}).empty());
@@ -161,7 +162,8 @@ TEST_CASE("incidents: alert texts name the problem, the sessions and an example"
                       t0 + 10 * minute,
                       12.4,
                       "abc123",
-                      {{"app_version", "3.1", 40}, {"browser", "Safari 17", 30}}};
+                      {{"app_version", "3.1", 40}, {"browser", "Safari 17", 30}},
+                      {0, 0, 1, 4, 9, 12}};
   const std::string mrkdwn = bot::render_alert(a, bot::text_flavor::mrkdwn);
   CHECK(mrkdwn.find("*\u26A0 Possible incident: *`route:POST /api/&lt;pay&gt;`") !=
         std::string::npos);
@@ -170,6 +172,72 @@ TEST_CASE("incidents: alert texts name the problem, the sessions and an example"
   CHECK(mrkdwn.find("App versions: 3.1 (40)") != std::string::npos);
   CHECK(mrkdwn.find("Browsers: Safari 17 (30)") != std::string::npos);
   CHECK(mrkdwn.find("`/session abc123`") != std::string::npos);
+  CHECK(mrkdwn.find("Last hour: \u2581\u2581\u2582\u2584\u2587\u2588") != std::string::npos);
   a.kind = bot::alert_kind::resolved;
   CHECK(bot::render_alert(a, bot::text_flavor::plain).starts_with("\u2713 Back to normal: "));
+}
+
+TEST_CASE("incidents: a restart neither repeats nor forgets an open incident", "[incident]") {
+  bot::problem_rate r{"js:x", 12, 0, 1000, "S1", {}};
+  bot::incident_state saved;
+  {
+    bot::incident_detector before;
+    REQUIRE(before.evaluate(0, {r}).size() == 1);
+    saved.open = before.records();
+    saved.threads["js:x"]["slack"] = "1700000001.000100";
+  }
+  // The state goes through the store as JSON.
+  const bot::incident_state back = bot::incident_state_from_json(bot::to_json(saved));
+  CHECK(back == saved);
+  REQUIRE(back.open.size() == 1);
+  CHECK(back.open[0] == bot::incident_record{"js:x", 1000, 12, 12, 0});
+
+  bot::incident_detector after;
+  after.restore(back.open);
+  CHECK(after.evaluate(minute, {r}).empty());  // still above: not announced again
+  // It ends while the service is down: "back to normal" comes on the first evaluation after.
+  const auto resolved = after.evaluate(45 * minute, {});
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].kind == bot::alert_kind::resolved);
+  CHECK(resolved[0].since_ms == 1000);
+}
+
+TEST_CASE("incidents: a damaged state is refused naming the field", "[incident]") {
+  CHECK_THROWS_WITH(bot::incident_state_from_json("[1]"), "incident state: not a JSON object");
+  CHECK_THROWS_WITH(bot::incident_state_from_json(R"({"open":[{"issue_key":"k"}]})"),
+                    "incident state: since_ms is not an integer");
+  CHECK_THROWS_WITH(bot::incident_state_from_json(R"({"threads":{"k":{"slack":1}}})"),
+                    "incident state: threads.k.slack is not a string");
+  CHECK(bot::incident_state_from_json("{}").open.empty());
+}
+
+TEST_CASE("incidents: the summary's bounds spare the exact counts of steady problems",
+          "[incident]") {
+  summary_fake store;
+  // A steady problem far above min_sessions but at its usual rate, for two days.
+  for (std::int64_t start = t0 - 2 * 24 * hour; start < t0 + hour; start += bucket)
+    store.add("js:steady", start + 1, steady(start));
+  const bot::incident_settings settings;
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  for (std::int64_t now = t0; now < t0 + hour; now += minute)
+    CHECK(detector.evaluate(now, reports.rates(now, detector.records())).empty());
+  CHECK(store.exact_counts == 0);  // the upper bound already misses the rate rule
+
+  // An open incident that holds steady: counted when opened, then left to the bounds.
+  summary_fake spiking;
+  for (std::int64_t start = t0; start < t0 + hour; start += bucket)
+    spiking.add("js:spike", start + 1, 12);  // every bucket alone above min_sessions
+  bot::lead_reports spike_reports(spiking, {}, settings);
+  bot::incident_detector spike_detector(settings);
+  int opened = 0;
+  for (std::int64_t now = t0 + 15 * minute; now < t0 + hour; now += minute)
+    for (const auto& a :
+         spike_detector.evaluate(now, spike_reports.rates(now, spike_detector.records())))
+      opened += a.kind == bot::alert_kind::opened ? 1 : 0;
+  CHECK(opened == 1);
+  CHECK(spike_detector.open_incidents() == std::vector<std::string>{"js:spike"});
+  // 45 evaluations, one exact count: when it opened. Afterwards the largest bucket keeps it above
+  // and the sum can reach neither the growth factor nor a new peak.
+  CHECK(spiking.exact_counts == 1);
 }

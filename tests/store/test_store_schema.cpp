@@ -297,3 +297,23 @@ TEST_CASE("store: migration 3 upgrades a version-2 store, keeping every event", 
   REQUIRE_FALSE(s->append_and_wait({e}).error);
   CHECK(s->issue_buckets(t0, t0 + b).at(0).sessions == 3);
 }
+
+TEST_CASE("store: the leads loop's state reads and writes one row by key", "[store][leads]") {
+  temp_dir dir;
+  const auto settings = test_settings(dir);
+  auto s = store::make_sqlite_store(settings);
+  SQLite::Database db(settings.path, SQLite::OPEN_READONLY);
+  // The scheduled digest's last run and the open incidents: a primary-key lookup each minute.
+  const std::string get = query_plan(db, sql::get_state);
+  INFO(get);
+  CHECK(get.find("SEARCH service_state USING PRIMARY KEY (key=?)") != std::string::npos);
+  const std::string put = query_plan(db, sql::put_state);
+  INFO(put);
+  CHECK(put.find("SCAN") == std::string::npos);
+  // Values survive a reopen, as a restart needs them.
+  s->put_state("digest.last_due.slack", "1736755200000");
+  s->close();
+  s = store::make_sqlite_store(settings);
+  CHECK(s->get_state("digest.last_due.slack") == "1736755200000");
+  CHECK_FALSE(s->get_state("alerts.incidents"));
+}
