@@ -1,5 +1,7 @@
 #include "bot/diagnoser.hpp"
 
+#include <exception>
+#include <limits>
 #include <utility>
 
 namespace sessiondx::bot {
@@ -21,12 +23,27 @@ diagnose_result diagnoser::diagnose(const std::string& session_id) const {
   input.events = store_.session_events(session_id, settings_.max_events);
   input.events_truncated = summary->event_count > static_cast<std::int64_t>(settings_.max_events);
   input.summary = std::move(summary);
-  const std::int64_t since = now_ms_() - settings_.blast_radius_window_ms;
+  const std::int64_t now = now_ms_();
+  const std::int64_t since = now - settings_.blast_radius_window_ms;
+  input.window_start_ms = since;
   input.app_versions = store_.app_versions(since);
-  const blast_lookup others = [this, &session_id, since](const std::string& issue_key) {
-    return store_.other_sessions(issue_key, session_id, since);
-  };
-  return run_rules(input, settings_, others);
+  // What the store knows of each problem of the session, asked before the rules run: the rules
+  // take it as data and do no I/O.
+  for (std::string& key : session_issue_keys(input.events)) {
+    problem_history h;
+    try {
+      h.others = store_.other_sessions(key, session_id, since);
+      // Release regressions are read for JavaScript errors and failing routes only.
+      if (key.starts_with("js:") || key.starts_with("route:")) {
+        h.versions = store_.issue_versions(key, since, std::numeric_limits<std::int64_t>::max());
+      }
+    } catch (const std::exception&) {
+      // The store could not answer for this problem: its finding stands without a blast radius
+      // (or with the part that was answered).
+    }
+    input.problems.emplace(std::move(key), std::move(h));
+  }
+  return run_rules(input, settings_);
 }
 
 }  // namespace sessiondx::bot
