@@ -104,7 +104,8 @@ scenario load(const fs::path& path) {
   if (j.contains("window_start")) {
     sc.input.window_start_ms = at_ms(day, j["window_start"].get<std::string>());
   }
-  for (const auto& [key, list] : j.value("versions", json::object()).items()) {
+  const json versions = j.value("versions", json::object());
+  for (const auto& [key, list] : versions.items()) {
     for (const json& v : list) {
       sc.versions[key].push_back({v.at("version").get<std::string>(),
                                   v.value("sessions", std::int64_t{1}),
