@@ -6,8 +6,9 @@
 //     the problem was seen with in the blast-radius window is new in that window, and an older
 //     version still in use when the problem first appeared never had it.
 // The finding then says "new in 4.12.0, first seen 14:02 UTC, not seen with 4.11.3" in its
-// threshold, the escalation summary and the headline. Cost: O(events) once, then O(versions) per
-// finding.
+// threshold, the escalation summary and the headline. Cost: one pass over the events for the
+// session's version runs (only when a candidate finding exists), then O(its events + runs +
+// versions) per candidate finding.
 
 #include "bot/rules/engine.hpp"
 
@@ -35,9 +36,27 @@ std::string older_list(std::vector<std::string> versions) {
   return out;
 }
 
+// Runs of events of one app version, in time order (events without a version are skipped): the
+// session's version switches, computed once.
+struct version_run {
+  std::size_t start;  ///< position of the run's first event
+  std::string_view version;
+};
+
+std::vector<version_run> version_runs(const session_view& view) {
+  std::vector<version_run> runs;
+  for (std::size_t pos = 0; pos < view.events.size(); ++pos) {
+    const std::string& v = version_of(view, pos);
+    if (!v.empty() && (runs.empty() || runs.back().version != v)) runs.push_back({pos, v});
+  }
+  return runs;
+}
+
 // 1. The session switched version before the problem, and the problem never occurred with the
 // version(s) used before the switch.
-std::string within_session(const session_view& view, const draft& d) {
+std::string within_session(const session_view& view, const std::vector<version_run>& runs,
+                           const draft& d) {
+  if (runs.size() < 2) return {};  // one version all along
   const std::size_t first = d.events.front();
   const std::string& v = version_of(view, first);
   if (v.empty()) return {};
@@ -45,25 +64,24 @@ std::string within_session(const session_view& view, const draft& d) {
     if (version_of(view, pos) != v) return {};  // seen with several versions: not new in one
   }
   std::vector<std::string> before;
-  std::size_t switched = npos;  // the first event with v after an event of another version
-  for (std::size_t pos = 0; pos < first; ++pos) {
-    const std::string& x = version_of(view, pos);
-    if (x.empty()) continue;
-    if (x != v) {
-      before.push_back(x);
+  std::size_t switched = npos;  // the first event of v after an event of another version
+  for (const version_run& r : runs) {
+    if (r.start > first) break;
+    if (r.version != v) {
+      before.emplace_back(r.version);
       switched = npos;
     } else if (switched == npos && !before.empty()) {
-      switched = pos;
+      switched = r.start;
     }
   }
   if (before.empty()) return {};
   if (switched == npos) switched = first;
   const std::string old = older_list(before);
   const std::int64_t ref = view.last_ts_ms;
-  return "new in " + clip(v, 40) + " (this session switched from " + clip(old, 60) + " at " +
-         fmt_utc_since(view.events[switched].ev->ts_ms, ref) + "), first seen " +
+  return "new in " + clip(v, 40) + ", first seen " +
          fmt_utc_since(view.events[first].ev->ts_ms, ref) + ", not seen with " + clip(old, 60) +
-         " in this session";
+         "; this session switched from " + clip(old, 60) + " at " +
+         fmt_utc_since(view.events[switched].ev->ts_ms, ref);
 }
 
 const store::app_version_seen* find_version(const session_input& in, std::string_view v) {
@@ -144,9 +162,15 @@ int compare_versions(std::string_view a, std::string_view b) {
 }
 
 void detect_releases(session_view& view) {
+  std::vector<version_run> runs;
+  bool have_runs = false;
   for (draft& d : view.drafts) {
     if (!regression_candidate(d)) continue;
-    std::string note = within_session(view, d);
+    if (!have_runs) {
+      runs = version_runs(view);
+      have_runs = true;
+    }
+    std::string note = within_session(view, runs, d);
     if (note.empty()) note = across_sessions(view, d);
     if (note.empty()) continue;
     d.f.threshold += "; " + note;
