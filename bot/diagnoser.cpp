@@ -2,6 +2,8 @@
 
 #include <exception>
 #include <limits>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 namespace sessiondx::bot {
@@ -27,6 +29,20 @@ diagnose_result diagnoser::diagnose(const std::string& session_id) const {
   const std::int64_t since = now - settings_.blast_radius_window_ms;
   input.window_start_ms = since;
   input.app_versions = store_.app_versions(since);
+  // Versions first seen in the window: only a problem the session had with one of them can be
+  // a release regression (bot/rules/release.cpp), so only those are worth the versions query.
+  std::unordered_set<std::string_view> new_versions;
+  for (const auto& v : input.app_versions) {
+    if (v.first_seen_ms >= since && !v.version.empty()) new_versions.insert(v.version);
+  }
+  std::unordered_set<std::string_view> with_new_version;  // issue keys
+  if (!new_versions.empty()) {
+    for (const store::event& e : input.events) {
+      if (!e.issue_key.empty() && new_versions.contains(e.app_version)) {
+        with_new_version.insert(e.issue_key);
+      }
+    }
+  }
   // What the store knows of each problem of the session, asked before the rules run: the rules
   // take it as data and do no I/O.
   for (std::string& key : session_issue_keys(input.events)) {
@@ -34,7 +50,7 @@ diagnose_result diagnoser::diagnose(const std::string& session_id) const {
     try {
       h.others = store_.other_sessions(key, session_id, since);
       // Release regressions are read for JavaScript errors and failing routes only.
-      if (key.starts_with("js:") || key.starts_with("route:")) {
+      if ((key.starts_with("js:") || key.starts_with("route:")) && with_new_version.contains(key)) {
         h.versions = store_.issue_versions(key, since, std::numeric_limits<std::int64_t>::max());
       }
     } catch (const std::exception&) {
