@@ -19,8 +19,9 @@
 // reuse the sessions an earlier --setup-only run added.
 //
 // Besides end to end, the phases are timed separately on the same sessions: the store reads
-// (summary + session_events), app_versions, the blast-radius lookups (every other_sessions call
-// the rules make), the rules alone (blast lookups answered from memory), and render_markdown.
+// (summary + session_events), app_versions, the per-problem lookups the diagnoser makes before the
+// rules (other_sessions and issue_versions of every issue key), the rules alone (run_rules takes
+// those answers as data), and render_markdown.
 
 #include "bench/event_gen.hpp"
 #include "bench/latency.hpp"
@@ -41,6 +42,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -379,23 +381,23 @@ void measure_group(group_result& g, const std::vector<std::string>& ids, store::
     input.app_versions = db.app_versions(since);
     g.phase_us["store: app_versions"].push_back(micros_since(t));
 
-    // Rules with the real blast-radius lookups, each one timed and remembered.
-    std::map<std::string, store::blast_radius> answers;
-    std::uint32_t blast_us = 0;
-    const bot::blast_lookup live = [&](const std::string& key) {
-      const auto b0 = steady::now();
-      auto r = db.other_sessions(key, id, since);
-      blast_us += micros_since(b0);
-      answers[key] = r;
-      return r;
-    };
-    bot::diagnosis d = bot::run_rules(input, settings, live);
-    g.phase_us["store: other_sessions (all keys)"].push_back(blast_us);
-
-    // Rules alone: the same lookups answered from memory.
-    const bot::blast_lookup cached = [&](const std::string& key) { return answers[key]; };
+    // The store's facts about every problem of the session (blast radius, app versions of the
+    // problem's sessions), asked as the diagnoser does before the rules.
+    input.window_start_ms = since;
     t = steady::now();
-    d = bot::run_rules(input, settings, cached);
+    for (std::string& key : bot::session_issue_keys(input.events)) {
+      bot::problem_history h;
+      h.others = db.other_sessions(key, id, since);
+      if (key.starts_with("js:") || key.starts_with("route:")) {
+        h.versions = db.issue_versions(key, since, std::numeric_limits<std::int64_t>::max());
+      }
+      input.problems.emplace(std::move(key), std::move(h));
+    }
+    g.phase_us["store: other_sessions + issue_versions (all keys)"].push_back(micros_since(t));
+
+    // Rules alone: no I/O.
+    t = steady::now();
+    bot::diagnosis d = bot::run_rules(input, settings);
     g.phase_us["rules (run_rules, no I/O)"].push_back(micros_since(t));
 
     const bot::reply reply = bot::diagnosis_reply{std::move(d), bot::view::summary};

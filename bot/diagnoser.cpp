@@ -1,5 +1,9 @@
 #include "bot/diagnoser.hpp"
 
+#include <exception>
+#include <limits>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 namespace sessiondx::bot {
@@ -21,12 +25,41 @@ diagnose_result diagnoser::diagnose(const std::string& session_id) const {
   input.events = store_.session_events(session_id, settings_.max_events);
   input.events_truncated = summary->event_count > static_cast<std::int64_t>(settings_.max_events);
   input.summary = std::move(summary);
-  const std::int64_t since = now_ms_() - settings_.blast_radius_window_ms;
+  const std::int64_t now = now_ms_();
+  const std::int64_t since = now - settings_.blast_radius_window_ms;
+  input.window_start_ms = since;
   input.app_versions = store_.app_versions(since);
-  const blast_lookup others = [this, &session_id, since](const std::string& issue_key) {
-    return store_.other_sessions(issue_key, session_id, since);
-  };
-  return run_rules(input, settings_, others);
+  // Versions first seen in the window: only a problem the session had with one of them can be
+  // a release regression (bot/rules/release.cpp), so only those are worth the versions query.
+  std::unordered_set<std::string_view> new_versions;
+  for (const auto& v : input.app_versions) {
+    if (v.first_seen_ms >= since && !v.version.empty()) new_versions.insert(v.version);
+  }
+  std::unordered_set<std::string_view> with_new_version;  // issue keys
+  if (!new_versions.empty()) {
+    for (const store::event& e : input.events) {
+      if (!e.issue_key.empty() && new_versions.contains(e.app_version)) {
+        with_new_version.insert(e.issue_key);
+      }
+    }
+  }
+  // What the store knows of each problem of the session, asked before the rules run: the rules
+  // take it as data and do no I/O.
+  for (std::string& key : session_issue_keys(input.events)) {
+    problem_history h;
+    try {
+      h.others = store_.other_sessions(key, session_id, since);
+      // Release regressions are read for JavaScript errors and failing routes only.
+      if ((key.starts_with("js:") || key.starts_with("route:")) && with_new_version.contains(key)) {
+        h.versions = store_.issue_versions(key, since, std::numeric_limits<std::int64_t>::max());
+      }
+    } catch (const std::exception&) {
+      // The store could not answer for this problem: its finding stands without a blast radius
+      // (or with the part that was answered).
+    }
+    input.problems.emplace(std::move(key), std::move(h));
+  }
+  return run_rules(input, settings_);
 }
 
 }  // namespace sessiondx::bot

@@ -47,6 +47,9 @@ struct finding {
   /// "502 from POST /api/payment 300 ms before".
   std::string caused_by;
   std::vector<bot::evidence> evidence;
+  /// A release regression, "" when none: "new in 4.12.0, first seen 14:02 UTC, not seen with
+  /// 4.11.3" (also in threshold and the escalation summary).
+  std::string release;
 };
 
 struct session_context {

@@ -148,6 +148,190 @@ std::string_view top_frame(std::string_view stack, std::string_view message) {
   return fallback;
 }
 
+// ---- one wording for the same error in every engine ---------------------------------------
+// V8 (Chrome, Edge), SpiderMonkey (Firefox) and JavaScriptCore (Safari) word the same error
+// differently; the fingerprint hashes one canonical form, so one bug is one problem whatever the
+// browser. The families below are the common ones (MDN "null/undefined has no properties",
+// "is not a function", "is not defined"); anything else is hashed as worded.
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = s[i], b = prefix[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+std::string_view strip_prefix(std::string_view m, std::string_view prefix) {
+  return starts_with_ci(m, prefix) ? m.substr(prefix.size()) : m;
+}
+
+// "null" or "undefined" when `s` (trimmed, unquoted) is one of them, else "".
+std::string_view nullish(std::string_view s) {
+  s = trim(s);
+  if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) {
+    s = s.substr(1, s.size() - 2);
+  }
+  if (s == "undefined" || s == "null") return s;
+  return {};
+}
+
+// An expression as engines print it: identifiers, member access, calls, brackets, quotes.
+bool is_expression(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (is_space(c)) return false;
+  }
+  return true;
+}
+
+// The last identifier of a callee expression: "b[d].push" -> "push", "this.props.onSave" ->
+// "onSave", "r" -> "r".
+std::string_view last_identifier(std::string_view expr) {
+  expr = trim(expr);
+  while (!expr.empty() &&
+         (expr.back() == ')' || expr.back() == ']' || expr.back() == '\'' || expr.back() == '"')) {
+    // A call or an index at the end: the identifier is before it ("a.b()" -> "b").
+    const char close = expr.back();
+    const char open = close == ')' ? '(' : close == ']' ? '[' : close;
+    const auto at = expr.rfind(open, expr.size() - 2);
+    if (at == std::string_view::npos) break;
+    expr = expr.substr(0, at);
+  }
+  std::size_t start = expr.size();
+  while (start > 0 && (is_alnum(expr[start - 1]) || expr[start - 1] == '$')) --start;
+  return expr.substr(start);
+}
+
+// The canonical form of a message of a known family, else "".
+std::string canonical_message(std::string_view m) {
+  m = trim(m);
+  m = strip_prefix(m, "Uncaught ");
+  m = strip_prefix(m, "TypeError: ");
+  m = strip_prefix(m, "ReferenceError: ");
+  m = trim(m);
+
+  // Property access on null or undefined.
+  //   V8:   Cannot read properties of undefined (reading 'x')  /  Cannot read property 'x' of null
+  //   SM:   can't access property "x", y is undefined  /  can't access property "x" of null
+  //         y is undefined  /  undefined has no properties
+  //   JSC:  undefined is not an object (evaluating 'y.x')
+  auto property_of = [](std::string_view which) {
+    return "TypeError: property of " + std::string(which);
+  };
+  if (starts_with_ci(m, "Cannot read properties of ")) {
+    std::string_view rest = m.substr(26);
+    const auto space = rest.find(' ');
+    if (auto n = nullish(rest.substr(0, space)); !n.empty()) return property_of(n);
+  }
+  if (starts_with_ci(m, "Cannot read property ")) {
+    const auto of = m.rfind(" of ");
+    if (of != std::string_view::npos) {
+      if (auto n = nullish(m.substr(of + 4)); !n.empty()) return property_of(n);
+    }
+  }
+  if (starts_with_ci(m, "can't access property ")) {
+    const auto of = m.rfind(" of ");
+    if (of != std::string_view::npos) {
+      if (auto n = nullish(m.substr(of + 4)); !n.empty()) return property_of(n);
+    }
+    const auto is = m.rfind(" is ");
+    if (is != std::string_view::npos) {
+      if (auto n = nullish(m.substr(is + 4)); !n.empty()) return property_of(n);
+    }
+  }
+  for (std::string_view tail : {" has no properties", " is not an object"}) {
+    const auto at = m.find(tail);
+    if (at != std::string_view::npos && at > 0) {
+      if (auto n = nullish(m.substr(0, at)); !n.empty()) return property_of(n);
+    }
+  }
+  if (m.ends_with(" is undefined") || m.ends_with(" is null")) {
+    const auto at = m.rfind(" is ");
+    if (is_expression(m.substr(0, at))) return property_of(nullish(m.substr(at + 4)));
+  }
+
+  // Calling what is not a function.
+  //   V8, SM: y.x is not a function
+  //   JSC:    y.x is not a function. (In 'y.x()', 'y.x' is undefined)
+  //           undefined is not a function (evaluating 'y.x()')
+  constexpr std::string_view not_fn = " is not a function";
+  if (const auto at = m.find(not_fn); at != std::string_view::npos && at > 0) {
+    std::string_view callee = m.substr(0, at);
+    const std::string_view after = m.substr(at + not_fn.size());
+    if (!nullish(callee).empty()) {
+      // JSC's old wording names the call in "(evaluating '...')".
+      const auto ev = after.find("(evaluating ");
+      if (ev == std::string_view::npos) return {};
+      std::string_view call = after.substr(ev + 12);
+      if (!call.empty() && (call.front() == '\'' || call.front() == '"')) call.remove_prefix(1);
+      callee = call.substr(0, call.find('('));
+    }
+    const bool plain_tail = after.empty() || after.starts_with(". (In ") || after == ".";
+    if (plain_tail || after.starts_with(" (evaluating ")) {
+      const std::string_view name = last_identifier(callee);
+      if (!name.empty()) return "TypeError: " + std::string(name) + " is not a function";
+    }
+  }
+
+  // An undeclared variable.
+  //   V8, SM: x is not defined     JSC: Can't find variable: x
+  if (starts_with_ci(m, "Can't find variable: ")) {
+    return "ReferenceError: " + std::string(trim(m.substr(21))) + " is not defined";
+  }
+  if (m.ends_with(" is not defined") && is_expression(m.substr(0, m.size() - 15))) {
+    return "ReferenceError: " + std::string(m.substr(0, m.size() - 15)) + " is not defined";
+  }
+  return {};
+}
+
+// A frame in one form for every engine: "function@file", the function's last name part
+// ("HTMLButtonElement.onClick" and "onClick" are one), anonymous and top-level code as "".
+//   V8:   at Object.onClick (https://x/app.js:1:2)   at https://x/app.js:1:2   at async f (...)
+//   SM:   onClick@https://x/app.js:1:2   onClick/<@...   @https://x/app.js:1:2
+//   JSC:  onClick@https://x/app.js:1:2   global code@...   https://x/app.js:1:2
+std::string canonical_frame(std::string_view frame) {
+  std::string_view fn, loc;
+  if (frame.starts_with("at ")) {
+    std::string_view rest = trim(frame.substr(3));
+    if (rest.ends_with(')')) {
+      const auto open = rest.rfind(" (");
+      if (open != std::string_view::npos) {
+        fn = rest.substr(0, open);
+        loc = rest.substr(open + 2, rest.size() - open - 3);
+      } else {
+        loc = rest;
+      }
+    } else {
+      loc = rest;
+    }
+  } else if (const auto at = frame.find('@'); at != std::string_view::npos) {
+    fn = frame.substr(0, at);
+    loc = frame.substr(at + 1);
+  } else {
+    loc = frame;
+  }
+  fn = trim(fn);
+  for (std::string_view word : {"async ", "new "}) {
+    if (fn.starts_with(word)) fn.remove_prefix(word.size());
+  }
+  if (const auto as = fn.find(" ["); as != std::string_view::npos) fn = fn.substr(0, as);
+  // SpiderMonkey's nesting marks: "outer/inner<", "onClick/<", "fn*".
+  while (!fn.empty() && (fn.back() == '<' || fn.back() == '/' || fn.back() == '*')) {
+    fn.remove_suffix(1);
+  }
+  if (const auto slash = fn.rfind('/'); slash != std::string_view::npos) fn = fn.substr(slash + 1);
+  if (const auto dot = fn.rfind('.'); dot != std::string_view::npos) fn = fn.substr(dot + 1);
+  if (fn == "<anonymous>" || fn == "anonymous" || fn == "global code" || fn == "eval code" ||
+      fn == "module code" || fn.ends_with(" code")) {
+    fn = {};
+  }
+  return std::string(fn) + "@" + normalise_frame(trim(loc));
+}
+
 const std::string* string_attr(const nlohmann::json& attrs, const char* key) {
   if (!attrs.is_object()) return nullptr;
   auto it = attrs.find(key);
@@ -271,9 +455,11 @@ std::string_view text_attr(const nlohmann::json& attrs, const char* key) {
 }  // namespace
 
 std::string js_error_fingerprint(std::string_view message, std::string_view stack) {
-  std::string text = normalise_message(trim(message));
+  const std::string canonical = canonical_message(message);
+  std::string text = canonical.empty() ? normalise_message(trim(message)) : canonical;
   text += '\n';
-  text += normalise_frame(top_frame(stack, trim(message)));
+  const std::string_view frame = top_frame(stack, trim(message));
+  text += looks_like_frame(frame) ? canonical_frame(frame) : normalise_frame(frame);
   return to_hex16(fnv1a(text));
 }
 

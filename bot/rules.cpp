@@ -9,8 +9,58 @@
 #include <map>
 #include <numeric>
 #include <string_view>
+#include <unordered_set>
 
 namespace sessiondx::bot {
+
+std::string_view to_string(rule_id id) {
+  switch (id) {
+    case rule_id::web_vital_lcp:
+      return "web_vital.lcp";
+    case rule_id::web_vital_fcp:
+      return "web_vital.fcp";
+    case rule_id::web_vital_ttfb:
+      return "web_vital.ttfb";
+    case rule_id::web_vital_cls:
+      return "web_vital.cls";
+    case rule_id::web_vital_inp:
+      return "web_vital.inp";
+    case rule_id::resource_failed:
+      return "resource.failed";
+    case rule_id::api_failed:
+      return "api.failed";
+    case rule_id::api_recovered:
+      return "api.recovered";
+    case rule_id::api_slow:
+      return "api.slow";
+    case rule_id::api_auth_refused:
+      return "api.auth_refused";
+    case rule_id::api_payment_declined:
+      return "api.payment_declined";
+    case rule_id::api_invalid_data:
+      return "api.invalid_data";
+    case rule_id::api_rate_limited:
+      return "api.rate_limited";
+    case rule_id::js_error:
+      return "js_error";
+    case rule_id::ui_message_error:
+      return "ui_message.error";
+    case rule_id::ui_message_warning:
+      return "ui_message.warning";
+    case rule_id::backend_error:
+      return "backend.error";
+    case rule_id::interface_long_task:
+      return "interface.long_task";
+    case rule_id::interface_rage_click:
+      return "interface.rage_click";
+    case rule_id::interface_dead_click:
+      return "interface.dead_click";
+    case rule_id::interface_error_click:
+      return "interface.error_click";
+  }
+  return "unknown";
+}
+
 namespace {
 
 using detail::draft;
@@ -53,36 +103,6 @@ void build_view(const session_input& input, session_view& view) {
   if (!view.events.empty()) view.last_ts_ms = view.events.back().ev->ts_ms;
 }
 
-// Dotted numeric versions compare numerically ("2.10.0" > "2.9.1"); anything else as strings.
-int compare_versions(std::string_view a, std::string_view b) {
-  auto strip = [](std::string_view v) {
-    if (!v.empty() && (v.front() == 'v' || v.front() == 'V')) v.remove_prefix(1);
-    return v;
-  };
-  auto numeric = [](std::string_view v) {
-    if (v.empty() || v.front() == '.' || v.back() == '.') return false;
-    return std::all_of(v.begin(), v.end(),
-                       [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-  };
-  std::string_view x = strip(a), y = strip(b);
-  if (!numeric(x) || !numeric(y)) return a < b ? -1 : a > b ? 1 : 0;
-  while (!x.empty() || !y.empty()) {
-    auto next = [](std::string_view& v) {
-      const auto dot = v.find('.');
-      std::string_view part = v.substr(0, dot);
-      v = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
-      while (part.size() > 1 && part.front() == '0') part.remove_prefix(1);
-      return part;
-    };
-    std::string_view p = next(x), q = next(y);
-    if (p.empty()) p = "0";
-    if (q.empty()) q = "0";
-    if (p.size() != q.size()) return p.size() < q.size() ? -1 : 1;
-    if (p != q) return p < q ? -1 : 1;
-  }
-  return 0;
-}
-
 std::string context_field(const nlohmann::json& ctx, const char* key) {
   auto it = ctx.find(key);
   if (it == ctx.end()) return {};
@@ -121,12 +141,13 @@ session_context read_context(const session_input& input) {
   if (c.app_version.empty()) c.app_version = context_field(ctx, "app_version");
   for (const auto& seen : input.app_versions) {
     if (seen.version.empty()) continue;
-    if (c.newest_app_version.empty() || compare_versions(seen.version, c.newest_app_version) > 0) {
+    if (c.newest_app_version.empty() ||
+        detail::compare_versions(seen.version, c.newest_app_version) > 0) {
       c.newest_app_version = seen.version;
     }
   }
   c.outdated_app = !c.app_version.empty() && !c.newest_app_version.empty() &&
-                   compare_versions(c.app_version, c.newest_app_version) < 0;
+                   detail::compare_versions(c.app_version, c.newest_app_version) < 0;
   return c;
 }
 
@@ -146,23 +167,16 @@ std::string assessment(const draft& d, std::int64_t others, std::int64_t since_m
   return text;
 }
 
-void add_blast_radius(session_view& view, const blast_lookup& others) {
-  if (!others) return;
-  std::map<std::string, std::optional<store::blast_radius>> cache;
+// The blast radius of each problem, from what the diagnoser asked the store before the rules.
+void add_blast_radius(session_view& view) {
   for (draft& d : view.drafts) {
     if (d.f.issue_key.empty() || d.events.empty()) continue;
-    auto [it, inserted] = cache.try_emplace(d.f.issue_key);
-    if (inserted) {
-      try {
-        it->second = others(d.f.issue_key);
-      } catch (const std::exception&) {
-        // The store could not answer: the finding stands without its blast radius.
-      }
-    }
-    if (!it->second) continue;
+    auto it = view.input.problems.find(d.f.issue_key);
+    if (it == view.input.problems.end() || !it->second.others) continue;
+    const store::blast_radius& r = *it->second.others;
     blast b;
-    b.other_sessions = it->second->other_sessions;
-    b.since_ms = it->second->other_sessions > 0 ? it->second->first_seen_ms : 0;
+    b.other_sessions = r.other_sessions;
+    b.since_ms = r.other_sessions > 0 ? r.first_seen_ms : 0;
     b.assessment = assessment(d, b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
     d.f.other_sessions = std::move(b);
   }
@@ -200,7 +214,7 @@ std::vector<std::size_t> rank(const session_view& view) {
     if (x.blocks != y.blocks) return x.blocks;
     if (others(a) != others(b)) return others(a) > others(b);
     if (x.f.first_seen_ms != y.f.first_seen_ms) return x.f.first_seen_ms < y.f.first_seen_ms;
-    if (x.f.rule != y.f.rule) return x.f.rule < y.f.rule;
+    if (x.rule != y.rule) return to_string(x.rule) < to_string(y.rule);
     return x.f.title < y.f.title;
   });
   return order;
@@ -216,7 +230,7 @@ verdict decide(const session_view& view) {
   return any ? verdict::degraded : verdict::healthy;
 }
 
-// The device class decides the main-thread bands (bot/rules/interface.cpp).
+// The device class decides the main-thread bands (bot/rules/responsiveness.cpp).
 void read_device(const session_input& input, session_view& view) {
   std::string_view text;
   if (input.summary && !input.summary->context.empty()) text = input.summary->context;
@@ -235,9 +249,17 @@ void read_device(const session_input& input, session_view& view) {
 
 }  // namespace
 
-diagnosis run_rules(const session_input& input, const rule_settings& settings,
-                    const blast_lookup& others) {
-  session_view view(settings);
+std::vector<std::string> session_issue_keys(const std::vector<store::event>& events) {
+  std::vector<std::string> keys;
+  std::unordered_set<std::string_view> seen;
+  for (const store::event& e : events) {
+    if (!e.issue_key.empty() && seen.insert(e.issue_key).second) keys.push_back(e.issue_key);
+  }
+  return keys;
+}
+
+diagnosis run_rules(const session_input& input, const rule_settings& settings) {
+  session_view view(settings, input);
   build_view(input, view);
   read_device(input, view);
 
@@ -247,8 +269,9 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
   detail::detect_messages(view);
   detail::detect_backend(view);
   escalate_critical(view);
+  detail::detect_releases(view);
   detail::correlate(view);
-  add_blast_radius(view, others);
+  add_blast_radius(view);
 
   diagnosis d;
   d.session_id = input.session_id;
@@ -275,7 +298,12 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
   d.checked = detail::write_checked(view, facts);
   d.timeline = detail::write_timeline(view, k_max_timeline);
   d.findings.reserve(ranked.size());
-  for (std::size_t i : ranked) d.findings.push_back(std::move(view.drafts[i].f));
+  for (std::size_t i : ranked) {
+    draft& x = view.drafts[i];
+    x.f.rule = std::string(to_string(x.rule));
+    x.f.release = std::move(x.release);
+    d.findings.push_back(std::move(x.f));
+  }
   return d;
 }
 

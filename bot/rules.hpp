@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sessiondx::bot {
@@ -54,21 +56,66 @@ struct rule_settings {
   std::size_t summary_findings = 5;  ///< findings shown in the chat summary
 };
 
-/// Everything the rules look at for one session.
+/// The stable rule ids. finding::rule holds their text (to_string), which renderers and the JSON
+/// reply show; inside the rules only the enum is compared.
+enum class rule_id : std::uint8_t {
+  web_vital_lcp,
+  web_vital_fcp,
+  web_vital_ttfb,
+  web_vital_cls,
+  web_vital_inp,
+  resource_failed,
+  api_failed,
+  api_recovered,
+  api_slow,
+  api_auth_refused,
+  api_payment_declined,
+  api_invalid_data,
+  api_rate_limited,
+  js_error,
+  ui_message_error,
+  ui_message_warning,
+  backend_error,
+  interface_long_task,
+  interface_rage_click,
+  interface_dead_click,
+  interface_error_click,
+};
+/// "web_vital.lcp", "api.failed", "interface.rage_click", ...
+std::string_view to_string(rule_id id);
+
+/// What the store knows of one problem (issue key) across sessions, asked by the diagnoser
+/// before the rules run.
+struct problem_history {
+  /// Other sessions with the problem in the blast-radius window.
+  std::optional<store::blast_radius> others;
+  /// App versions of the sessions that had the problem in the window, from the per-problem
+  /// summary (store::event_store::issue_versions); empty when unknown.
+  std::vector<store::issue_version> versions;
+};
+
+/// Everything the rules look at for one session. Plain data: the rules do no I/O.
 struct session_input {
   std::string session_id;
   std::vector<store::event> events;  ///< time order
   std::optional<store::session_summary> summary;
+  /// App versions seen across sessions since window_start_ms (first and last seen).
   std::vector<store::app_version_seen> app_versions;
   bool events_truncated = false;
+  /// Start of the blast-radius window (epoch ms): versions first seen after it are "new in the
+  /// window". 0 when unknown (no cross-session release facts then).
+  std::int64_t window_start_ms = 0;
+  /// By issue key, for the keys of session_issue_keys(events). A key absent here has no known
+  /// blast radius (the store did not answer): its finding stands without one.
+  std::map<std::string, problem_history, std::less<>> problems;
 };
 
-/// Looks up other sessions with the same issue key (the store's other_sessions).
-using blast_lookup = std::function<store::blast_radius(const std::string& issue_key)>;
+/// The distinct issue keys of a session's events as ingest stored them (event::issue_key), in
+/// first-occurrence order: what the diagnoser asks the store about before running the rules.
+std::vector<std::string> session_issue_keys(const std::vector<store::event>& events);
 
 /// Runs every rule and the correlation, fills verdict, headline, customer summary, next step,
-/// context and timeline. Deterministic: the same input always gives the same diagnosis.
-diagnosis run_rules(const session_input& input, const rule_settings& settings,
-                    const blast_lookup& others);
+/// context and timeline. Pure and deterministic: the same input always gives the same diagnosis.
+diagnosis run_rules(const session_input& input, const rule_settings& settings = {});
 
 }  // namespace sessiondx::bot

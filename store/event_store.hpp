@@ -150,6 +150,16 @@ struct facet_count {
   friend bool operator==(const facet_count&, const facet_count&) = default;
 };
 
+/// One app version a problem was seen with (release regressions, bot/rules/release.cpp).
+struct issue_version {
+  std::string version;
+  std::int64_t sessions = 0;  ///< summed over buckets: a session active in two counts twice
+  /// The earliest event of the first bucket holding the version (5-minute bucket precision:
+  /// the bucket's first event may be of another version of the same bucket).
+  std::int64_t first_seen_ms = 0;
+  friend bool operator==(const issue_version&, const issue_version&) = default;
+};
+
 /// One /session answer, as the lookup (audit) log keeps it.
 struct lookup_record {
   std::int64_t at_ms = 0;
@@ -265,6 +275,14 @@ class event_store {
   /// App versions and browsers of a problem's sessions in [from_ms, to_ms), most sessions first.
   virtual std::vector<facet_count> issue_facets(const std::string& /*issue_key*/,
                                                 std::int64_t /*from_ms*/, std::int64_t /*to_ms*/) {
+    return {};
+  }
+
+  /// The app versions of a problem's sessions in the buckets [from_ms, to_ms), first seen
+  /// first (ties by version). Reads the problem's buckets and their facet rows only.
+  virtual std::vector<issue_version> issue_versions(const std::string& /*issue_key*/,
+                                                    std::int64_t /*from_ms*/,
+                                                    std::int64_t /*to_ms*/) {
     return {};
   }
 

@@ -176,6 +176,16 @@ SELECT kind, value, sum(sessions) AS n FROM issue_bucket_facets
 WHERE bucket_start >= ?2 AND bucket_start < ?3 AND issue_key = ?1
 GROUP BY kind, value ORDER BY n DESC, kind, value LIMIT 50)sql";
 
+// Release regressions: the app versions of one problem's sessions, each with its first bucket's
+// earliest event. The problem's buckets through issue_buckets_key, then each bucket's facet rows
+// by a primary-key prefix: bounded by the window's buckets, not by the other problems.
+inline constexpr const char* issue_versions = R"sql(
+SELECT f.value, sum(f.sessions), min(b.first_ms) AS first FROM issue_buckets b
+JOIN issue_bucket_facets f ON f.bucket_start = b.bucket_start AND f.issue_key = b.issue_key
+  AND f.kind = 'app_version'
+WHERE b.issue_key = ?1 AND b.bucket_start >= ?2 AND b.bucket_start < ?3
+GROUP BY f.value ORDER BY first, f.value)sql";
+
 inline constexpr const char* ingest_buckets_between = R"sql(
 SELECT bucket_start, events, new_sessions FROM ingest_buckets
 WHERE bucket_start >= ?1 AND bucket_start < ?2 ORDER BY bucket_start)sql";

@@ -64,6 +64,7 @@ reader_connection::reader_connection(const store_settings& settings)
       issue_buckets_(db_, sql::issue_buckets_between),
       issue_history_(db_, sql::issue_history),
       issue_facets_(db_, sql::issue_facets),
+      issue_versions_(db_, sql::issue_versions),
       ingest_buckets_(db_, sql::ingest_buckets_between),
       lookups_between_(db_, sql::lookups_between),
       lookups_of_session_(db_, sql::lookups_of_session),
@@ -326,6 +327,21 @@ std::vector<facet_count> reader_connection::issue_facets(const std::string& issu
                       issue_facets_.getColumn(2).getInt64()});
   }
   return facets;
+}
+
+std::vector<issue_version> reader_connection::issue_versions(const std::string& issue_key,
+                                                             std::int64_t from_ms,
+                                                             std::int64_t to_ms) {
+  std::vector<issue_version> versions;
+  reset_on_exit reset(issue_versions_);
+  issue_versions_.bindNoCopy(1, issue_key);
+  issue_versions_.bind(2, from_ms);
+  issue_versions_.bind(3, to_ms);
+  while (issue_versions_.executeStep()) {
+    versions.push_back({text_at(issue_versions_, 0), issue_versions_.getColumn(1).getInt64(),
+                        issue_versions_.getColumn(2).getInt64()});
+  }
+  return versions;
 }
 
 std::vector<ingest_bucket> reader_connection::ingest_buckets(std::int64_t from_ms,

@@ -37,6 +37,8 @@ class reader_connection {
                               std::int64_t to_ms, std::int64_t cap);
   std::vector<facet_count> issue_facets(const std::string& issue_key, std::int64_t from_ms,
                                         std::int64_t to_ms);
+  std::vector<issue_version> issue_versions(const std::string& issue_key, std::int64_t from_ms,
+                                            std::int64_t to_ms);
   std::vector<ingest_bucket> ingest_buckets(std::int64_t from_ms, std::int64_t to_ms);
   std::vector<lookup_record> lookups(const lookup_query& query);
   std::optional<std::string> get_state(const std::string& key);
@@ -66,6 +68,7 @@ class reader_connection {
   SQLite::Statement issue_buckets_;
   SQLite::Statement issue_history_;
   SQLite::Statement issue_facets_;
+  SQLite::Statement issue_versions_;
   SQLite::Statement ingest_buckets_;
   SQLite::Statement lookups_between_;
   SQLite::Statement lookups_of_session_;

@@ -193,6 +193,11 @@ class sqlite_store final : public event_store {
     return readers_->borrow()->issue_facets(issue_key, from_ms, to_ms);
   }
 
+  std::vector<issue_version> issue_versions(const std::string& issue_key, std::int64_t from_ms,
+                                            std::int64_t to_ms) override {
+    return readers_->borrow()->issue_versions(issue_key, from_ms, to_ms);
+  }
+
   std::vector<ingest_bucket> ingest_buckets(std::int64_t from_ms, std::int64_t to_ms) override {
     return readers_->borrow()->ingest_buckets(from_ms, to_ms);
   }

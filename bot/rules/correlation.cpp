@@ -17,10 +17,10 @@ namespace {
 
 // Which symptom the headline should name when several point at the same cause.
 int symptom_priority(const draft& d) {
-  if (d.f.rule == "ui_message.error") return 5;
-  if (d.f.rule == "js_error") return 4;
-  if (d.f.rule == "interface.error_click") return 3;
-  if (d.f.rule == "ui_message.warning") return 2;
+  if (d.rule == rule_id::ui_message_error) return 5;
+  if (d.rule == rule_id::js_error) return 4;
+  if (d.rule == rule_id::interface_error_click) return 3;
+  if (d.rule == rule_id::ui_message_warning) return 2;
   return 1;
 }
 
@@ -65,10 +65,10 @@ void correlate(session_view& view) {
   std::vector<std::size_t> cause_of(n, npos), js_of(n, npos), refusal_of(n, npos);
   for (std::size_t i = 0; i < view.drafts.size(); ++i) {
     const draft& d = view.drafts[i];
-    auto* target = d.f.rule == "js_error"           ? &js_of
-                   : d.f.rule == "api.auth_refused" ? &refusal_of
-                   : d.may_cause                    ? &cause_of
-                                                    : nullptr;
+    auto* target = d.rule == rule_id::js_error           ? &js_of
+                   : d.rule == rule_id::api_auth_refused ? &refusal_of
+                   : d.may_cause                         ? &cause_of
+                                                         : nullptr;
     if (target == nullptr) continue;
     for (std::size_t pos : d.events) (*target)[pos] = i;
   }
@@ -121,9 +121,10 @@ void correlate(session_view& view) {
 
   for (std::size_t si = 0; si < view.drafts.size(); ++si) {
     if (!view.drafts[si].symptom) continue;
-    const std::string& rule = view.drafts[si].f.rule;
-    const bool is_message = rule == "ui_message.error" || rule == "ui_message.warning";
-    const bool may_follow_js = is_message || rule == "interface.rage_click";
+    const rule_id rule = view.drafts[si].rule;
+    const bool is_message =
+        rule == rule_id::ui_message_error || rule == rule_id::ui_message_warning;
+    const bool may_follow_js = is_message || rule == rule_id::interface_rage_click;
     std::size_t best_symptom = npos;
     link best;
     for (std::size_t pos : view.drafts[si].events) {

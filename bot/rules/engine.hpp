@@ -101,6 +101,8 @@ std::string summarize(const view_event& e);
 /// A finding while the rules build it, with what correlation, ranking and the texts need.
 struct draft {
   finding f;
+  /// Which rule made it; f.rule gets its text when the diagnosis is written.
+  rule_id rule = rule_id::api_failed;
   std::vector<std::size_t> events;  ///< positions in the view, time order
   /// A problem the customer could see (ui_message, js_error, rage click, error click).
   bool symptom = false;
@@ -140,6 +142,9 @@ struct draft {
   std::size_t chain_refusals = 0;
   std::string chain_status;                           ///< "401", "401/403"
   std::size_t chain_first = npos, chain_last = npos;  ///< first and last refusal of the chain
+  /// A release regression: "new in 4.12.0, first seen 14:02 UTC, not seen with 4.11.3"
+  /// (bot/rules/release.cpp), "" when none.
+  std::string release;
   customer_notice::what notice_what = customer_notice::what::nothing_wrong;
   customer_notice::step notice_step = customer_notice::step::none;
 };
@@ -168,6 +173,8 @@ struct tallies {
 /// The state shared by the rule families for one run.
 struct session_view {
   const rule_settings& settings;
+  /// The input as given (the store's facts about the session's problems, app versions).
+  const session_input& input;
   std::vector<view_event> events;  ///< time order (stable)
   std::vector<draft> drafts;
   tallies counts;
@@ -179,7 +186,7 @@ struct session_view {
   /// Positions of 401/403 answers, time order (evidence for causal chains).
   std::vector<std::size_t> refusals;
 
-  explicit session_view(const rule_settings& s) : settings(s) {}
+  session_view(const rule_settings& s, const session_input& in) : settings(s), input(in) {}
 
   /// The draft grouping `key`, created by `make` on first use. Creation order follows event
   /// order, so the result never depends on hash order.
@@ -217,6 +224,15 @@ void detect_loading(session_view& view);
 void detect_interface(session_view& view);
 void detect_messages(session_view& view);
 void detect_backend(session_view& view);
+
+/// Dotted numeric versions compare numerically ("2.10.0" > "2.9.1", a leading "v" ignored);
+/// anything else as strings. <0, 0, >0.
+int compare_versions(std::string_view a, std::string_view b);
+
+/// Release regressions (bot/rules/release.cpp): marks JavaScript errors and failing routes that
+/// appeared only after the session switched app version, or that across sessions were first
+/// seen with a version new in the blast-radius window.
+void detect_releases(session_view& view);
 
 /// Links user-visible symptoms to the failed call or backend error just before them.
 void correlate(session_view& view);

@@ -2,7 +2,7 @@
 // with their HTTP meaning: failures (5xx, no response) unless an automatic retry recovered them,
 // business refusals (402 payment declined, 422 invalid data, 429 rate limited) in their own
 // findings, 401/403 kept as evidence for causal chains (bot/rules/correlation.cpp), slow calls.
-// INP is measured here too but reported by the interface family (bot/rules/interface.cpp).
+// INP is measured here too but reported by the interface family (bot/rules/responsiveness.cpp).
 
 #include "bot/rules/engine.hpp"
 #include "bot/rules/vitals.hpp"
@@ -69,7 +69,7 @@ void detect_resources(session_view& view, std::size_t pos) {
     const std::string host = noise::url_host(url);
     n.third_party = is_third_party(view, host) && !is_critical_host(view, host);
     const bool blocking = is_blocking_resource(e, url) && !n.third_party;
-    n.f.rule = "resource.failed";
+    n.rule = rule_id::resource_failed;
     n.f.category = category::loading;
     n.f.severity = blocking ? severity::error : severity::warning;
     n.f.title = "Failed to load " + what + code;
@@ -160,7 +160,8 @@ class call_tracker {
       view_.refusals.push_back(pos);
       draft& d = view_.group("auth_refused", [&] {
         draft n;
-        n.f.rule = "api.auth_refused";
+        owned_.push_back(view_.drafts.size());  // the index group() gives it
+        n.rule = rule_id::api_auth_refused;
         n.f.category = category::backend;
         n.f.severity = severity::warning;
         n.may_cause = true;
@@ -176,7 +177,7 @@ class call_tracker {
       return;
     }
     struct business_kind {
-      const char* rule;
+      rule_id rule;
       const char* title;
       const char* plain;
       const char* phrase;
@@ -185,29 +186,27 @@ class call_tracker {
     };
     business_kind b;
     if (status == 402) {
-      b = {"api.payment_declined",          "Payment declined by the bank (402): ",
+      b = {rule_id::api_payment_declined,   "Payment declined by the bank (402): ",
            "the bank declined the payment", "the bank declined the payment",
            notice::what::payment_declined,  notice::step::use_other_card};
     } else if (status == 422) {
-      b = {"api.invalid_data",
+      b = {rule_id::api_invalid_data,
            "Data refused as invalid (422): ",
            "the server refused the data entered as invalid",
            "the server refused the data as invalid",
            notice::what::refused_by_rules,
            notice::step::none};
     } else if (status == 429) {
-      b = {"api.rate_limited",
-           "Rate limited (429): ",
-           "too many attempts in a short time",
-           "the server rate-limited the customer",
-           notice::what::rate_limited,
-           notice::step::wait_then_retry};
+      b = {rule_id::api_rate_limited,           "Rate limited (429): ",
+           "too many attempts in a short time", "the server rate-limited the customer",
+           notice::what::rate_limited,          notice::step::wait_then_retry};
     } else {
       return;  // other 4xx: counted in `checked`
     }
-    draft& d = view_.group(std::string(b.rule) + "|" + call, [&] {
+    draft& d = view_.group(std::string(to_string(b.rule)) + "|" + call, [&] {
       draft n;
-      n.f.rule = b.rule;
+      owned_.push_back(view_.drafts.size());  // the index group() gives it
+      n.rule = b.rule;
       n.f.category = category::backend;
       n.f.severity = severity::warning;
       n.f.title = b.title + call;
@@ -233,10 +232,11 @@ class call_tracker {
     const std::string key = event_issue_key(e);
     draft& d = view_.group("api|" + key, [&] {
       draft n;
+      owned_.push_back(view_.drafts.size());  // the index group() gives it
       // The route as grouped ("/api/orders/:id"), not the first URL of the group.
       const std::string call = key.starts_with("route:") ? clip(key.substr(6), 110)
                                                          : h.method + " " + clip(h.route, 100);
-      n.f.rule = "api.failed";
+      n.rule = rule_id::api_failed;
       n.f.category = category::loading;
       n.f.severity = severity::error;
       n.f.issue_key = key;
@@ -267,7 +267,8 @@ class call_tracker {
     const std::string call = h.method + " " + clip(h.route, 100);
     draft& d = view_.group("recovered|" + call, [&] {
       draft n;
-      n.f.rule = "api.recovered";
+      owned_.push_back(view_.drafts.size());  // the index group() gives it
+      n.rule = rule_id::api_recovered;
       n.f.category = category::loading;
       n.f.severity = severity::info;
       n.f.title = "Recovered on retry: " + call + " returned " + short_outcome(h) +
@@ -290,8 +291,9 @@ class call_tracker {
     ++view_.counts.api_slow;
     draft& d = view_.group("slow|" + h.method + " " + h.route, [&] {
       draft n;
+      owned_.push_back(view_.drafts.size());  // the index group() gives it
       const std::string call = h.method + " " + clip(h.route, 100);
-      n.f.rule = "api.slow";
+      n.rule = rule_id::api_slow;
       n.f.category = category::loading;
       n.f.severity = severity::warning;
       n.f.title = "Slow API call: " + call;
@@ -305,9 +307,12 @@ class call_tracker {
     view_.add(d, pos);
   }
 
+  // The texts that need every occurrence (all statuses, the worst duration), once per draft of
+  // this tracker.
   void finish_texts() {
-    for (draft& d : view_.drafts) {
-      if (d.f.rule == "api.failed") {
+    for (std::size_t i : owned_) {
+      draft& d = view_.drafts[i];
+      if (d.rule == rule_id::api_failed) {
         const std::string call = d.cause_phrase;
         const std::string outcomes = join(d.statuses);
         d.f.title = "API call failed: " + call + " -> " + outcomes;
@@ -321,7 +326,7 @@ class call_tracker {
         d.escalation = "route " + call + ", " + (d.server_side ? "status " : "") + outcomes;
         d.cause_phrase =
             d.server_side ? call + " returned " + outcomes : call + " failed (" + outcomes + ")";
-      } else if (d.f.rule == "api.auth_refused") {
+      } else if (d.rule == rule_id::api_auth_refused) {
         std::string statuses;
         for (const auto& s : d.statuses) statuses += (statuses.empty() ? "" : "/") + s;
         const std::string n = std::to_string(d.f.count);
@@ -333,7 +338,7 @@ class call_tracker {
         d.cause_phrase = n + (d.f.count == 1 ? " API call was" : " API calls were") + " refused (" +
                          statuses + ")";
         d.escalation = n + " API calls refused " + statuses;
-      } else if (d.f.rule == "api.slow") {
+      } else if (d.rule == rule_id::api_slow) {
         double worst = 0;
         for (std::size_t pos : d.events) {
           if (auto ms = num_attr(view_.events[pos].attrs, "duration_ms"); ms && *ms > worst) {
@@ -351,6 +356,7 @@ class call_tracker {
   }
 
   session_view& view_;
+  std::vector<std::size_t> owned_;  ///< drafts this tracker created, creation order
   std::vector<failure> failures_;
   std::unordered_map<std::string, std::vector<std::size_t>> open_;
 };

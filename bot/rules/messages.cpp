@@ -28,7 +28,7 @@ void detect_ui_message(session_view& view, std::size_t pos) {
     draft n;
     const std::string shown = quoted(text.empty() ? std::string_view("(no text)") : text);
     const std::string_view component = str_attr(e.attrs, "component");
-    n.f.rule = is_error ? "ui_message.error" : "ui_message.warning";
+    n.rule = is_error ? rule_id::ui_message_error : rule_id::ui_message_warning;
     n.f.category = category::messages;
     n.f.severity = level == "critical" || level == "fatal" ? severity::critical
                    : is_error                              ? severity::error
@@ -65,7 +65,7 @@ void detect_js_error(session_view& view, std::size_t pos) {
                                : js_error_fingerprint(e.message, str_attr(e.attrs, "stack"));
     const std::string msg =
         quoted(e.message.empty() ? std::string_view("(no message)") : e.message);
-    n.f.rule = "js_error";
+    n.rule = rule_id::js_error;
     n.f.category = category::messages;
     n.f.severity = severity::error;
     n.f.title = "JavaScript error: " + clip(e.message.empty() ? "(no message)" : e.message, 100);
@@ -113,7 +113,7 @@ void detect_backend(session_view& view) {
       const std::string service = svc.empty() ? std::string("(unknown service)") : clip(svc, 40);
       const std::string msg =
           quoted(e.message.empty() ? std::string_view("(no message)") : e.message);
-      n.f.rule = "backend.error";
+      n.rule = rule_id::backend_error;
       n.f.category = category::backend;
       n.f.severity = e.ev->severity == "critical" ? severity::critical : severity::error;
       n.f.title = "Backend error in " + service + ": " + msg;

@@ -5,6 +5,7 @@
 #include "bot/rules/engine.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace sessiondx::bot::detail {
 namespace {
@@ -26,7 +27,7 @@ void sentence_case(std::string& s) {
 // The cause as the headline names it: for an API failure, the outcome of the failure nearest
 // before the symptom ("POST /api/payment returned 504 after an earlier 502").
 std::string linked_cause_phrase(const session_view& view, const draft& d) {
-  if (d.f.rule != "api.failed" || d.link_cause_pos == npos) return d.cause_phrase;
+  if (d.rule != rule_id::api_failed || d.link_cause_pos == npos) return d.cause_phrase;
   const http_info h = read_http(view.events[d.link_cause_pos]);
   const std::string call = d.f.issue_key.starts_with("route:")
                                ? clip(d.f.issue_key.substr(6), 110)
@@ -45,12 +46,41 @@ std::string linked_cause_phrase(const session_view& view, const draft& d) {
   return s;
 }
 
+bool has_payment_word(std::string_view text) {
+  for (std::string_view w : {"pay", "checkout", "order", "billing", "invoice", "charge", "psp"}) {
+    if (text.find(w) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // A call that may have charged the customer: not GET, on a payment-like route.
 bool payment_like(std::string_view key) {
   if (!key.starts_with("route:") || key.starts_with("route:GET ")) return false;
-  const std::string_view route = key;
-  for (std::string_view w : {"pay", "checkout", "order", "billing", "invoice", "charge"}) {
-    if (route.find(w) != std::string_view::npos) return true;
+  return has_payment_word(key);
+}
+
+// A failure after which retrying could charge the customer twice: a payment-like call that
+// failed, a backend error of a payment-like service ("backend:payments:..."), or a backend error
+// within the correlation window of a failed payment-like call (the call failed because of it).
+bool payment_risk(const session_view& view, const draft& top) {
+  if (top.rule == rule_id::api_failed) return payment_like(top.f.issue_key);
+  if (top.rule != rule_id::backend_error) return false;
+  if (std::string_view key = top.f.issue_key; key.starts_with("backend:")) {
+    key.remove_prefix(8);
+    if (has_payment_word(key.substr(0, key.find(':')))) return true;
+  }
+  const std::int64_t window = view.settings.correlation_window_ms;
+  for (const draft& d : view.drafts) {
+    if (d.rule != rule_id::api_failed || !payment_like(d.f.issue_key)) continue;
+    // Both lists are in time order: the nearest failure on either side of each own event.
+    for (std::size_t own : top.events) {
+      const auto it = std::lower_bound(d.events.begin(), d.events.end(), own);
+      const std::int64_t ts = view.events[own].ev->ts_ms;
+      if (it != d.events.end() && view.events[*it].ev->ts_ms - ts <= window) return true;
+      if (it != d.events.begin() && ts - view.events[*std::prev(it)].ev->ts_ms <= window) {
+        return true;
+      }
+    }
   }
   return false;
 }
@@ -121,7 +151,7 @@ std::string escalation_summary(const session_view& view, const draft& top, const
   if (symptom) traces.insert(traces.end(), symptom->trace_ids.begin(), symptom->trace_ids.end());
   // Trace ids of backend errors close to the problem help engineering most.
   for (const draft& d : view.drafts) {
-    if (&d != &top && d.f.rule == "backend.error") {
+    if (&d != &top && d.rule == rule_id::backend_error) {
       traces.insert(traces.end(), d.trace_ids.begin(), d.trace_ids.end());
     }
   }
@@ -152,19 +182,40 @@ enum class workaround {
   sign_in,
 };
 
-workaround workaround_for(const std::string& rule) {
-  if (rule == "api.failed" || rule == "backend.error") return workaround::retry_later;
-  if (rule == "api.payment_declined") return workaround::other_card;
-  if (rule == "api.invalid_data") return workaround::check_data;
-  if (rule == "api.rate_limited") return workaround::wait_rate_limit;
-  if (rule == "api.recovered") return workaround::nothing;
-  if (rule == "api.auth_refused") return workaround::sign_in;
-  if (rule == "js_error" || rule == "interface.error_click" || rule == "ui_message.error") {
-    return workaround::reload;
+workaround workaround_for(rule_id rule) {
+  switch (rule) {
+    case rule_id::api_failed:
+    case rule_id::backend_error:
+      return workaround::retry_later;
+    case rule_id::api_payment_declined:
+      return workaround::other_card;
+    case rule_id::api_invalid_data:
+      return workaround::check_data;
+    case rule_id::api_rate_limited:
+      return workaround::wait_rate_limit;
+    case rule_id::api_recovered:
+      return workaround::nothing;
+    case rule_id::api_auth_refused:
+      return workaround::sign_in;
+    case rule_id::js_error:
+    case rule_id::interface_error_click:
+    case rule_id::ui_message_error:
+      return workaround::reload;
+    case rule_id::web_vital_lcp:
+    case rule_id::web_vital_fcp:
+    case rule_id::web_vital_ttfb:
+    case rule_id::web_vital_cls:
+    case rule_id::api_slow:
+    case rule_id::resource_failed:
+      return workaround::reload_network;
+    case rule_id::ui_message_warning:
+      return workaround::ask;
+    case rule_id::web_vital_inp:
+    case rule_id::interface_long_task:
+    case rule_id::interface_rage_click:
+    case rule_id::interface_dead_click:
+      return workaround::reload_element;
   }
-  if (rule.starts_with("web_vital.") && rule != "web_vital.inp") return workaround::reload_network;
-  if (rule == "api.slow" || rule == "resource.failed") return workaround::reload_network;
-  if (rule == "ui_message.warning") return workaround::ask;
   return workaround::reload_element;
 }
 
@@ -189,6 +240,7 @@ std::string write_headline(const session_view& view, const std::vector<std::size
   } else {
     h = top.f.title;
   }
+  if (!top.release.empty()) h += " (" + top.release + ")";
   if (is_incident(view, top)) {
     h += " — likely an incident (" +
          plural(static_cast<std::size_t>(top.f.other_sessions->other_sessions), "other session",
@@ -228,6 +280,9 @@ customer_notice write_notice(const session_view& view, const std::vector<std::si
   n.others_affected = is_incident(view, top);
   if (n.others_affected && n.happened == customer_notice::what::action_failed) {
     n.next = customer_notice::step::wait_for_fix;
+  } else if (n.next == customer_notice::step::try_again_later && payment_risk(view, top)) {
+    // The payment may have gone through: never invite the customer to pay again.
+    n.next = customer_notice::step::none;
   }
   if (in.context.outdated_app && n.happened == customer_notice::what::page_error) {
     n.next = customer_notice::step::update_app;
@@ -304,8 +359,8 @@ std::string write_next_step(const session_view& view, const std::vector<std::siz
            "API then refused the customer's session. Escalate to engineering with: " +
            eng;
   }
-  const bool payment = top.f.rule != "api.recovered" && payment_like(top.f.issue_key);
-  switch (workaround_for(top.f.rule)) {
+  const bool payment = payment_risk(view, top);
+  switch (workaround_for(top.rule)) {
     case workaround::retry_later:
       if (payment) {
         s += "Ask the customer not to pay again until we have checked whether the payment went "
@@ -425,7 +480,7 @@ std::vector<std::string> write_checked(const session_view& view, const report_in
   } else {
     std::string failed_statuses;
     for (const draft& d : view.drafts) {
-      if (d.f.rule != "api.failed") continue;
+      if (d.rule != rule_id::api_failed) continue;
       for (const auto& x : d.statuses) {
         if (failed_statuses.find(x) == std::string::npos)
           failed_statuses += (failed_statuses.empty() ? "" : ", ") + x;

@@ -55,7 +55,7 @@ std::string plain_for(const char* name, const std::string& worst) {
 }  // namespace
 
 vital_tracker::vital_tracker(const rule_settings& s) {
-  auto set = [](metric& m, const char* name, const char* rule, const char* page_attr, double good,
+  auto set = [](metric& m, const char* name, rule_id rule, const char* page_attr, double good,
                 double poor, bool unitless, bot::category cat) {
     m.name = name;
     m.rule = rule;
@@ -65,14 +65,15 @@ vital_tracker::vital_tracker(const rule_settings& s) {
     m.unitless = unitless;
     m.category = cat;
   };
-  set(metrics_[0], "LCP", "web_vital.lcp", "lcp_ms", s.lcp_good_ms, s.lcp_poor_ms, false,
+  set(metrics_[0], "LCP", rule_id::web_vital_lcp, "lcp_ms", s.lcp_good_ms, s.lcp_poor_ms, false,
       category::loading);
-  set(metrics_[1], "FCP", "web_vital.fcp", "fcp_ms", s.fcp_good_ms, s.fcp_poor_ms, false,
+  set(metrics_[1], "FCP", rule_id::web_vital_fcp, "fcp_ms", s.fcp_good_ms, s.fcp_poor_ms, false,
       category::loading);
-  set(metrics_[2], "TTFB", "web_vital.ttfb", "ttfb_ms", s.ttfb_good_ms, s.ttfb_poor_ms, false,
+  set(metrics_[2], "TTFB", rule_id::web_vital_ttfb, "ttfb_ms", s.ttfb_good_ms, s.ttfb_poor_ms,
+      false, category::loading);
+  set(metrics_[3], "CLS", rule_id::web_vital_cls, "cls", s.cls_good, s.cls_poor, true,
       category::loading);
-  set(metrics_[3], "CLS", "web_vital.cls", "cls", s.cls_good, s.cls_poor, true, category::loading);
-  set(metrics_[4], "INP", "web_vital.inp", "inp_ms", s.inp_good_ms, s.inp_poor_ms, false,
+  set(metrics_[4], "INP", rule_id::web_vital_inp, "inp_ms", s.inp_good_ms, s.inp_poor_ms, false,
       category::interface);
 }
 
@@ -170,7 +171,7 @@ void vital_tracker::finish(session_view& view) {
     const std::string& page = view.events[m.worst_pos].ev->page;
     draft& d = view.group(std::string("vital|") + m.name, [&] {
       draft n;
-      n.f.rule = m.rule;
+      n.rule = m.rule;
       n.f.category = m.category;
       n.f.severity = poor ? severity::error : severity::warning;
       const std::string band = poor ? "poor" : "needs improvement";

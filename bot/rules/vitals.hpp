@@ -22,8 +22,8 @@ class vital_tracker {
 
  private:
   struct metric {
-    const char* name = "";       ///< "LCP"
-    const char* rule = "";       ///< "web_vital.lcp"
+    const char* name = "";  ///< "LCP"
+    rule_id rule = rule_id::web_vital_lcp;
     const char* page_attr = "";  ///< page_view attribute, e.g. "lcp_ms"
     double good = 0, poor = 0;
     bool unitless = false;  ///< CLS

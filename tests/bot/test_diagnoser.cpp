@@ -236,3 +236,86 @@ TEST_CASE("diagnoser: tracker and third-party failures shared by many sessions a
   CHECK(checked.find("2 requests blocked by the browser") != std::string::npos);
   CHECK(checked.find("1 third-party request without a response") != std::string::npos);
 }
+
+namespace {
+
+// A renewal on the server panel, by one session on `version`: the call fails with 500 when
+// `fails`, then an error message is shown.
+void add_renewal(std::vector<store::event>& batch, const std::string& session,
+                 const std::string& version, std::int64_t ts, bool fails) {
+  using nlohmann::json;
+  auto at = [&](std::string id, std::int64_t when, std::string type, const json& attrs) {
+    store::event e = ingested(session, session + id, when, std::move(type), attrs);
+    e.app_version = version;
+    e.context = R"({"browser":"Firefox 133","app_version":")" + version + R"("})";
+    batch.push_back(std::move(e));
+  };
+  at("-1", ts, "page_view", json{{"lcp_ms", 1100}});
+  at("-2", ts + 1000, "http_request",
+     json{{"method", "POST"}, {"route", "/api/domains/:id/renew"}, {"status", fails ? 500 : 200}});
+  if (fails) {
+    at("-3", ts + 1300, "ui_message",
+       json{{"level", "error"}, {"text", "Le renouvellement n'a pas pu être effectué"}});
+  }
+}
+
+const bot::finding& renewal_finding(const bot::diagnosis& d) {
+  auto it = std::find_if(d.findings.begin(), d.findings.end(),
+                         [](const bot::finding& f) { return f.rule == "api.failed"; });
+  REQUIRE(it != d.findings.end());
+  return *it;
+}
+
+}  // namespace
+
+// Issue 7 item 6: "first seen in release" across sessions, from the store's per-problem summary
+// (issue_buckets + issue_bucket_facets), asked by the diagnoser and given to the rules as data.
+TEST_CASE("diagnoser: a failing route seen only with a version new in the window is a regression") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  std::vector<store::event> batch;
+  // 4.11.3 has been in use since before the window (30 h ago) and still is at 10:06, renewing
+  // without trouble; 4.12.0 appears at 10:01 and its renewals fail from 10:02 on.
+  add_renewal(batch, "OLDV1", "4.11.3", t0 - 30 * 3'600'000LL, false);
+  add_renewal(batch, "OLDV2", "4.11.3", t0 + 6 * 60'000, false);
+  add_renewal(batch, "NEWV1", "4.12.0", t0 + 60'000, true);
+  add_renewal(batch, "S0CUSTOMER9", "4.12.0", t0 + 4 * 60'000, true);
+  REQUIRE_FALSE(s->append_and_wait(std::move(batch)).error);
+
+  // The store's answer: the problem's versions with their first bucket's earliest event.
+  const auto versions =
+      s->issue_versions("route:POST /api/domains/:id/renew", t0 - 86'400'000, t0 + 86'400'000);
+  REQUIRE(versions.size() == 1);
+  CHECK(versions.front().version == "4.12.0");
+  CHECK(versions.front().sessions == 2);
+  CHECK(versions.front().first_seen_ms == t0 + 61'000);
+
+  const bot::diagnoser dx(*s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; });
+  const auto result = dx.diagnose("S0CUSTOMER9");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  const auto& d = std::get<bot::diagnosis>(result);
+  INFO(d.headline);
+  const bot::finding& f = renewal_finding(d);
+  CHECK(f.release == "new in 4.12.0, first seen 10:01 UTC, not seen with 4.11.3");
+  CHECK(f.threshold.find("not seen with 4.11.3") != std::string::npos);
+  CHECK(d.headline.find("(new in 4.12.0, first seen 10:01 UTC, not seen with 4.11.3)") !=
+        std::string::npos);
+  CHECK(d.next_step.find("new in 4.12.0") != std::string::npos);
+}
+
+TEST_CASE("diagnoser: a failing route also seen with the older version is no regression") {
+  sessiondx::test::temp_dir dir;
+  auto s = store::make_sqlite_store(settings_in(dir));
+  std::vector<store::event> batch;
+  add_renewal(batch, "OLDV1", "4.11.3", t0 - 30 * 3'600'000LL, false);
+  add_renewal(batch, "OLDV2", "4.11.3", t0 + 30'000, true);  // the old version fails too
+  add_renewal(batch, "NEWV1", "4.12.0", t0 + 60'000, true);
+  add_renewal(batch, "S0CUSTOMER9", "4.12.0", t0 + 4 * 60'000, true);
+  REQUIRE_FALSE(s->append_and_wait(std::move(batch)).error);
+  const bot::diagnoser dx(*s, bot::rule_settings{}, [] { return t0 + 10 * 60'000; });
+  const auto result = dx.diagnose("S0CUSTOMER9");
+  REQUIRE(std::holds_alternative<bot::diagnosis>(result));
+  const auto& d = std::get<bot::diagnosis>(result);
+  CHECK(renewal_finding(d).release.empty());
+  CHECK(d.headline.find("new in") == std::string::npos);
+}

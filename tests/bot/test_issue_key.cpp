@@ -210,3 +210,80 @@ TEST_CASE("issue_key: noise gets no key, so it never reaches blast radius, diges
                   json{{"route", "/api/pay"}, {"status", 402}, {"error", "Payment Required"}})
             .empty());
 }
+
+// Issue 7 item 7: the same bug as Chrome (V8), Firefox (SpiderMonkey) and Safari
+// (JavaScriptCore) report it is one problem; different bugs stay different.
+TEST_CASE("issue_key: one bug worded by three engines gives one key") {
+  auto key = [](const char* message, const char* stack) {
+    return issue_key("js_error", message, json{{"stack", stack}});
+  };
+  // Reading a property of undefined, in renderRow of files.js.
+  const auto chrome =
+      key("Uncaught TypeError: Cannot read properties of undefined (reading 'permissions')",
+          "TypeError: Cannot read properties of undefined (reading 'permissions')\n"
+          "    at HTMLTableElement.renderRow (https://panel.example/assets/files.js:1:8812)\n"
+          "    at Array.map (<anonymous>)");
+  const auto firefox_new =
+      key("TypeError: can't access property \"permissions\", entry is undefined",
+          "renderRow@https://panel.example/assets/files.js:1:8790\n"
+          "render@https://panel.example/assets/files.js:1:9100\n");
+  const auto firefox_old = key("TypeError: entry is undefined",
+                               "renderRow@https://panel.example/assets/files.js:1:8790\n");
+  const auto safari = key("TypeError: undefined is not an object (evaluating 'entry.permissions')",
+                          "renderRow@https://panel.example/assets/files.js:1:8801\n"
+                          "map@[native code]\n");
+  const auto chrome_old = key("TypeError: Cannot read property 'permissions' of undefined",
+                              "TypeError: Cannot read property 'permissions' of undefined\n"
+                              "    at renderRow (https://panel.example/assets/files.js:1:8812)");
+  CHECK(firefox_new == chrome);
+  CHECK(firefox_old == chrome);
+  CHECK(safari == chrome);
+  CHECK(chrome_old == chrome);
+
+  // Calling what is not a function, in saveSettings of settings.js.
+  const auto v8_call = key("TypeError: this.api.save is not a function",
+                           "TypeError: this.api.save is not a function\n"
+                           "    at Object.saveSettings (https://panel.example/settings.js:2:40)");
+  const auto sm_call = key("TypeError: this.api.save is not a function",
+                           "saveSettings/<@https://panel.example/settings.js:2:38\n");
+  const auto jsc_call =
+      key("TypeError: this.api.save is not a function. (In 'this.api.save(form)', "
+          "'this.api.save' is undefined)",
+          "saveSettings@https://panel.example/settings.js:2:41\n");
+  const auto jsc_old_call =
+      key("TypeError: undefined is not a function (evaluating 'this.api.save(form)')",
+          "saveSettings@https://panel.example/settings.js:2:41\n");
+  CHECK(sm_call == v8_call);
+  CHECK(jsc_call == v8_call);
+  CHECK(jsc_old_call == v8_call);
+
+  // An undeclared variable: "x is not defined" (V8, SpiderMonkey), "Can't find variable" (JSC).
+  CHECK(key("ReferenceError: gtag is not defined",
+            "ReferenceError: gtag is not defined\n    at track (https://panel.example/a.js:3:1)") ==
+        key("ReferenceError: Can't find variable: gtag", "track@https://panel.example/a.js:3:9"));
+
+  // Different bugs stay different: another function, another file, null instead of undefined,
+  // another callee, a family against another.
+  CHECK(key("TypeError: entry is undefined",
+            "renderHeader@https://panel.example/assets/files.js:1:10\n") != chrome);
+  CHECK(key("TypeError: entry is undefined",
+            "renderRow@https://panel.example/assets/dns.js:1:10\n") != chrome);
+  CHECK(key("TypeError: entry is null", "renderRow@https://panel.example/assets/files.js:1:10\n") !=
+        chrome);
+  CHECK(key("TypeError: this.api.load is not a function",
+            "saveSettings@https://panel.example/settings.js:2:41\n") != v8_call);
+  CHECK(v8_call != chrome);
+  // A sender-given fingerprint comes first, whatever the wording.
+  CHECK(issue_key("js_error", "TypeError: entry is undefined",
+                  json{{"fingerprint", "files-row"},
+                       {"stack", "renderRow@https://panel.example/assets/files.js:1:1"}}) ==
+        "js:files-row");
+}
+
+TEST_CASE("issue_key: messages outside the known families keep their wording") {
+  // "is undefined" after a phrase is not SpiderMonkey's property-access wording.
+  CHECK(js_error_fingerprint("Config value is undefined", "") !=
+        js_error_fingerprint("Other value is undefined", ""));
+  CHECK(js_error_fingerprint("x is not a function or its return value is not iterable", "") !=
+        js_error_fingerprint("y is not a function or its return value is not iterable", ""));
+}

@@ -1,6 +1,8 @@
+#include "bot/issue_key.hpp"
 #include "bot/rules.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -8,8 +10,8 @@
 #include <iostream>
 #include <stdexcept>
 
-// Unit tests of run_rules beyond the golden scenarios (tests/bot/fixtures): the blast-radius
-// lookup, settings, bounds, version comparison; timing is a hidden [.perf] report, not a test.
+// Unit tests of run_rules beyond the golden scenarios (tests/bot/fixtures): the blast radii given
+// as data, settings, bounds, version comparison; timing is a hidden [.perf] report, not a test.
 
 namespace bot = sessiondx::bot;
 using sessiondx::store::blast_radius;
@@ -40,6 +42,24 @@ bot::session_input payment_failure() {
                            R"({"method":"POST","route":"/api/payment","status":502})"));
   in.events.push_back(
       make(t0 + 2 * 60'000 + 11'300, "ui_message", R"({"level":"error","text":"Payment failed"})"));
+  return in;
+}
+
+// As ingest and the diagnoser do: each event gets its issue key, and every key of the session
+// gets the blast radius `radius(key)` as data.
+template <class Radius>
+bot::session_input with_blast(bot::session_input in, Radius radius) {
+  for (auto& e : in.events) {
+    if (!e.issue_key.empty()) continue;
+    const auto attrs = nlohmann::json::parse(e.attrs.empty() ? "{}" : e.attrs, nullptr, false);
+    e.issue_key = bot::issue_key(e.type, e.message,
+                                 attrs.is_object() ? attrs : nlohmann::json::object(), e.page);
+  }
+  for (const std::string& key : bot::session_issue_keys(in.events)) {
+    bot::problem_history h;
+    h.others = radius(key);
+    in.problems.emplace(key, std::move(h));
+  }
   return in;
 }
 
@@ -108,12 +128,12 @@ bot::session_input mixed_session(std::size_t n) {
 double median_run_ms(const bot::session_input& in, int runs) {
   std::vector<double> times;
   const bot::rule_settings settings;
-  const bot::blast_lookup others = [](const std::string& key) {
+  const bot::session_input with_radii = with_blast(in, [](const std::string& key) {
     return blast_radius{key, 2, t0 - 3'600'000};
-  };
+  });
   for (int r = 0; r < runs; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    const bot::diagnosis d = bot::run_rules(in, settings, others);
+    const bot::diagnosis d = bot::run_rules(with_radii, settings);
     const auto stop = std::chrono::steady_clock::now();
     REQUIRE_FALSE(d.findings.empty());
     times.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
@@ -143,11 +163,11 @@ TEST_CASE("rules: enum names") {
 // other session has it; a payment failure is not "retry in a few minutes" (double charge).
 TEST_CASE("rules: blast radius 0 other sessions of a server-side failure reads as ours") {
   std::vector<std::string> asked;
-  const bot::blast_lookup others = [&](const std::string& key) {
+  const auto in = with_blast(payment_failure(), [&](const std::string& key) {
     asked.push_back(key);
     return blast_radius{key, 0, 0};
-  };
-  const auto d = bot::run_rules(payment_failure(), {}, others);
+  });
+  const auto d = bot::run_rules(in);
   const auto* api = find(d, "api.failed");
   REQUIRE(api != nullptr);
   REQUIRE(api->other_sessions);
@@ -158,17 +178,17 @@ TEST_CASE("rules: blast radius 0 other sessions of a server-side failure reads a
   CHECK(d.customer_summary.find("likely specific to this customer") == std::string::npos);
   CHECK(d.customer_summary.find("it failed on our servers") != std::string::npos);
   CHECK(d.next_step.find("not to pay again") != std::string::npos);
-  // One lookup per issue key: the failed route and the message shown.
+  // The store is asked once per issue key: the failed route and the message shown.
   REQUIRE(asked.size() == 2);
   CHECK(std::count(asked.begin(), asked.end(), "route:POST /api/payment") == 1);
 }
 
 TEST_CASE("rules: blast radius of 41 sessions reads as an incident, with its UTC start") {
-  const bot::blast_lookup others = [](const std::string& key) {
+  const auto in = with_blast(payment_failure(), [](const std::string& key) {
     return key == "route:POST /api/payment" ? blast_radius{key, 41, t0 + 2 * 60'000}
                                             : blast_radius{key, 0, 0};
-  };
-  const auto d = bot::run_rules(payment_failure(), {}, others);
+  });
+  const auto d = bot::run_rules(in);
   REQUIRE_FALSE(d.findings.empty());
   const auto& top = d.findings.front();
   CHECK(top.rule == "api.failed");
@@ -185,45 +205,65 @@ TEST_CASE("rules: more sessions rank a finding higher, other things equal") {
   bot::session_input in;
   in.events.push_back(make(t0, "js_error", "{}", "first error"));
   in.events.push_back(make(t0 + 60'000, "js_error", "{}", "second error"));
-  const bot::blast_lookup others = [](const std::string& key) { return blast_radius{key, 0, 0}; };
-  auto d = bot::run_rules(in, {}, others);
+  auto d = bot::run_rules(with_blast(in, [](const std::string& key) {
+    return blast_radius{key, 0, 0};
+  }));
   REQUIRE(d.findings.size() == 2);
   CHECK(d.findings.front().title == "JavaScript error: first error");  // earlier first
 
   const std::string second_key = d.findings.back().issue_key;
-  const bot::blast_lookup more = [&](const std::string& key) {
+  d = bot::run_rules(with_blast(in, [&](const std::string& key) {
     return blast_radius{key, key == second_key ? 7 : 1, t0 - 1000};
-  };
-  d = bot::run_rules(in, {}, more);
+  }));
   CHECK(d.findings.front().title == "JavaScript error: second error");
 }
 
 TEST_CASE("rules: a blast start on another day names the date") {
-  const bot::blast_lookup others = [](const std::string& key) {
+  const auto d = bot::run_rules(with_blast(payment_failure(), [](const std::string& key) {
     return blast_radius{key, 2, t0 - 11 * 3'600'000 + 50 * 60'000};  // 2024-05-02 23:50 UTC
-  };
-  const auto d = bot::run_rules(payment_failure(), {}, others);
+  }));
   REQUIRE(find(d, "api.failed") != nullptr);
   CHECK(find(d, "api.failed")->other_sessions->assessment ==
         "2 other sessions since 2024-05-02 23:50 UTC");
 }
 
-TEST_CASE("rules: a failing or missing lookup leaves findings without a blast radius") {
-  const bot::blast_lookup failing = [](const std::string&) -> blast_radius {
-    throw std::runtime_error("database is locked");
-  };
-  bot::diagnosis d;
-  REQUIRE_NOTHROW(d = bot::run_rules(payment_failure(), {}, failing));
+TEST_CASE("rules: a problem the store did not answer for has no blast radius") {
+  // No problem facts at all (the store could not answer): the findings stand.
+  bot::diagnosis d = bot::run_rules(payment_failure());
   CHECK(d.verdict == bot::verdict::broken);
   for (const auto& f : d.findings) CHECK_FALSE(f.other_sessions);
 
-  d = bot::run_rules(payment_failure(), {}, bot::blast_lookup{});
-  CHECK(d.verdict == bot::verdict::broken);
-  CHECK_FALSE(d.findings.front().other_sessions);
+  // A key present without an answer, the other answered.
+  auto in = with_blast(payment_failure(), [](const std::string& key) {
+    return blast_radius{key, 3, t0};
+  });
+  in.problems.at("route:POST /api/payment").others.reset();
+  d = bot::run_rules(in);
+  REQUIRE(find(d, "api.failed") != nullptr);
+  CHECK_FALSE(find(d, "api.failed")->other_sessions);
+  REQUIRE(find(d, "ui_message.error") != nullptr);
+  CHECK(find(d, "ui_message.error")->other_sessions);
+}
+
+TEST_CASE("rules: the session's issue keys are distinct, in first-occurrence order") {
+  std::vector<event> events(4);
+  events[0].issue_key = "route:POST /api/payment";
+  events[2].issue_key = "js:ab";
+  events[3].issue_key = "route:POST /api/payment";
+  CHECK(bot::session_issue_keys(events) ==
+        std::vector<std::string>{"route:POST /api/payment", "js:ab"});
+}
+
+TEST_CASE("rules: rule ids have stable names") {
+  CHECK(bot::to_string(bot::rule_id::api_failed) == "api.failed");
+  CHECK(bot::to_string(bot::rule_id::web_vital_inp) == "web_vital.inp");
+  CHECK(bot::to_string(bot::rule_id::interface_rage_click) == "interface.rage_click");
+  CHECK(bot::to_string(bot::rule_id::ui_message_error) == "ui_message.error");
+  CHECK(bot::to_string(bot::rule_id::backend_error) == "backend.error");
 }
 
 TEST_CASE("rules: an empty session is healthy and still says what was checked") {
-  const auto d = bot::run_rules(bot::session_input{}, {}, {});
+  const auto d = bot::run_rules(bot::session_input{}, {});
   CHECK(d.verdict == bot::verdict::healthy);
   CHECK(d.headline == "No problems found");
   CHECK(d.findings.empty());
@@ -240,7 +280,7 @@ TEST_CASE("rules: evidence is bounded, the count is not") {
   }
   bot::rule_settings settings;
   settings.max_evidence = 3;
-  const auto d = bot::run_rules(in, settings, {});
+  const auto d = bot::run_rules(in, settings);
   REQUIRE(d.findings.size() == 1);
   CHECK(d.findings[0].count == 50);
   CHECK(d.findings[0].evidence.size() == 3);
@@ -254,13 +294,13 @@ TEST_CASE("rules: thresholds come from the settings") {
   }
   in.events.push_back(make(t0 + 5000, "http_request",
                            R"({"method":"GET","route":"/api/b","status":200,"duration_ms":1500})"));
-  CHECK(find(bot::run_rules(in, {}, {}), "interface.rage_click") != nullptr);
-  CHECK(find(bot::run_rules(in, {}, {}), "api.slow") == nullptr);
+  CHECK(find(bot::run_rules(in, {}), "interface.rage_click") != nullptr);
+  CHECK(find(bot::run_rules(in, {}), "api.slow") == nullptr);
 
   bot::rule_settings strict;
   strict.rage_click_count = 5;
   strict.slow_api_ms = 1000;
-  const auto d = bot::run_rules(in, strict, {});
+  const auto d = bot::run_rules(in, strict);
   CHECK(find(d, "interface.rage_click") == nullptr);
   REQUIRE(find(d, "api.slow") != nullptr);
   CHECK(find(d, "api.slow")->threshold.find("1.5 s > 1.0 s") != std::string::npos);
@@ -270,11 +310,11 @@ TEST_CASE("rules: the correlation window is a setting") {
   auto in = payment_failure();
   bot::rule_settings narrow;
   narrow.correlation_window_ms = 200;  // the message came 300 ms after the failure
-  const auto d = bot::run_rules(in, narrow, {});
+  const auto d = bot::run_rules(in, narrow);
   REQUIRE(find(d, "ui_message.error") != nullptr);
   CHECK(find(d, "ui_message.error")->caused_by.empty());
   CHECK(d.findings.front().rule == "ui_message.error");
-  CHECK(bot::run_rules(in, {}, {}).findings.front().rule == "api.failed");
+  CHECK(bot::run_rules(in, {}).findings.front().rule == "api.failed");
 }
 
 TEST_CASE("rules: a critical event makes its finding critical and the session broken") {
@@ -282,7 +322,7 @@ TEST_CASE("rules: a critical event makes its finding critical and the session br
   in.events.push_back(
       make(t0, "http_request", R"({"method":"GET","route":"/api/c","status":500})"));
   in.events.back().severity = "critical";
-  const auto d = bot::run_rules(in, {}, {});
+  const auto d = bot::run_rules(in, {});
   REQUIRE(d.findings.size() == 1);
   CHECK(d.findings[0].severity == bot::severity::critical);
   CHECK(d.verdict == bot::verdict::broken);
@@ -295,7 +335,7 @@ TEST_CASE("rules: app versions compare numerically, with a string fallback") {
     summary.app_version = std::move(mine);
     in.summary = summary;
     for (auto& v : seen) in.app_versions.push_back({v, t0, t0});
-    return bot::run_rules(in, {}, {}).context;
+    return bot::run_rules(in, {}).context;
   };
   CHECK(outdated("2.9.9", {"2.10.0"}).outdated_app);
   CHECK(outdated("2.9.9", {"2.10.0"}).newest_app_version == "2.10.0");
@@ -312,7 +352,7 @@ TEST_CASE("rules: context fields come from the latest context, objects read as n
   summary.context = R"({"browser":{"name":"Firefox","version":"126"},"os":"macOS 14",)"
                     R"("device":"desktop","locale":"de-DE","region":"EU","app_version":"3.1.0"})";
   in.summary = summary;
-  const auto c = bot::run_rules(in, {}, {}).context;
+  const auto c = bot::run_rules(in, {}).context;
   CHECK(c.browser == "Firefox 126");
   CHECK(c.os == "macOS 14");
   CHECK(c.locale == "de-DE");
@@ -326,14 +366,14 @@ TEST_CASE("rules: truncated sessions say so in the checked list") {
   sessiondx::store::session_summary summary;
   summary.event_count = 30'000;
   in.summary = summary;
-  const auto d = bot::run_rules(in, {}, {});
+  const auto d = bot::run_rules(in, {});
   CHECK(d.events_truncated);
   CHECK(d.checked.back() == "only the most recent 2 events of 30000 analysed");
 }
 
 TEST_CASE("rules: the timeline is bounded and keeps every problem") {
   auto in = mixed_session(10'000);
-  const auto d = bot::run_rules(in, {}, {});
+  const auto d = bot::run_rules(in, {});
   CHECK(d.timeline.size() <= 200);
   const auto problems = std::count_if(d.timeline.begin(), d.timeline.end(),
                                       [](const bot::timeline_entry& t) { return t.problem; });

@@ -1,3 +1,4 @@
+#include "bot/issue_key.hpp"
 #include "bot/rules.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,8 +13,11 @@
 #include <sstream>
 
 // Golden scenarios: each file under tests/bot/fixtures/ holds a session's events (times as
-// "HH:MM:SS.mmm" UTC on the scenario's date), the context, the fake blast-radius answers and the
-// expected diagnosis: verdict, rules, and text fragments that must appear.
+// "HH:MM:SS.mmm" UTC on the scenario's date, optionally each event's app_version), the context,
+// the store's answers (blast radii in "others", per-problem app versions in "versions", global
+// "app_versions" with optional first/last seen, the window start) and the expected diagnosis:
+// verdict, rules, and text fragments that must appear. Issue keys are computed as ingest does,
+// and the store's answers are given to run_rules as data, as the diagnoser does.
 
 using nlohmann::json;
 namespace bot = sessiondx::bot;
@@ -44,6 +48,7 @@ struct scenario {
   std::int64_t day = 0;
   bot::session_input input;
   std::map<std::string, sessiondx::store::blast_radius> others;
+  std::map<std::string, std::vector<sessiondx::store::issue_version>> versions;
   json expect;
   bot::rule_settings settings;
 };
@@ -70,6 +75,9 @@ scenario load(const fs::path& path) {
     if (e.contains("attrs")) ev.attrs = e["attrs"].dump();
     // Malformed input as the store could hold it: raw text instead of a JSON object.
     if (e.contains("attrs_raw")) ev.attrs = e["attrs_raw"].get<std::string>();
+    ev.app_version = e.value("app_version", "");
+    // The key ingest stores with the event.
+    ev.issue_key = bot::issue_key(ev.type, ev.message, e.value("attrs", json::object()), ev.page);
     sc.input.events.push_back(std::move(ev));
   }
   sessiondx::store::session_summary summary;
@@ -85,7 +93,24 @@ scenario load(const fs::path& path) {
   }
   sc.input.summary = summary;
   for (const json& v : j.value("app_versions", json::array())) {
-    sc.input.app_versions.push_back({v.get<std::string>(), day, day});
+    if (v.is_string()) {
+      sc.input.app_versions.push_back({v.get<std::string>(), day, day});
+    } else {
+      sc.input.app_versions.push_back({v.at("version").get<std::string>(),
+                                       at_ms(day, v.at("first_seen").get<std::string>()),
+                                       at_ms(day, v.at("last_seen").get<std::string>())});
+    }
+  }
+  if (j.contains("window_start")) {
+    sc.input.window_start_ms = at_ms(day, j["window_start"].get<std::string>());
+  }
+  const json versions = j.value("versions", json::object());
+  for (const auto& [key, list] : versions.items()) {
+    for (const json& v : list) {
+      sc.versions[key].push_back({v.at("version").get<std::string>(),
+                                  v.value("sessions", std::int64_t{1}),
+                                  at_ms(day, v.at("first_seen").get<std::string>())});
+    }
   }
   const json others = j.value("others", json::object());
   for (const auto& [key, o] : others.items()) {
@@ -123,7 +148,8 @@ json dump(const bot::diagnosis& d) {
             {"first_seen_ms", f.first_seen_ms},
             {"count", f.count},
             {"issue_key", f.issue_key},
-            {"caused_by", f.caused_by}};
+            {"caused_by", f.caused_by},
+            {"release", f.release}};
     if (f.other_sessions) {
       jf["other_sessions"] = f.other_sessions->other_sessions;
       jf["assessment"] = f.other_sessions->assessment;
@@ -194,17 +220,29 @@ std::string notice_step(bot::customer_notice::step st) {
   return "?";
 }
 
-bot::diagnosis run(const scenario& sc) {
-  const bot::blast_lookup others = [&](const std::string& key) {
-    // A key ending in '*' answers for every issue key with that prefix.
-    for (const auto& [k, radius] : sc.others) {
-      if (k == key || (k.ends_with('*') && key.starts_with(k.substr(0, k.size() - 1)))) {
-        return sessiondx::store::blast_radius{key, radius.other_sessions, radius.first_seen_ms};
-      }
+// A key ending in '*' answers for every issue key with that prefix.
+template <class Map>
+const typename Map::mapped_type* answer(const Map& answers, const std::string& key) {
+  for (const auto& [k, value] : answers) {
+    if (k == key || (k.ends_with('*') && key.starts_with(k.substr(0, k.size() - 1)))) {
+      return &value;
     }
-    return sessiondx::store::blast_radius{key, 0, 0};
-  };
-  return bot::run_rules(sc.input, sc.settings, others);
+  }
+  return nullptr;
+}
+
+// As the diagnoser does: the store is asked about every issue key of the session first.
+bot::diagnosis run(const scenario& sc) {
+  bot::session_input in = sc.input;
+  for (const std::string& key : bot::session_issue_keys(in.events)) {
+    bot::problem_history h;
+    const auto* radius = answer(sc.others, key);
+    h.others = sessiondx::store::blast_radius{key, radius ? radius->other_sessions : 0,
+                                              radius ? radius->first_seen_ms : 0};
+    if (const auto* v = answer(sc.versions, key)) h.versions = *v;
+    in.problems.emplace(key, std::move(h));
+  }
+  return bot::run_rules(in, sc.settings);
 }
 
 void check_fragments(const json& expect, const char* field, const std::string& text) {
@@ -244,6 +282,7 @@ void check_scenario(const scenario& sc) {
   check_fragments(x, "next_step", d.next_step);
   check_absent(x, "headline_absent", d.headline);
   check_absent(x, "customer_summary_absent", d.customer_summary);
+  check_absent(x, "next_step_absent", d.next_step);
   std::string checked;
   for (const auto& c : d.checked) checked += c + "\n";
   check_fragments(x, "checked", checked);
@@ -290,6 +329,8 @@ void check_scenario(const scenario& sc) {
     check_fragments(ef, "title", f.title);
     check_fragments(ef, "threshold", f.threshold);
     check_fragments(ef, "caused_by", f.caused_by);
+    check_fragments(ef, "release", f.release);
+    if (ef.contains("no_release")) CHECK(f.release.empty());
     std::string evidence;
     for (const auto& e : f.evidence) evidence += e.summary + "\n";
     check_fragments(ef, "evidence", evidence);

@@ -130,6 +130,14 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   INFO(facets);
   CHECK(facets.find("issue_bucket_facets USING PRIMARY KEY (bucket_start>? AND bucket_start<?)") !=
         std::string::npos);
+  // Release regressions: the problem's buckets by its index, then facet rows by key prefix.
+  const std::string versions_of = query_plan(db, sql::issue_versions);
+  INFO(versions_of);
+  CHECK(versions_of.find("USING INDEX issue_buckets_key (issue_key=? AND bucket_start>? AND "
+                         "bucket_start<?)") != std::string::npos);
+  CHECK(
+      versions_of.find("SEARCH f USING PRIMARY KEY (bucket_start=? AND issue_key=? AND kind=?)") !=
+      std::string::npos);
   const std::string traffic = query_plan(db, sql::ingest_buckets_between);
   INFO(traffic);
   CHECK(traffic.find("ingest_buckets USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)") !=

@@ -1,6 +1,6 @@
-// Unresponsive-interface rules: long tasks, rage clicks (from clicks and from the sender's
-// rage_click events), dead clicks and error clicks. INP is measured with the other Web Vitals
-// (bot/rules/vitals.cpp).
+// Responsiveness rules (the interface family): long tasks, rage clicks (from clicks and from the
+// sender's rage_click events), dead clicks and error clicks. INP is measured with the other Web
+// Vitals (bot/rules/vitals.cpp).
 
 #include "bot/rules/engine.hpp"
 
@@ -46,7 +46,7 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
   const std::string on_page = worst->page.empty() ? std::string() : " on " + clip(worst->page, 80);
   draft& d = view.group("long_task", [&] {
     draft n;
-    n.f.rule = "interface.long_task";
+    n.rule = rule_id::interface_long_task;
     n.f.category = category::interface;
     n.f.severity = severity::warning;
     n.f.title = std::string(is_poor ? "Page froze" : "Page busy") + ": total blocking time " +
@@ -94,7 +94,7 @@ void add_episode(session_view& view, draft& d, const std::vector<std::size_t>& p
 draft& rage_draft(session_view& view, const std::string& target) {
   return view.group("rage|" + target, [&] {
     draft n;
-    n.f.rule = "interface.rage_click";
+    n.rule = rule_id::interface_rage_click;
     n.f.category = category::interface;
     n.f.severity = severity::warning;
     n.f.title = "Rage clicks on " + clip(target, 80);
@@ -115,20 +115,106 @@ std::string rage_text(session_view& view, const rage_episode& ep) {
          fmt_duration(static_cast<double>(span));
 }
 
-void finish_chain(session_view& view, rage_episode& chain, std::vector<rage_episode>& episodes) {
-  if (static_cast<int>(chain.clicks.size()) >= view.settings.rage_click_count) {
-    episodes.push_back(std::move(chain));
+// Rage clicks: episodes collected from the clicks and the sender's rage_click events while the
+// events are read, then turned into one draft per element with its threshold text in finish().
+class rage_tracker {
+ public:
+  explicit rage_tracker(session_view& view) : view_(view) {}
+
+  void click(std::size_t pos, std::string_view target) {
+    const bool chained =
+        !chain_.clicks.empty() && chain_.target == target &&
+        view_.events[pos].ev->ts_ms - view_.events[chain_.clicks.back()].ev->ts_ms <=
+            view_.settings.rage_click_gap_ms;
+    if (!chained) {
+      close_chain();
+      chain_.target = std::string(target);
+    }
+    chain_.clicks.push_back(pos);
   }
-  chain = {};
-}
+
+  void sender_report(std::size_t pos) { sender_.push_back(pos); }
+
+  void finish() {
+    close_chain();
+    const auto& s = view_.settings;
+    for (const rage_episode& ep : episodes_) {
+      ++view_.counts.rage;
+      element& el = element_of(ep.target);
+      add_episode(view_, view_.drafts[el.draft], ep.clicks, rage_text(view_, ep));
+      if (el.biggest == nullptr || ep.clicks.size() > el.biggest->clicks.size()) el.biggest = &ep;
+    }
+    // The sender's rage_click events, unless they describe an episode already found in the clicks.
+    for (std::size_t pos : sender_) {
+      const view_event& e = view_.events[pos];
+      const std::string target(click_target(e));
+      const auto ts = e.ev->ts_ms;
+      const bool known =
+          std::any_of(episodes_.begin(), episodes_.end(), [&](const rage_episode& ep) {
+            return ep.target == target &&
+                   ts >= view_.events[ep.clicks.front()].ev->ts_ms - s.rage_click_gap_ms &&
+                   ts <= view_.events[ep.clicks.back()].ev->ts_ms + s.rage_click_gap_ms;
+          });
+      draft& d = view_.drafts[element_of(target).draft];
+      if (known) {
+        d.events.push_back(pos);
+        continue;
+      }
+      ++view_.counts.rage;
+      std::string text = "rage_click reported by the sender on " + clip(target, 80);
+      if (auto n = num_attr(e.attrs, "count")) text += " (" + fmt_number(*n, 0) + " clicks)";
+      add_episode(view_, d, {pos}, text);
+    }
+    // Threshold texts: the biggest episode found in the clicks, else the sender's report.
+    const std::string rule = " (rage: " + std::to_string(s.rage_click_count) +
+                             " or more clicks on the same element, each within " +
+                             fmt_duration(static_cast<double>(s.rage_click_gap_ms)) +
+                             " of the previous)";
+    for (const element& el : elements_) {
+      draft& d = view_.drafts[el.draft];
+      d.f.threshold = el.biggest             ? rage_text(view_, *el.biggest) + rule
+                      : d.f.evidence.empty() ? "rage_click reported by the sender"
+                                             : d.f.evidence.front().summary;
+      if (d.f.count > 1) d.f.threshold += "; " + std::to_string(d.f.count) + " episodes";
+    }
+  }
+
+ private:
+  struct element {
+    std::string target;
+    std::size_t draft = npos;
+    const rage_episode* biggest = nullptr;
+  };
+
+  void close_chain() {
+    if (static_cast<int>(chain_.clicks.size()) >= view_.settings.rage_click_count) {
+      episodes_.push_back(std::move(chain_));
+    }
+    chain_ = {};
+  }
+
+  // The element's draft, created on first use (in the order elements are first seen).
+  element& element_of(const std::string& target) {
+    for (element& el : elements_) {
+      if (el.target == target) return el;
+    }
+    rage_draft(view_, target);
+    elements_.push_back({target, view_.group_index("rage|" + target), nullptr});
+    return elements_.back();
+  }
+
+  session_view& view_;
+  rage_episode chain_;
+  std::vector<rage_episode> episodes_;  ///< complete before finish() points into it
+  std::vector<std::size_t> sender_;
+  std::vector<element> elements_;
+};
 
 }  // namespace
 
 void detect_interface(session_view& view) {
   const auto& s = view.settings;
-  std::vector<rage_episode> episodes;
-  rage_episode chain;
-  std::vector<std::size_t> sender_rage;
+  rage_tracker rage(view);
   std::size_t last_click = npos;
   std::vector<page_load> loads;
 
@@ -137,24 +223,16 @@ void detect_interface(session_view& view) {
     const std::string& type = e.ev->type;
     if (type == "click") {
       ++view.counts.clicks;
-      const std::string_view target = click_target(e);
-      const bool chained =
-          !chain.clicks.empty() && chain.target == target &&
-          e.ev->ts_ms - view.events[chain.clicks.back()].ev->ts_ms <= s.rage_click_gap_ms;
-      if (!chained) {
-        finish_chain(view, chain, episodes);
-        chain.target = std::string(target);
-      }
-      chain.clicks.push_back(pos);
+      rage.click(pos, click_target(e));
       last_click = pos;
     } else if (type == "rage_click") {
-      sender_rage.push_back(pos);
+      rage.sender_report(pos);
     } else if (type == "dead_click") {
       ++view.counts.dead;
       const std::string target(click_target(e));
       draft& d = view.group("dead|" + target, [&] {
         draft n;
-        n.f.rule = "interface.dead_click";
+        n.rule = rule_id::interface_dead_click;
         n.f.category = category::interface;
         n.f.severity = severity::warning;
         n.f.title = "Dead click: " + clip(target, 80) + " did nothing";
@@ -175,7 +253,7 @@ void detect_interface(session_view& view) {
         const std::string target(click_target(click));
         draft& d = view.group("errclick|" + target, [&] {
           draft n;
-          n.f.rule = "interface.error_click";
+          n.rule = rule_id::interface_error_click;
           n.f.category = category::interface;
           n.f.severity = severity::error;
           n.f.title = "Error click: clicking " + clip(target, 80) + " raised a JavaScript error";
@@ -210,53 +288,7 @@ void detect_interface(session_view& view) {
       load.tasks.push_back(pos);
     }
   }
-  finish_chain(view, chain, episodes);
-
-  for (const rage_episode& ep : episodes) {
-    ++view.counts.rage;
-    add_episode(view, rage_draft(view, ep.target), ep.clicks, rage_text(view, ep));
-  }
-  // The sender's rage_click events, unless they describe an episode already found in the clicks.
-  for (std::size_t pos : sender_rage) {
-    const view_event& e = view.events[pos];
-    const std::string target(click_target(e));
-    const auto ts = e.ev->ts_ms;
-    const bool known = std::any_of(episodes.begin(), episodes.end(), [&](const rage_episode& ep) {
-      return ep.target == target &&
-             ts >= view.events[ep.clicks.front()].ev->ts_ms - s.rage_click_gap_ms &&
-             ts <= view.events[ep.clicks.back()].ev->ts_ms + s.rage_click_gap_ms;
-    });
-    draft& d = rage_draft(view, target);
-    if (known) {
-      d.events.push_back(pos);
-      continue;
-    }
-    ++view.counts.rage;
-    std::string text = "rage_click reported by the sender on " + clip(target, 80);
-    if (auto n = num_attr(e.attrs, "count")) text += " (" + fmt_number(*n, 0) + " clicks)";
-    add_episode(view, d, {pos}, text);
-  }
-  // Threshold texts: the biggest episode found in the clicks, else the sender's report.
-  for (std::size_t i = 0; i < view.drafts.size(); ++i) {
-    draft& d = view.drafts[i];
-    if (d.f.rule == "interface.rage_click" && d.f.threshold.empty()) {
-      const rage_episode* biggest = nullptr;
-      for (const rage_episode& ep : episodes) {
-        if (view.group_index("rage|" + ep.target) == i &&
-            (!biggest || ep.clicks.size() > biggest->clicks.size())) {
-          biggest = &ep;
-        }
-      }
-      const std::string rule = " (rage: " + std::to_string(s.rage_click_count) +
-                               " or more clicks on the same element, each within " +
-                               fmt_duration(static_cast<double>(s.rage_click_gap_ms)) +
-                               " of the previous)";
-      d.f.threshold = biggest                ? rage_text(view, *biggest) + rule
-                      : d.f.evidence.empty() ? "rage_click reported by the sender"
-                                             : d.f.evidence.front().summary;
-      if (d.f.count > 1) d.f.threshold += "; " + std::to_string(d.f.count) + " episodes";
-    }
-  }
+  rage.finish();
   judge_main_thread(view, loads);
 }
 
