@@ -146,6 +146,16 @@ std::string assessment(const draft& d, std::int64_t others, std::int64_t since_m
   return text;
 }
 
+// What assessment() says, as data (the reply words it in the team language).
+blast::meaning meaning_of(const draft& d, std::int64_t others, const rule_settings& s) {
+  if (others <= 0) {
+    return d.server_side ? blast::meaning::only_this_server_side
+                         : blast::meaning::only_this_customer;
+  }
+  if (others < s.incident_sessions) return blast::meaning::some;
+  return !d.third_party && !d.business ? blast::meaning::incident : blast::meaning::third_party;
+}
+
 void add_blast_radius(session_view& view, const blast_lookup& others) {
   if (!others) return;
   std::map<std::string, std::optional<store::blast_radius>> cache;
@@ -164,6 +174,7 @@ void add_blast_radius(session_view& view, const blast_lookup& others) {
     b.other_sessions = it->second->other_sessions;
     b.since_ms = it->second->other_sessions > 0 ? it->second->first_seen_ms : 0;
     b.assessment = assessment(d, b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
+    b.kind = meaning_of(d, b.other_sessions, view.settings);
     d.f.other_sessions = std::move(b);
   }
 }
@@ -272,6 +283,7 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
   d.notice = detail::write_notice(view, ranked, facts);
   d.customer_summary = detail::write_customer_summary(view, ranked, facts);
   d.next_step = detail::write_next_step(view, ranked, facts);
+  d.escalation = detail::write_escalation(view, ranked, facts);
   d.checked = detail::write_checked(view, facts);
   d.timeline = detail::write_timeline(view, k_max_timeline);
   d.findings.reserve(ranked.size());

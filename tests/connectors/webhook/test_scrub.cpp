@@ -336,10 +336,18 @@ TEST_CASE("scrub: a value that already is the placeholder is no change (fuzz_scr
     CHECK(scrub(before) == before);
   }
   // The fuzzer's original input (NULs and all): in place and copy agree, the flag is exact.
-  std::string input("Zo\xc3""b\x00""\x00""o\x00""\x00""\x00"
-                    "((((...mail  4111 1111' 11oken=s3cr3t&password=[secret] \x00""\x00""\x01"
-                    "abc.def.ghi  .............................(((((((((((((2 6 .12 34 56 78",
-                    140);
+  std::string input(
+      "Zo\xc3"
+      "b\x00"
+      "\x00"
+      "o\x00"
+      "\x00"
+      "\x00"
+      "((((...mail  4111 1111' 11oken=s3cr3t&password=[secret] \x00"
+      "\x00"
+      "\x01"
+      "abc.def.ghi  .............................(((((((((((((2 6 .12 34 56 78",
+      140);
   const std::string copy = scrub(input);
   std::string in_place = input;
   CHECK(scrub_in_place(in_place) == (copy != input));
