@@ -133,6 +133,17 @@ struct escalation {
   bool empty() const { return session_id.empty(); }
 };
 
+/// The next step as data, so the reply can word it in the team language (next_step is the
+/// rules' English sentence): the playbook (catalog key agent.next.<playbook>) and whether the
+/// customer should first update the app (context.app_version -> newest_app_version).
+struct next_step_plan {
+  /// "incident", "refresh_chain", "payment_hold", "retry_later", "other_card", "check_data",
+  /// "wait_rate_limit", "recovered", "sign_in", "reload", "reload_network", "reload_element",
+  /// "ask", "nothing_found"; "" when the rules did not say (the reply shows next_step).
+  std::string playbook;
+  bool update_app = false;
+};
+
 struct diagnosis {
   std::string session_id;
   bot::verdict verdict = verdict::unknown;
@@ -141,6 +152,7 @@ struct diagnosis {
   std::string next_step;         ///< workaround for the customer, or escalate with a summary
   customer_notice notice;        ///< the customer line as data, worded per locale by the reply
   bot::escalation escalation;    ///< the escalation payload; empty when there is none
+  next_step_plan next_plan;      ///< next_step as data, for the team language
   session_context context;
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;

@@ -284,6 +284,7 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings,
   d.customer_summary = detail::write_customer_summary(view, ranked, facts);
   d.next_step = detail::write_next_step(view, ranked, facts);
   d.escalation = detail::write_escalation(view, ranked, facts);
+  d.next_plan = detail::write_next_step_plan(view, ranked, facts);
   d.checked = detail::write_checked(view, facts);
   d.timeline = detail::write_timeline(view, k_max_timeline);
   d.findings.reserve(ranked.size());

@@ -370,6 +370,27 @@ std::vector<std::string> escalation_items(const escalation& e) {
 
 namespace {
 
+// The next step: in English the rules' own sentence (its advice, when the escalation has a
+// block of its own); in another team language the playbook from the catalog
+// (agent.next.<playbook>), with the app update first when the app is outdated.
+rich next_step_of(const words& w, const diagnosis& d, bool escalate) {
+  const auto& plan = d.next_plan;
+  if (w.language() == "en" || plan.playbook.empty()) {
+    return rich().data(escalate ? advice_of(d.next_step) : d.next_step);
+  }
+  const auto& c = d.context;
+  const bool update = plan.update_app && !c.app_version.empty() && !c.newest_app_version.empty();
+  const std::vector<std::pair<std::string, rich>> versions{
+      {"current", rich().data(c.app_version, 60)},
+      {"newest", rich().data(c.newest_app_version, 60)}};
+  rich playbook = rich().text(w("agent.next." + plan.playbook));
+  if (!update) return playbook;
+  if (plan.playbook == "nothing_found") {
+    return playbook.text(" ").append(w.compose("agent.next.update_suffix", {}, versions));
+  }
+  return w.compose("agent.next.update_prefix", {}, versions).text(" ").append(playbook);
+}
+
 std::string id_or_placeholder(const std::string& id) { return is_plain_token(id) ? id : "<id>"; }
 
 void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const reply_options& o) {
@@ -399,8 +420,7 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
   doc.context = label(w("agent.label.context"), join(doc.context_items, dot));
   const bool escalate = r.view != view::timeline && !d.escalation.empty();
   if (!d.next_step.empty()) {
-    doc.next_step = label(w("agent.label.next_step"),
-                          rich().data(escalate ? advice_of(d.next_step) : d.next_step));
+    doc.next_step = label(w("agent.label.next_step"), next_step_of(w, d, escalate));
   }
   if (escalate) {
     doc.escalation.label.text(w("agent.label.engineering"), true);

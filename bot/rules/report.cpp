@@ -324,6 +324,61 @@ escalation write_escalation(const session_view& view, const std::vector<std::siz
   return escalation_of(view, view.drafts[ranked.front()], in);
 }
 
+next_step_plan write_next_step_plan(const session_view& view,
+                                    const std::vector<std::size_t>& ranked,
+                                    const report_input& in) {
+  // The same choice as write_next_step, as data.
+  next_step_plan p;
+  p.update_app = in.context.outdated_app;
+  if (ranked.empty()) {
+    p.playbook = "nothing_found";
+    return p;
+  }
+  const draft& top = view.drafts[ranked.front()];
+  if (is_incident(view, top)) {
+    p.playbook = "incident";
+    return p;
+  }
+  if (top.chain_refusals > 0) {
+    p.playbook = "refresh_chain";
+    return p;
+  }
+  const bool payment = top.f.rule != "api.recovered" && payment_like(top.f.issue_key);
+  switch (workaround_for(top.f.rule)) {
+    case workaround::retry_later:
+      p.playbook = payment ? "payment_hold" : "retry_later";
+      break;
+    case workaround::other_card:
+      p.playbook = "other_card";
+      break;
+    case workaround::check_data:
+      p.playbook = "check_data";
+      break;
+    case workaround::wait_rate_limit:
+      p.playbook = "wait_rate_limit";
+      break;
+    case workaround::nothing:
+      p.playbook = "recovered";
+      break;
+    case workaround::sign_in:
+      p.playbook = "sign_in";
+      break;
+    case workaround::reload:
+      p.playbook = "reload";
+      break;
+    case workaround::reload_network:
+      p.playbook = "reload_network";
+      break;
+    case workaround::reload_element:
+      p.playbook = "reload_element";
+      break;
+    case workaround::ask:
+      p.playbook = "ask";
+      break;
+  }
+  return p;
+}
+
 std::string write_next_step(const session_view& view, const std::vector<std::size_t>& ranked,
                             const report_input& in) {
   if (ranked.empty()) {
