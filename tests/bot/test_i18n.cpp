@@ -1,15 +1,21 @@
 #include "bot/i18n/catalog.hpp"
 #include "bot/i18n/customer_line.hpp"
 #include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
+#include "bot/rules.hpp"
 #include "tests/bot/test_render_fixtures.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -293,4 +299,111 @@ TEST_CASE("times: local zone when known, else relative to now, else 'earlier'", 
   CHECK(when_phrase("de", "de-DE", now - 3 * 3600 * test::sec, "", now) == "vor 3 Stunden");
   CHECK(when_phrase("nl", "nl-NL", at, "", 0) == "eerder");
   CHECK(when_phrase("en", "en-GB", at, "Not/AZone", now) == "12 minutes ago");
+}
+
+namespace {
+
+// A golden scenario (tests/bot/fixtures/*.json) as the rules see it: enough of the format of
+// test_rules_scenarios.cpp for the next step (events, context, app versions, other sessions).
+bot::diagnosis diagnose_fixture(const std::filesystem::path& path) {
+  using nlohmann::json;
+  std::ifstream in(path);
+  const json j = json::parse(in);
+  int y = 0;
+  unsigned mo = 0, dd = 0;
+  std::sscanf(j.value("date", "2024-05-03").c_str(), "%d-%u-%u", &y, &mo, &dd);
+  using namespace std::chrono;
+  const std::int64_t start_ms =
+      duration_cast<milliseconds>(sys_days{year{y} / month{mo} / day{dd}}.time_since_epoch())
+          .count();
+  const auto at = [&](const std::string& t) {
+    int h = 0, m = 0, sec = 0, ms = 0;
+    std::sscanf(t.c_str(), "%d:%d:%d.%d", &h, &m, &sec, &ms);
+    return start_ms + ((h * 60 + m) * 60 + sec) * 1000LL + ms;
+  };
+  bot::session_input input;
+  input.session_id = j.value("session_id", "s_" + path.stem().string());
+  int n = 0;
+  for (const json& e : j.at("events")) {
+    store::event ev;
+    ev.id = "e" + std::to_string(++n);
+    ev.session_id = input.session_id;
+    ev.ts_ms = at(e.at("at").get<std::string>());
+    ev.type = e.at("type").get<std::string>();
+    ev.page = e.value("page", "");
+    ev.message = e.value("message", "");
+    ev.severity = e.value("severity", "");
+    if (e.contains("attrs")) ev.attrs = e["attrs"].dump();
+    if (e.contains("attrs_raw")) ev.attrs = e["attrs_raw"].get<std::string>();
+    input.events.push_back(std::move(ev));
+  }
+  store::session_summary summary;
+  summary.session_id = input.session_id;
+  summary.event_count = static_cast<std::int64_t>(input.events.size());
+  if (!input.events.empty()) {
+    summary.first_seen_ms = input.events.front().ts_ms;
+    summary.last_seen_ms = input.events.back().ts_ms;
+  }
+  if (j.contains("context")) {
+    summary.context = j["context"].dump();
+    summary.app_version = j["context"].value("app_version", "");
+  }
+  input.summary = summary;
+  for (const json& v : j.value("app_versions", json::array())) {
+    input.app_versions.push_back({v.get<std::string>(), start_ms, start_ms});
+  }
+  std::map<std::string, store::blast_radius> others;
+  const json others_json = j.value("others", json::object());
+  for (const auto& [key, o] : others_json.items()) {
+    others[key] = {key, o.at("sessions").get<std::int64_t>(), at(o.at("since").get<std::string>())};
+  }
+  bot::rule_settings settings;
+  const json sj = j.value("settings", json::object());
+  const auto hosts = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const json& h : sj.value(key, json::array())) out.push_back(h.get<std::string>());
+    return out;
+  };
+  settings.site_hosts = hosts("site_hosts");
+  settings.critical_hosts = hosts("critical_hosts");
+  settings.tracker_hosts = hosts("tracker_hosts");
+  const bot::blast_lookup lookup = [&](const std::string& key) {
+    for (const auto& [k, r] : others) {
+      if (k == key || (k.ends_with('*') && key.starts_with(k.substr(0, k.size() - 1)))) {
+        return store::blast_radius{key, r.other_sessions, r.first_seen_ms};
+      }
+    }
+    return store::blast_radius{key, 0, 0};
+  };
+  return bot::run_rules(input, settings, lookup);
+}
+
+}  // namespace
+
+TEST_CASE("the English playbooks of the catalog say what the rules say, in every scenario",
+          "[i18n][rules]") {
+  // The reply shows the rules' next step in English and the catalog's in other languages: the
+  // catalog's English (the translators' source) must not drift from the rules' sentences.
+  const auto dir = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / ".." / "fixtures";
+  std::set<std::string> playbooks;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    INFO("scenario " << entry.path().filename());
+    const bot::diagnosis d = diagnose_fixture(entry.path());
+    REQUIRE_FALSE(d.next_plan.playbook.empty());
+    playbooks.insert(d.next_plan.playbook);
+    const auto doc = bot::render::build_reply(bot::diagnosis_reply{d, bot::view::summary});
+    std::string rules = doc.next_step.value.runs.at(0).text;  // the rules' advice, unrendered
+    const auto& c = d.context;
+    std::string catalog = format("en", "agent.next." + d.next_plan.playbook);
+    if (d.next_plan.update_app) {
+      const arguments versions{{"current", c.app_version}, {"newest", c.newest_app_version}};
+      catalog = d.next_plan.playbook == "nothing_found"
+                    ? catalog + " " + format("en", "agent.next.update_suffix", versions)
+                    : format("en", "agent.next.update_prefix", versions) + " " + catalog;
+    }
+    CHECK(rules == catalog);
+    CHECK(d.escalation.empty() == (d.next_plan.playbook == "nothing_found"));
+  }
+  CHECK(playbooks.size() >= 8);
 }
