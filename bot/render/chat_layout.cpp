@@ -5,6 +5,7 @@
 #include "bot/render/reply.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -223,7 +224,13 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
   // Too long. The escalation is what an engineer needs whole, so it goes last: first the lines
   // after it, then the lines before it (whole lines from the end, a note where they were), and
   // only then escalation items from the end (whole, with a note).
-  auto note = [&](std::size_t n) { return s(cut_note(max, n, id, d.language)); };
+  // Worded once per count: the search below asks for the same notes many times.
+  std::map<std::size_t, std::string> notes;
+  auto note = [&](std::size_t n) -> const std::string& {
+    auto it = notes.find(n);
+    if (it == notes.end()) it = notes.emplace(n, s(cut_note(max, n, id, d.language))).first;
+    return it->second;
+  };
   auto fits = [&](const std::vector<std::string>& lines, std::size_t dropped) {
     return length_of(lines) + (dropped > 0 ? text_length(note(dropped)) + 1 : 0) <= max;
   };
