@@ -28,9 +28,19 @@ struct evidence {
 
 /// Other sessions that hit the same problem (same issue key) in the blast-radius window.
 struct blast {
+  /// What the assessment says, so the reply can word it in the team language.
+  enum class meaning : std::uint8_t {
+    unset,                  ///< not said: the reply shows `assessment` as it is
+    only_this_customer,     ///< no other session, not a server-side failure
+    only_this_server_side,  ///< no other session, but it failed on our servers
+    some,                   ///< other sessions, fewer than an incident needs
+    incident,               ///< enough other sessions for an incident of ours
+    third_party,            ///< that many, but a third-party or business problem
+  };
   std::int64_t other_sessions = 0;
   std::int64_t since_ms = 0;  ///< earliest occurrence in another session; 0 when none
   std::string assessment;     ///< "41 other sessions since 10:02 UTC — likely an incident"
+  meaning kind = meaning::unset;
 };
 
 struct finding {
@@ -96,9 +106,45 @@ struct customer_notice {
   };
   what happened = what::unknown;
   step next = step::none;
-  std::int64_t at_ms = 0;       ///< when it happened (UTC epoch ms), 0 when unknown
-  std::int64_t attempts = 0;    ///< how often it happened to the customer (plural forms), 0 = n/a
+  std::int64_t at_ms = 0;        ///< when it happened (UTC epoch ms), 0 when unknown
+  std::int64_t attempts = 0;     ///< how often it happened to the customer (plural forms), 0 = n/a
   bool others_affected = false;  ///< a known problem with other customers: "we are working on it"
+};
+
+/// What engineering needs to find the problem, complete and structured: built by the rules
+/// (detail::write_escalation, the single place), rendered whole as a block of its own (never
+/// parsed back out of next_step). Strings come from event data: renderers neutralise them.
+/// Empty (no session id) when there is nothing to escalate: no finding, or the timeline view.
+struct escalation {
+  std::string session_id;
+  /// The most likely cause as engineering names it, with its error: "route POST /api/pay,
+  /// status 502", "service payments, error “card_declined”", "JavaScript error “x”, …".
+  std::string problem;
+  /// The symptom it was linked to, "" when none: "message shown error “Payment failed”".
+  std::string symptom;
+  std::string route;                   ///< "POST /api/payment" for an API problem, else ""
+  std::string service;                 ///< the backend service for a backend error, else ""
+  std::vector<std::string> statuses;   ///< distinct outcomes in event order: "502", "504"
+  std::int64_t from_ms = 0;            ///< first event of the cause (and symptom), UTC epoch ms
+  std::int64_t to_ms = 0;              ///< last one
+  std::vector<std::string> trace_ids;  ///< up to three, distinct, the cause's first
+  std::string issue_key;               ///< the cause's cross-session key, "" when none
+  std::string blast_radius;          ///< "41 other sessions since 09:58 UTC — likely an incident"
+  std::int64_t other_sessions = -1;  ///< sessions with the same issue key, -1 when unknown
+  std::string app_version;
+  std::string browser;
+  bool empty() const { return session_id.empty(); }
+};
+
+/// The next step as data, so the reply can word it in the team language (next_step is the
+/// rules' English sentence): the playbook (catalog key agent.next.<playbook>) and whether the
+/// customer should first update the app (context.app_version -> newest_app_version).
+struct next_step_plan {
+  /// "incident", "refresh_chain", "payment_hold", "retry_later", "other_card", "check_data",
+  /// "wait_rate_limit", "recovered", "sign_in", "reload", "reload_network", "reload_element",
+  /// "ask", "nothing_found"; "" when the rules did not say (the reply shows next_step).
+  std::string playbook;
+  bool update_app = false;
 };
 
 struct diagnosis {
@@ -108,6 +154,8 @@ struct diagnosis {
   std::string customer_summary;  ///< plain language, pasteable into the ticket
   std::string next_step;         ///< workaround for the customer, or escalate with a summary
   customer_notice notice;        ///< the customer line as data, worded per locale by the reply
+  bot::escalation escalation;    ///< the escalation payload; empty when there is none
+  next_step_plan next_plan;      ///< next_step as data, for the team language
   session_context context;
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;

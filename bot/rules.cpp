@@ -167,6 +167,16 @@ std::string assessment(const draft& d, std::int64_t others, std::int64_t since_m
   return text;
 }
 
+// What assessment() says, as data (the reply words it in the team language).
+blast::meaning meaning_of(const draft& d, std::int64_t others, const rule_settings& s) {
+  if (others <= 0) {
+    return d.server_side ? blast::meaning::only_this_server_side
+                         : blast::meaning::only_this_customer;
+  }
+  if (others < s.incident_sessions) return blast::meaning::some;
+  return !d.third_party && !d.business ? blast::meaning::incident : blast::meaning::third_party;
+}
+
 // The blast radius of each problem, from what the diagnoser asked the store before the rules.
 void add_blast_radius(session_view& view) {
   for (draft& d : view.drafts) {
@@ -178,6 +188,7 @@ void add_blast_radius(session_view& view) {
     b.other_sessions = r.other_sessions;
     b.since_ms = r.other_sessions > 0 ? r.first_seen_ms : 0;
     b.assessment = assessment(d, b.other_sessions, b.since_ms, view.last_ts_ms, view.settings);
+    b.kind = meaning_of(d, b.other_sessions, view.settings);
     d.f.other_sessions = std::move(b);
   }
 }
@@ -295,6 +306,8 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings) {
   d.notice = detail::write_notice(view, ranked, facts);
   d.customer_summary = detail::write_customer_summary(view, ranked, facts);
   d.next_step = detail::write_next_step(view, ranked, facts);
+  d.escalation = detail::write_escalation(view, ranked, facts);
+  d.next_plan = detail::write_next_step_plan(view, ranked, facts);
   d.checked = detail::write_checked(view, facts);
   d.timeline = detail::write_timeline(view, k_max_timeline);
   d.findings.reserve(ranked.size());

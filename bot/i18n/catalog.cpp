@@ -6,6 +6,8 @@
 #include <unicode/locid.h>
 #include <unicode/messagepattern.h>
 #include <unicode/msgfmt.h>
+#include <unicode/plurrule.h>
+#include <unicode/strenum.h>
 #include <unicode/unistr.h>
 
 namespace sessiondx::bot::i18n {
@@ -192,6 +194,39 @@ std::vector<std::string> placeholders(std::string_view pattern) {
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> plural_keywords(std::string_view pattern) {
+  UErrorCode status = U_ZERO_ERROR;
+  UParseError error;
+  icu::MessagePattern mp(u(pattern), &error, status);
+  if (U_FAILURE(status)) return {""};
+  std::vector<std::string> out;
+  for (int32_t i = 0; i < mp.countParts(); ++i) {
+    const auto& part = mp.getPart(i);
+    if (part.getType() != UMSGPAT_PART_TYPE_ARG_SELECTOR) continue;
+    const std::string keyword = utf8(mp.getSubstring(part));
+    if (!keyword.empty() && keyword.front() != '=') out.push_back(keyword);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> cldr_plural_keywords(std::string_view language) {
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<icu::PluralRules> rules(
+      icu::PluralRules::forLocale(icu::Locale(std::string(language).c_str()), status));
+  if (U_FAILURE(status) || !rules) return {};
+  std::unique_ptr<icu::StringEnumeration> keywords(rules->getKeywords(status));
+  std::vector<std::string> out;
+  if (U_FAILURE(status) || !keywords) return out;
+  while (const icu::UnicodeString* k = keywords->snext(status)) {
+    if (U_FAILURE(status)) break;
+    out.push_back(utf8(*k));
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

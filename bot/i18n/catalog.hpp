@@ -53,4 +53,11 @@ std::string format(std::string_view language, std::string_view key, const argume
 /// error. For the catalog tests.
 std::vector<std::string> placeholders(std::string_view pattern);
 
+/// The plural keywords a pattern selects on ("one", "few", "other"; explicit "=0" selectors
+/// left out), sorted, distinct; {""} on a syntax error. For the catalog tests.
+std::vector<std::string> plural_keywords(std::string_view pattern);
+
+/// The CLDR plural categories of `language` from ICU: {"few", "many", "one", "other"} for "pl".
+std::vector<std::string> cldr_plural_keywords(std::string_view language);
+
 }  // namespace sessiondx::bot::i18n

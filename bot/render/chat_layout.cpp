@@ -5,6 +5,7 @@
 #include "bot/render/reply.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -94,8 +95,8 @@ std::string joined(const std::vector<std::string>& lines) {
 }
 
 /// The escalation block with its first `k` items, and a note for the ones left out.
-std::vector<std::string> escalation_lines(const style& s, const escalation_block& e,
-                                          std::size_t k) {
+std::vector<std::string> escalation_lines(const style& s, const escalation_block& e, std::size_t k,
+                                          std::string_view language) {
   std::vector<std::string> out;
   if (e.empty()) return out;
   out.push_back(s(e.label));
@@ -106,7 +107,7 @@ std::vector<std::string> escalation_lines(const style& s, const escalation_block
     }
     if (s.markdown()) out.emplace_back("```");
   }
-  if (k < e.items.size()) out.push_back(s(left_out_note(e.items.size() - k)));
+  if (k < e.items.size()) out.push_back(s(left_out_note(e.items.size() - k, language)));
   return out;
 }
 
@@ -215,7 +216,7 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
   auto [before, after] = p.parts();
   const auto& esc = d.escalation;
   std::vector<std::string> all = before;
-  append(all, escalation_lines(s, esc, esc.items.size()));
+  append(all, escalation_lines(s, esc, esc.items.size(), d.language));
   append(all, after);
   const std::size_t max = o.max_chars;
   if (max == 0 || length_of(all) <= max) return joined(all);
@@ -223,12 +224,18 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
   // Too long. The escalation is what an engineer needs whole, so it goes last: first the lines
   // after it, then the lines before it (whole lines from the end, a note where they were), and
   // only then escalation items from the end (whole, with a note).
-  auto note = [&](std::size_t n) { return s(cut_note(max, n, id)); };
+  // Worded once per count: the search below asks for the same notes many times.
+  std::map<std::size_t, std::string> notes;
+  auto note = [&](std::size_t n) -> const std::string& {
+    auto it = notes.find(n);
+    if (it == notes.end()) it = notes.emplace(n, s(cut_note(max, n, id, d.language))).first;
+    return it->second;
+  };
   auto fits = [&](const std::vector<std::string>& lines, std::size_t dropped) {
     return length_of(lines) + (dropped > 0 ? text_length(note(dropped)) + 1 : 0) <= max;
   };
   for (std::size_t k = esc.items.size() + 1; k-- > 0;) {
-    const auto e = escalation_lines(s, esc, k);
+    const auto e = escalation_lines(s, esc, k, d.language);
     std::vector<std::string> kept = before;
     append(kept, e);
     if (fits(kept, after.size())) {
@@ -255,7 +262,7 @@ std::string render_chat(const reply& r, const render_options& o, target t) {
     }
   }
   all = before;
-  append(all, escalation_lines(s, esc, 0));
+  append(all, escalation_lines(s, esc, 0, d.language));
   append(all, after);
   return cut_at_limit(joined(all), max, [&](std::size_t n) { return note(n) + "\n"; });
 }

@@ -52,6 +52,28 @@ json finding_json(const finding& f) {
           {"evidence", std::move(evidence)}};
 }
 
+json escalation_json(const escalation& e) {
+  if (e.empty()) return nullptr;
+  json statuses = json::array();
+  for (const auto& x : e.statuses) statuses.push_back(str(x));
+  json traces = json::array();
+  for (const auto& x : e.trace_ids) traces.push_back(str(x));
+  return {{"session_id", str(e.session_id)},
+          {"problem", str(e.problem)},
+          {"symptom", str(e.symptom)},
+          {"route", str(e.route)},
+          {"service", str(e.service)},
+          {"statuses", std::move(statuses)},
+          {"from", time_or_null(e.from_ms)},
+          {"to", time_or_null(e.to_ms)},
+          {"trace_ids", std::move(traces)},
+          {"issue_key", str(e.issue_key)},
+          {"blast_radius", str(e.blast_radius)},
+          {"other_sessions", e.other_sessions < 0 ? json(nullptr) : json(e.other_sessions)},
+          {"app_version", str(e.app_version)},
+          {"browser", str(e.browser)}};
+}
+
 json diagnosis_json(const diagnosis_reply& r, const render_options& o) {
   const auto& d = r.diagnosis;
   reply_options ro;
@@ -86,7 +108,9 @@ json diagnosis_json(const diagnosis_reply& r, const render_options& o) {
               {"findings", std::move(findings)},
               {"checked", std::move(checked)},
               {"customer_line", std::move(customer_line)},
-              {"escalation", std::move(escalation)}};
+              {"escalation", std::move(escalation)},
+              {"escalation_details",
+               r.view == view::timeline ? json(nullptr) : escalation_json(d.escalation)}};
   if (r.view != view::summary) {
     json timeline = json::array();
     for (const auto& e : d.timeline) {

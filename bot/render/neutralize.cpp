@@ -9,66 +9,10 @@
 namespace sessiondx::bot::render {
 namespace {
 
-constexpr char32_t replacement = 0xFFFD;
 constexpr std::string_view zwsp = "\u200B";
 
-// Decodes one code point at `i` and advances `i`; invalid input yields U+FFFD and one byte.
-char32_t decode(std::string_view s, std::size_t& i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  std::size_t len = 0;
-  char32_t cp = 0, min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    ++i;
-    return replacement;
-  }
-  if (i + len > s.size()) {
-    ++i;
-    return replacement;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    unsigned char b = byte(i + k);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return replacement;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return replacement;
-  }
-  i += len;
-  return cp;
-}
-
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+using text::append_utf8;
+using text::decode_utf8;
 
 bool is_word(char32_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -91,7 +35,7 @@ std::vector<char32_t> clean_code_points(std::string_view s, std::size_t max_char
   std::vector<char32_t> cps;
   cps.reserve(normal.size());
   for (std::size_t i = 0; i < normal.size();) {
-    char32_t c = decode(normal, i);
+    char32_t c = decode_utf8(normal, i);
     if (c == '\n') c = ' ';
     cps.push_back(c);
   }
@@ -136,7 +80,7 @@ bool markdown_special(char32_t c) {
 std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) encode(decode(s, i), out);
+  for (std::size_t i = 0; i < s.size();) append_utf8(decode_utf8(s, i), out);
   return out;
 }
 
@@ -162,15 +106,15 @@ std::string neutralize(std::string_view field, target t, std::size_t max_chars) 
   if (md && !cps.empty()) {
     if ((cps[0] == '-' || cps[0] == '+') && ends_marker(0)) {
       out += '\\';
-      encode(cps[0], out);
+      append_utf8(cps[0], out);
       start = 1;
     } else if (cps[0] >= '0' && cps[0] <= '9') {
       std::size_t k = 0;
       while (k < cps.size() && cps[k] >= '0' && cps[k] <= '9') ++k;
       if (k < cps.size() && (cps[k] == '.' || cps[k] == ')') && ends_marker(k)) {
-        for (std::size_t d = 0; d < k; ++d) encode(cps[d], out);
+        for (std::size_t d = 0; d < k; ++d) append_utf8(cps[d], out);
         out += '\\';
-        encode(cps[k], out);
+        append_utf8(cps[k], out);
         start = k + 1;
       }
     }
@@ -196,7 +140,7 @@ std::string neutralize(std::string_view field, target t, std::size_t max_chars) 
       continue;
     }
     if (md && markdown_special(c)) out += '\\';
-    encode(c, out);
+    append_utf8(c, out);
   }
   return out;
 }

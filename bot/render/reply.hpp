@@ -119,6 +119,9 @@ struct reply_document {
   document_kind kind = document_kind::error;
   bot::view view = view::summary;  ///< diagnosis only
   std::string session_id;          ///< the id the reply is about ("" for help and errors)
+  /// The catalog language of the agent-facing text (bot.language, "en" when not shipped): pass
+  /// it to cut_note(), left_out_note() and part_note() so notes match the reply.
+  std::string language = "en";
 
   rich title;               ///< "Session `id`: broken" (strong)
   std::string plain_title;  ///< the title as plain text for headers ("Session id: broken")
@@ -165,17 +168,25 @@ std::string emit_plain(const rich& r, std::string_view unusual = {});
 // ---- notes about cuts, worded here so every emitter says the same ----
 
 /// "… cut at 4,000 characters: 12 more lines; use `sessiondx diagnose id` for everything"
-rich cut_note(std::size_t max_chars, std::size_t lines_left_out, const std::string& session_id);
+/// `language`: the team language (reply_document::language), English by default.
+rich cut_note(std::size_t max_chars, std::size_t lines_left_out, const std::string& session_id,
+              std::string_view language = "en");
 /// "3 more findings not shown", "12 more timeline entries not shown"
 rich more_note(std::size_t n, std::string_view one, std::string_view many);
 /// "2 items left out" (escalation)
-rich left_out_note(std::size_t n);
+rich left_out_note(std::size_t n, std::string_view language = "en");
 /// An escalation item for a code block: neutralised as plain text (no control characters, no
 /// line breaks, no mentions), backticks replaced by a look-alike so it cannot close the block.
 /// Emitters that need entities (Slack) escape the result further.
 std::string block_text(std::string_view item);
 /// " (part 2 of 3)"
-std::string part_note(std::size_t part, std::size_t parts);
+std::string part_note(std::size_t part, std::size_t parts, std::string_view language = "en");
+
+/// The items of the escalation block, in order, each whole: "session …", the problem, "then …"
+/// (the linked symptom), the time window, "trace_id a, b", "issue key …", the blast radius,
+/// "app 3.4.1, Chrome 124". Empty for an empty escalation. Data: emitters neutralise them
+/// (block_text).
+std::vector<std::string> escalation_items(const escalation& e);
 
 /// "1,234 events": a count and its noun in the team language.
 std::string count_of(std::int64_t n, std::string_view one, std::string_view many);

@@ -256,6 +256,12 @@ std::string write_customer_summary(const session_view& view, const std::vector<s
                                    const report_input& in);
 std::string write_next_step(const session_view& view, const std::vector<std::size_t>& ranked,
                             const report_input& in);
+/// The choice write_next_step makes, as data (the reply words it in the team language).
+next_step_plan write_next_step_plan(const session_view& view,
+                                    const std::vector<std::size_t>& ranked, const report_input& in);
+/// The escalation payload of the most likely cause (empty when nothing was found).
+escalation write_escalation(const session_view& view, const std::vector<std::size_t>& ranked,
+                            const report_input& in);
 std::vector<std::string> write_checked(const session_view& view, const report_input& in);
 std::vector<timeline_entry> write_timeline(const session_view& view, std::size_t max_entries);
 

@@ -169,6 +169,51 @@ std::string escalation_summary(const session_view& view, const draft& top, const
   return s;
 }
 
+// The escalation payload of `top` as data, the same fields escalation_summary words into the
+// next step (kept apart so the reply never parses them back out of text).
+escalation escalation_of(const session_view& view, const draft& top, const report_input& in) {
+  const draft* symptom = linked_symptom(view, top);
+  escalation e;
+  e.session_id = clip(in.session_id, 80);
+  e.problem = top.escalation;
+  if (symptom) e.symptom = symptom->escalation;
+  if (top.f.issue_key.starts_with("route:")) e.route = clip(top.f.issue_key.substr(6), 110);
+  if (top.f.rule == "backend.error" && !top.events.empty()) {
+    e.service = clip(str_attr(view.events[top.events.front()].attrs, "service"), 40);
+  }
+  e.statuses = top.statuses;
+  e.from_ms = e.to_ms = top.f.first_seen_ms;
+  auto widen = [&](const draft& x) {
+    for (std::size_t pos : x.events) {
+      e.from_ms = std::min(e.from_ms, view.events[pos].ev->ts_ms);
+      e.to_ms = std::max(e.to_ms, view.events[pos].ev->ts_ms);
+    }
+  };
+  widen(top);
+  if (symptom) widen(*symptom);
+  std::vector<std::string> traces = top.trace_ids;
+  if (symptom) traces.insert(traces.end(), symptom->trace_ids.begin(), symptom->trace_ids.end());
+  for (const draft& d : view.drafts) {
+    if (&d != &top && d.f.rule == "backend.error") {
+      traces.insert(traces.end(), d.trace_ids.begin(), d.trace_ids.end());
+    }
+  }
+  for (auto& t : traces) {
+    if (e.trace_ids.size() < 3 &&
+        std::find(e.trace_ids.begin(), e.trace_ids.end(), t) == e.trace_ids.end()) {
+      e.trace_ids.push_back(clip(t, 64));
+    }
+  }
+  e.issue_key = clip(top.f.issue_key, 100);
+  if (top.f.other_sessions) {
+    e.blast_radius = top.f.other_sessions->assessment;
+    e.other_sessions = top.f.other_sessions->other_sessions;
+  }
+  e.app_version = in.context.app_version;
+  e.browser = in.context.browser;
+  return e;
+}
+
 enum class workaround {
   retry_later,
   reload,
@@ -326,6 +371,67 @@ std::string write_customer_summary(const session_view& view, const std::vector<s
          in.context.newest_app_version + ".";
   }
   return s;
+}
+
+escalation write_escalation(const session_view& view, const std::vector<std::size_t>& ranked,
+                            const report_input& in) {
+  if (ranked.empty()) return {};
+  return escalation_of(view, view.drafts[ranked.front()], in);
+}
+
+next_step_plan write_next_step_plan(const session_view& view,
+                                    const std::vector<std::size_t>& ranked,
+                                    const report_input& in) {
+  // The same choice as write_next_step, as data.
+  next_step_plan p;
+  p.update_app = in.context.outdated_app;
+  if (ranked.empty()) {
+    p.playbook = "nothing_found";
+    return p;
+  }
+  const draft& top = view.drafts[ranked.front()];
+  if (is_incident(view, top)) {
+    p.playbook = "incident";
+    return p;
+  }
+  if (top.chain_refusals > 0) {
+    p.playbook = "refresh_chain";
+    return p;
+  }
+  const bool payment = payment_risk(view, top);
+  switch (workaround_for(top.rule)) {
+    case workaround::retry_later:
+      p.playbook = payment ? "payment_hold" : "retry_later";
+      break;
+    case workaround::other_card:
+      p.playbook = "other_card";
+      break;
+    case workaround::check_data:
+      p.playbook = "check_data";
+      break;
+    case workaround::wait_rate_limit:
+      p.playbook = "wait_rate_limit";
+      break;
+    case workaround::nothing:
+      p.playbook = "recovered";
+      break;
+    case workaround::sign_in:
+      p.playbook = "sign_in";
+      break;
+    case workaround::reload:
+      p.playbook = "reload";
+      break;
+    case workaround::reload_network:
+      p.playbook = "reload_network";
+      break;
+    case workaround::reload_element:
+      p.playbook = "reload_element";
+      break;
+    case workaround::ask:
+      p.playbook = "ask";
+      break;
+  }
+  return p;
 }
 
 std::string write_next_step(const session_view& view, const std::vector<std::size_t>& ranked,

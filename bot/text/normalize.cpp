@@ -7,8 +7,9 @@ namespace {
 
 constexpr char32_t replacement = 0xFFFD;
 
-// Decodes one code point at `i` and advances `i`; invalid input yields U+FFFD and one byte.
-char32_t decode(std::string_view s, std::size_t& i) {
+}  // namespace
+
+char32_t decode_utf8(std::string_view s, std::size_t& i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char b0 = byte(i);
   if (b0 < 0x80) {
@@ -47,7 +48,7 @@ char32_t decode(std::string_view s, std::size_t& i) {
   return cp;
 }
 
-void encode(char32_t cp, std::string& out) {
+void append_utf8(char32_t cp, std::string& out) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
@@ -64,6 +65,8 @@ void encode(char32_t cp, std::string& out) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
+
+namespace {
 
 bool is_line_break(char32_t c) {
   return c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x85 || c == 0x2028 ||
@@ -106,7 +109,7 @@ std::string normalize_for_display(std::string_view s) {
   out.reserve(s.size());
   char32_t last = 0;  // the last code point written
   for (std::size_t i = 0; i < s.size();) {
-    char32_t c = decode(s, i);
+    char32_t c = decode_utf8(s, i);
     if (c == '\r' && i < s.size() && s[i] == '\n') continue;  // CR LF is one break: the LF
     if (is_line_break(c)) {
       c = '\n';
@@ -117,7 +120,7 @@ std::string normalize_for_display(std::string_view s) {
     } else if (is_removed(c)) {
       continue;
     }
-    encode(c, out);
+    append_utf8(c, out);
     last = c;
   }
   return out;

@@ -10,6 +10,14 @@
 
 namespace sessiondx::bot::text {
 
+/// The one UTF-8 decoder of the project (normalisation, neutralisation): decodes the code point
+/// at `i` and advances `i` past it. Invalid input (overlong, surrogate, truncated, a stray
+/// continuation byte, > U+10FFFF) yields U+FFFD and advances one byte. Requires i < s.size().
+char32_t decode_utf8(std::string_view s, std::size_t& i);
+
+/// Appends the UTF-8 encoding of `cp` (a Unicode scalar value) to `out`.
+void append_utf8(char32_t cp, std::string& out);
+
 /// `s` as every display shows it:
 ///  - invalid UTF-8 (overlong, surrogate, truncated, > U+10FFFF) -> one U+FFFD per bad byte;
 ///  - line breaks (CR LF, CR, VT, FF, U+0085 NEL, U+2028, U+2029) -> "\n"; the renderers then

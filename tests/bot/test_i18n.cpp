@@ -1,12 +1,23 @@
 #include "bot/i18n/catalog.hpp"
 #include "bot/i18n/customer_line.hpp"
+#include "bot/render/render.hpp"
+#include "bot/render/reply.hpp"
+#include "bot/rules.hpp"
 #include "tests/bot/test_render_fixtures.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/bot/scenarios.hpp"
 
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -79,6 +90,93 @@ TEST_CASE("every catalog has every key, with the English placeholders", "[i18n]"
     for (const auto& [key, pattern] : *c) {
       INFO("key only in " << lang << ": " << key);
       CHECK(en->count(key) == 1);
+    }
+  }
+}
+
+TEST_CASE("plural patterns use the language's CLDR categories, and always 'other'", "[i18n]") {
+  CHECK(cldr_plural_keywords("pl") == std::vector<std::string>{"few", "many", "one", "other"});
+  CHECK(cldr_plural_keywords("en") == std::vector<std::string>{"one", "other"});
+  for (const auto& lang : shipped) {
+    const auto categories = cldr_plural_keywords(lang);
+    REQUIRE_FALSE(categories.empty());
+    for (const auto& [key, pattern] : *find_catalog(lang)) {
+      const auto used = plural_keywords(pattern);
+      if (used.empty()) continue;
+      INFO("catalog " << lang << ", key " << key << ": " << pattern);
+      CHECK(std::find(used.begin(), used.end(), "other") != used.end());
+      for (const auto& k : used) {
+        INFO("keyword " << k);
+        CHECK(std::find(categories.begin(), categories.end(), k) != categories.end());
+      }
+    }
+  }
+}
+
+TEST_CASE("agent-facing Polish counts: 1, 2-4, 5+, 12-14, 22, 25", "[i18n]") {
+  const auto events = [](std::int64_t n) { return format("pl", "agent.events", {{"n", n}}); };
+  CHECK(events(1) == "1 zdarzenie");
+  CHECK(events(2) == "2 zdarzenia");
+  CHECK(events(4) == "4 zdarzenia");
+  CHECK(events(5) == "5 zdarzeń");
+  CHECK(events(12) == "12 zdarzeń");
+  CHECK(events(13) == "13 zdarzeń");
+  CHECK(events(14) == "14 zdarzeń");
+  CHECK(events(22) == "22 zdarzenia");
+  CHECK(events(25) == "25 zdarzeń");
+  CHECK(events(1000).ends_with("000 zdarzeń"));  // 1 000: the locale's digit grouping
+  const auto others = [](std::int64_t n) { return format("pl", "agent.blast.count", {{"n", n}}); };
+  CHECK(others(1) == "1 inna sesja");
+  CHECK(others(3) == "3 inne sesje");
+  CHECK(others(12) == "12 innych sesji");
+  CHECK(others(22) == "22 inne sesje");
+  CHECK(others(25) == "25 innych sesji");
+  const auto left = [](std::int64_t n) { return format("pl", "agent.left_out", {{"n", n}}); };
+  CHECK(left(1) == "pominięto 1 element");
+  CHECK(left(2) == "pominięto 2 elementy");
+  CHECK(left(14) == "pominięto 14 elementów");
+  CHECK(left(24) == "pominięto 24 elementy");
+  // English and French: one/other (French "one" is 0 and 1).
+  CHECK(format("en", "agent.events", {{"n", std::int64_t{1}}}) == "1 event");
+  CHECK(format("en", "agent.events", {{"n", std::int64_t{1234}}}) == "1,234 events");
+  CHECK(format("fr", "agent.events", {{"n", std::int64_t{0}}}) == "0 événement");
+  CHECK(format("fr", "agent.events", {{"n", std::int64_t{2}}}) == "2 événements");
+}
+
+TEST_CASE("every reply in every team language: no key shown raw, the language's own words",
+          "[i18n][render]") {
+  using namespace sessiondx::bot;
+  const std::vector<reply> replies{
+      test::summary(test::broken_checkout()),
+      test::full(test::broken_checkout()),
+      test::timeline(test::broken_checkout()),
+      test::summary(test::escalation()),
+      test::full(test::slow_loading()),
+      test::full(test::healthy()),
+      test::timeline(test::healthy()),
+      help_reply{},
+      unknown_session_reply{"abcd1234efgh5678", {"abcd1234efgh567B", "abcdl234efgh5678"}, 30},
+      unknown_session_reply{"abcd1234efgh5678", {}, 1},
+      unknown_session_reply{"abcd1234efgh5678", {}, 0},
+      error_reply{"Unknown command.", true}};
+  const std::map<std::string, std::string> title_word{
+      {"en", "Session"}, {"fr", "Session"}, {"pl", "Sesja"}, {"nl", "Sessie"}, {"de", "Sitzung"}};
+  for (const auto& lang : shipped) {
+    for (std::size_t limit : {std::size_t{0}, std::size_t{700}}) {
+      render::render_options o;
+      o.now_ms = test::render_now;
+      o.team_language = lang;
+      o.max_chars = limit;
+      for (std::size_t i = 0; i < replies.size(); ++i) {
+        INFO("language " << lang << ", reply " << i << ", limit " << limit);
+        for (const auto& out :
+             {render::render_text(replies[i], o), render::render_markdown(replies[i], o)}) {
+          INFO(out);
+          CHECK(out.find("agent.") == std::string::npos);
+          CHECK(out.find('\x1F') == std::string::npos);  // no part mark left over
+          if (i < 7) CHECK(out.rfind(title_word.at(lang), 2 + 6) != std::string::npos);
+        }
+      }
     }
   }
 }
@@ -203,4 +301,41 @@ TEST_CASE("times: local zone when known, else relative to now, else 'earlier'", 
   CHECK(when_phrase("de", "de-DE", now - 3 * 3600 * test::sec, "", now) == "vor 3 Stunden");
   CHECK(when_phrase("nl", "nl-NL", at, "", 0) == "eerder");
   CHECK(when_phrase("en", "en-GB", at, "Not/AZone", now) == "12 minutes ago");
+}
+
+namespace {
+
+// A golden scenario (tests/bot/fixtures/*.json), diagnosed as test_rules_scenarios does.
+bot::diagnosis diagnose_fixture(const std::filesystem::path& path) {
+  return sessiondx::tests::run_scenario(sessiondx::tests::load_scenario(path));
+}
+
+}  // namespace
+
+TEST_CASE("the English playbooks of the catalog say what the rules say, in every scenario",
+          "[i18n][rules]") {
+  // The reply shows the rules' next step in English and the catalog's in other languages: the
+  // catalog's English (the translators' source) must not drift from the rules' sentences.
+  const auto dir = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / ".." / "fixtures";
+  std::set<std::string> playbooks;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    INFO("scenario " << entry.path().filename());
+    const bot::diagnosis d = diagnose_fixture(entry.path());
+    REQUIRE_FALSE(d.next_plan.playbook.empty());
+    playbooks.insert(d.next_plan.playbook);
+    const auto doc = bot::render::build_reply(bot::diagnosis_reply{d, bot::view::summary});
+    std::string rules = doc.next_step.value.runs.at(0).text;  // the rules' advice, unrendered
+    const auto& c = d.context;
+    std::string catalog = format("en", "agent.next." + d.next_plan.playbook);
+    if (d.next_plan.update_app) {
+      const arguments versions{{"current", c.app_version}, {"newest", c.newest_app_version}};
+      catalog = d.next_plan.playbook == "nothing_found"
+                    ? catalog + " " + format("en", "agent.next.update_suffix", versions)
+                    : format("en", "agent.next.update_prefix", versions) + " " + catalog;
+    }
+    CHECK(rules == catalog);
+    CHECK(d.escalation.empty() == (d.next_plan.playbook == "nothing_found"));
+  }
+  CHECK(playbooks.size() >= 8);
 }

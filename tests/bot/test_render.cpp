@@ -306,8 +306,7 @@ TEST_CASE("reply document: one structure for every emitter", "[render][reply]") 
   CHECK(doc.escalation.items.size() == 8);
   CHECK(doc.escalation.items.front() == "session esc4l4t10n0long");
   CHECK(doc.escalation.items.back() == "app 3.4.1, Chrome 124");
-  CHECK(
-      emit_plain(doc.next_step.value).ends_with("to engineering with the details below."));
+  CHECK(emit_plain(doc.next_step.value).ends_with("to engineering with the details below."));
   CHECK(doc.customer.language == "de");
   CHECK(emit_plain(doc.customer.label) == "For the customer (Deutsch):");
   REQUIRE(doc.actions.size() == 1);
@@ -325,4 +324,60 @@ TEST_CASE("reply document: one structure for every emitter", "[render][reply]") 
   CHECK(full_doc.findings[0].evidence.size() == 3);
   CHECK(build_reply(bot::help_reply{}).kind == document_kind::help);
   CHECK(build_reply(bot::help_reply{}).footer.size() == 2);
+}
+
+TEST_CASE("escalation: from diagnosis.escalation, never parsed out of next_step",
+          "[render][escalation]") {
+  reply_options o;
+  // The payload without any escalation sentence in the next step: the block is whole.
+  bot::diagnosis d = test::escalation();
+  d.next_step = "Ask the customer to retry in a few minutes.";
+  auto doc = build_reply(test::summary(d), o);
+  REQUIRE(doc.escalation.items.size() == 8);
+  CHECK(doc.escalation.items[4] == std::string("trace_id ") + test::trace_a + ", " + test::trace_b);
+  CHECK(emit_plain(doc.next_step.value) == "Ask the customer to retry in a few minutes.");
+  // Escalation words in the next step but no payload: no block, the sentence as the rules wrote it.
+  d = test::escalation();
+  d.escalation = {};
+  doc = build_reply(test::summary(d), o);
+  CHECK(doc.escalation.empty());
+  // (shown as data, so cut at the summary field length like any next step)
+  CHECK(emit_plain(doc.next_step.value).starts_with(d.next_step.substr(0, 200)));
+  CHECK(emit_plain(doc.next_step.value).find("with the details below") == std::string::npos);
+  // Items: no symptom, no trace, no app version: only what is there, in order.
+  bot::escalation e;
+  e.session_id = "s1";
+  e.problem = "service payments, error “timeout”";
+  e.from_ms = test::t0;
+  e.to_ms = test::t0;
+  e.browser = "Firefox 126";
+  CHECK(escalation_items(e) == std::vector<std::string>{"session s1",
+                                                        "service payments, error “timeout”",
+                                                        "2024-05-03 10:00:00 UTC", "Firefox 126"});
+  CHECK(escalation_items(bot::escalation{}).empty());
+}
+
+TEST_CASE("next step in the team language from the rules' plan", "[render][i18n]") {
+  bot::diagnosis d = test::escalation();
+  d.next_plan = {"incident", true};
+  reply_options o;
+  const std::string en = emit_plain(build_reply(test::summary(d), o).next_step.value);
+  CHECK(en.starts_with("Likely an incident: tell the customer"));  // English: the rules' text
+  CHECK(en.ends_with("Escalate to engineering with the details below."));
+  o.team_language = "fr";
+  const std::string fr = emit_plain(build_reply(test::summary(d), o).next_step.value);
+  CHECK(fr ==
+        "Demandez au client de mettre à jour l’application (3.4.1 → 3.5.0) et de réessayer. "
+        "Probablement un incident : dites au client que nous sommes au courant et que nous y "
+        "travaillons, et consultez le canal des incidents. Transmettez à l’équipe technique avec "
+        "les détails ci-dessous.");
+  d.next_plan = {"nothing_found", true};
+  o.team_language = "de";
+  CHECK(emit_plain(build_reply(test::summary(d), o).next_step.value)
+            .ends_with("Bitten Sie ihn, die App zu aktualisieren (3.4.1 → 3.5.0)."));
+  // A playbook the rules did not name: their sentence, whatever the language.
+  d.next_plan = {};
+  o.team_language = "pl";
+  CHECK(emit_plain(build_reply(test::summary(d), o).next_step.value)
+            .starts_with("Likely an incident"));
 }

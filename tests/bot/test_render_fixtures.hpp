@@ -50,7 +50,8 @@ inline bot::diagnosis broken_checkout() {
   api.count = 3;
   api.issue_key = "route:POST /api/payment";
   api.other_sessions =
-      blast{41, t0 - 2 * 60 * sec, "41 other sessions since 09:58 UTC — likely an incident"};
+      blast{41, t0 - 2 * 60 * sec, "41 other sessions since 09:58 UTC — likely an incident",
+            blast::meaning::incident};
   api.evidence = {ev(t0 + 153 * sec, "http_request", "POST /api/payment -> 502 in 812 ms"),
                   ev(t0 + 171 * sec, "http_request", "POST /api/payment -> 502 in 790 ms"),
                   ev(t0 + 190 * sec, "http_request", "POST /api/payment -> 502 in 805 ms")};
@@ -288,6 +289,21 @@ inline bot::diagnosis escalation() {
       "CheckoutPaymentStep; 2024-05-03 10:02:33–10:03:10 UTC; trace_id " +
       trace_a + ", " + trace_b + "; issue key route:" + long_route +
       "; 41 other sessions since 09:58 UTC — likely an incident; app 3.4.1, Chrome 124";
+  d.escalation.session_id = d.session_id;
+  d.escalation.problem = "route " + std::string(long_route) + ", status 502";
+  d.escalation.symptom =
+      "message shown error “Payment failed. Please try again.” in "
+      "CheckoutPaymentStep";
+  d.escalation.route = long_route;
+  d.escalation.statuses = {"502"};
+  d.escalation.from_ms = t0 + 153 * sec;
+  d.escalation.to_ms = t0 + 190 * sec;
+  d.escalation.trace_ids = {trace_a, trace_b};
+  d.escalation.issue_key = "route:" + std::string(long_route);
+  d.escalation.blast_radius = "41 other sessions since 09:58 UTC — likely an incident";
+  d.escalation.other_sessions = 41;
+  d.escalation.app_version = "3.4.1";
+  d.escalation.browser = "Chrome 124";
   d.findings.resize(2);
   d.findings[0].title = "Payment API failed: " + std::string(long_route) + " -> 502";
   d.findings[0].issue_key = "route:" + std::string(long_route);

@@ -117,3 +117,19 @@ TEST_CASE("snapshot: the customer line follows the team language when the locale
   o.team_language = "nl";
   check_snapshot("broken_checkout.summary.team_nl.md", render_markdown(summary(d), o));
 }
+
+TEST_CASE("snapshot: replies with bot.language = fr", "[render][snapshot][i18n]") {
+  render_options o;
+  o.now_ms = test::render_now;
+  o.team_language = "fr";
+  check_snapshot("broken_checkout.full.team_fr.md",
+                 render_markdown(full(test::broken_checkout()), o));
+  check_snapshot("escalation.summary.team_fr.txt", render_text(summary(test::escalation()), o));
+  check_snapshot("help.team_fr.txt", render_text(bot::help_reply{}, o));
+  check_snapshot(
+      "unknown.team_fr.txt",
+      render_text(bot::unknown_session_reply{"abcd1234efgh5678", {"abcd1234efgh567B"}, 30}, o));
+  o.max_chars = 600;  // the cut note and the left-out note in French too
+  check_snapshot("escalation.summary.cut_items.team_fr.md",
+                 render_markdown(summary(test::escalation()), o));
+}

@@ -1,5 +1,5 @@
-#include "bot/issue_key.hpp"
 #include "bot/rules.hpp"
+#include "tests/bot/scenarios.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,113 +23,15 @@ using nlohmann::json;
 namespace bot = sessiondx::bot;
 namespace fs = std::filesystem;
 
+using sessiondx::tests::scenario;
+using sessiondx::tests::at_ms;
+using sessiondx::tests::load_scenario;
+using sessiondx::tests::run_scenario;
+
 namespace {
 
 const fs::path fixtures_dir = SESSIONDX_RULES_FIXTURES;
 
-std::int64_t day_start_ms(const std::string& date) {
-  using namespace std::chrono;
-  int y = 0;
-  unsigned m = 0, dd = 0;
-  REQUIRE(std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &dd) == 3);
-  const sys_days start{year{y} / month{m} / day{dd}};
-  return duration_cast<milliseconds>(start.time_since_epoch()).count();
-}
-
-std::int64_t at_ms(std::int64_t day, const std::string& at) {
-  int h = 0, m = 0, s = 0, ms = 0;
-  const int n = std::sscanf(at.c_str(), "%d:%d:%d.%d", &h, &m, &s, &ms);
-  REQUIRE(n >= 3);
-  return day + ((h * 60 + m) * 60 + s) * 1000LL + ms;
-}
-
-struct scenario {
-  std::string name;
-  std::int64_t day = 0;
-  bot::session_input input;
-  std::map<std::string, sessiondx::store::blast_radius> others;
-  std::map<std::string, std::vector<sessiondx::store::issue_version>> versions;
-  json expect;
-  bot::rule_settings settings;
-};
-
-scenario load(const fs::path& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  const json j = json::parse(in);
-  scenario sc;
-  sc.name = path.stem().string();
-  const std::int64_t day = day_start_ms(j.value("date", "2024-05-03"));
-  sc.day = day;
-  sc.input.session_id = j.value("session_id", "s_" + sc.name);
-  int n = 0;
-  for (const json& e : j.at("events")) {
-    sessiondx::store::event ev;
-    ev.id = "e" + std::to_string(++n);
-    ev.session_id = sc.input.session_id;
-    ev.ts_ms = at_ms(day, e.at("at").get<std::string>());
-    ev.type = e.at("type").get<std::string>();
-    ev.page = e.value("page", "");
-    ev.message = e.value("message", "");
-    ev.severity = e.value("severity", "");
-    if (e.contains("attrs")) ev.attrs = e["attrs"].dump();
-    // Malformed input as the store could hold it: raw text instead of a JSON object.
-    if (e.contains("attrs_raw")) ev.attrs = e["attrs_raw"].get<std::string>();
-    ev.app_version = e.value("app_version", "");
-    // The key ingest stores with the event.
-    ev.issue_key = bot::issue_key(ev.type, ev.message, e.value("attrs", json::object()), ev.page);
-    sc.input.events.push_back(std::move(ev));
-  }
-  sessiondx::store::session_summary summary;
-  summary.session_id = sc.input.session_id;
-  summary.event_count = static_cast<std::int64_t>(sc.input.events.size());
-  if (!sc.input.events.empty()) {
-    summary.first_seen_ms = sc.input.events.front().ts_ms;
-    summary.last_seen_ms = sc.input.events.back().ts_ms;
-  }
-  if (j.contains("context")) {
-    summary.context = j["context"].dump();
-    summary.app_version = j["context"].value("app_version", "");
-  }
-  sc.input.summary = summary;
-  for (const json& v : j.value("app_versions", json::array())) {
-    if (v.is_string()) {
-      sc.input.app_versions.push_back({v.get<std::string>(), day, day});
-    } else {
-      sc.input.app_versions.push_back({v.at("version").get<std::string>(),
-                                       at_ms(day, v.at("first_seen").get<std::string>()),
-                                       at_ms(day, v.at("last_seen").get<std::string>())});
-    }
-  }
-  if (j.contains("window_start")) {
-    sc.input.window_start_ms = at_ms(day, j["window_start"].get<std::string>());
-  }
-  const json versions = j.value("versions", json::object());
-  for (const auto& [key, list] : versions.items()) {
-    for (const json& v : list) {
-      sc.versions[key].push_back({v.at("version").get<std::string>(),
-                                  v.value("sessions", std::int64_t{1}),
-                                  at_ms(day, v.at("first_seen").get<std::string>())});
-    }
-  }
-  const json others = j.value("others", json::object());
-  for (const auto& [key, o] : others.items()) {
-    sc.others[key] = {key, o.at("sessions").get<std::int64_t>(),
-                      at_ms(day, o.at("since").get<std::string>())};
-  }
-  // Rule settings a scenario needs (site, critical and tracker hosts).
-  const json settings = j.value("settings", json::object());
-  auto hosts = [&](const char* key) {
-    std::vector<std::string> out;
-    for (const json& h : settings.value(key, json::array())) out.push_back(h.get<std::string>());
-    return out;
-  };
-  sc.settings.site_hosts = hosts("site_hosts");
-  sc.settings.critical_hosts = hosts("critical_hosts");
-  sc.settings.tracker_hosts = hosts("tracker_hosts");
-  sc.expect = j.at("expect");
-  return sc;
-}
 
 // Everything the diagnosis says, for failure messages and the determinism check.
 json dump(const bot::diagnosis& d) {
@@ -220,30 +122,6 @@ std::string notice_step(bot::customer_notice::step st) {
   return "?";
 }
 
-// A key ending in '*' answers for every issue key with that prefix.
-template <class Map>
-const typename Map::mapped_type* answer(const Map& answers, const std::string& key) {
-  for (const auto& [k, value] : answers) {
-    if (k == key || (k.ends_with('*') && key.starts_with(k.substr(0, k.size() - 1)))) {
-      return &value;
-    }
-  }
-  return nullptr;
-}
-
-// As the diagnoser does: the store is asked about every issue key of the session first.
-bot::diagnosis run(const scenario& sc) {
-  bot::session_input in = sc.input;
-  for (const std::string& key : bot::session_issue_keys(in.events)) {
-    bot::problem_history h;
-    const auto* radius = answer(sc.others, key);
-    h.others = sessiondx::store::blast_radius{key, radius ? radius->other_sessions : 0,
-                                              radius ? radius->first_seen_ms : 0};
-    if (const auto* v = answer(sc.versions, key)) h.versions = *v;
-    in.problems.emplace(key, std::move(h));
-  }
-  return bot::run_rules(in, sc.settings);
-}
 
 void check_fragments(const json& expect, const char* field, const std::string& text) {
   for (const json& fragment : expect.value(field, json::array())) {
@@ -260,7 +138,7 @@ void check_absent(const json& expect, const char* field, const std::string& text
 }
 
 void check_scenario(const scenario& sc) {
-  const bot::diagnosis d = run(sc);
+  const bot::diagnosis d = run_scenario(sc);
   INFO("scenario " << sc.name << "\n" << dump(d).dump(2));
   const json& x = sc.expect;
   CHECK(bot::to_string(d.verdict) == x.at("verdict").get<std::string>());
@@ -364,22 +242,22 @@ TEST_CASE("rules scenarios: every golden fixture gives its expected diagnosis") 
   const auto files = fixture_files();
   REQUIRE(files.size() >= 20);
   for (const auto& file : files) {
-    DYNAMIC_SECTION(file.stem().string()) { check_scenario(load(file)); }
+    DYNAMIC_SECTION(file.stem().string()) { check_scenario(load_scenario(file)); }
   }
 }
 
 TEST_CASE("rules scenarios: the same input twice gives the same diagnosis") {
   for (const auto& file : fixture_files()) {
-    const scenario sc = load(file);
+    const scenario sc = load_scenario(file);
     INFO(sc.name);
-    CHECK(dump(run(sc)) == dump(run(sc)));
+    CHECK(dump(run_scenario(sc)) == dump(run_scenario(sc)));
   }
 }
 
 TEST_CASE("rules scenarios: events out of order give the same diagnosis as in order") {
   for (const auto& file : fixture_files()) {
-    scenario sc = load(file);
-    const json in_order = dump(run(sc));
+    scenario sc = load_scenario(file);
+    const json in_order = dump(run_scenario(sc));
     std::reverse(sc.input.events.begin(), sc.input.events.end());
     // Equal timestamps keep their (now reversed) arrival order, so only compare scenarios
     // without ties.
@@ -387,6 +265,6 @@ TEST_CASE("rules scenarios: events out of order give the same diagnosis as in or
     for (const auto& e : sc.input.events) times.insert(e.ts_ms);
     if (times.size() != sc.input.events.size()) continue;
     INFO(sc.name);
-    CHECK(dump(run(sc)) == in_order);
+    CHECK(dump(run_scenario(sc)) == in_order);
   }
 }

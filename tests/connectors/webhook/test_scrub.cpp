@@ -323,3 +323,38 @@ TEST_CASE("scrub: e-mail addresses and phone numbers inside URLs") {
   CHECK(scrub("/a%40b") == "/a%40b");
   CHECK(scrub("100%40") == "100%40");
 }
+
+TEST_CASE("scrub: a value that already is the placeholder is no change (fuzz_scrub finding)") {
+  // libFuzzer's minimised input: the secret parameter's value is the placeholder itself, so
+  // scrubbing it again replaced "[secret]" by "[secret]" and reported a change that was none.
+  for (std::string text : {"pwd=[secret]", "password=[secret]&token=[secret]",
+                           "Authorization: [secret]", "Cookie: [secret]", "a=1; pwd=[secret] x"}) {
+    CAPTURE(text);
+    const std::string before = text;
+    CHECK_FALSE(scrub_in_place(text));
+    CHECK(text == before);
+    CHECK(scrub(before) == before);
+  }
+  // The fuzzer's original input (NULs and all): in place and copy agree, the flag is exact.
+  std::string input(
+      "Zo\xc3"
+      "b\x00"
+      "\x00"
+      "o\x00"
+      "\x00"
+      "\x00"
+      "((((...mail  4111 1111' 11oken=s3cr3t&password=[secret] \x00"
+      "\x00"
+      "\x01"
+      "abc.def.ghi  .............................(((((((((((((2 6 .12 34 56 78",
+      140);
+  const std::string copy = scrub(input);
+  std::string in_place = input;
+  CHECK(scrub_in_place(in_place) == (copy != input));
+  CHECK(in_place == copy);
+  CHECK(scrub(copy) == copy);
+  // A real secret next to a placeholder still changes.
+  std::string mixed = "pwd=[secret]&token=abc123";
+  CHECK(scrub_in_place(mixed));
+  CHECK(mixed == "pwd=[secret]&token=[secret]");
+}
