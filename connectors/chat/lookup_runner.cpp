@@ -40,8 +40,9 @@ net::awaitable<bot::reply> lookup_runner::run(bot::command_input input) {
   std::exception_ptr failure;
   try {
     // On the pool, and back on the caller's executor when done (use_awaitable resumes there).
-    bot::reply r =
-        co_await net::co_spawn(impl_->pool, handle(&impl_->handler, input), net::use_awaitable);
+    // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.
+    auto lookup = handle(&impl_->handler, std::move(input));
+    bot::reply r = co_await net::co_spawn(impl_->pool, std::move(lookup), net::use_awaitable);
     co_return r;
   } catch (...) {
     failure = std::current_exception();

@@ -217,8 +217,13 @@ net::awaitable<void> answer_interaction(connector_impl self, interaction it,
   bot::command_input input{it.user_id, it.channel_id, it.text, "discord"};
   // The deferred response (within Discord's 3 s) and the lookup at the same time.
   using namespace net::experimental::awaitable_operators;
-  auto [deferred, reply] =
-      co_await (defer(self, it, ephemeral) && self->lookups.run(std::move(input)));
+  // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.
+  auto deferral = defer(self, it, ephemeral);
+  auto lookup = self->lookups.run(std::move(input));
+  auto both = std::move(deferral) && std::move(lookup);
+  std::tuple<bool, bot::reply> answered = co_await std::move(both);
+  const bool deferred = std::get<0>(answered);
+  const bot::reply& reply = std::get<1>(answered);
   if (!deferred) {
     self->metrics.reply(chat::reply_outcome::failed, clock::now() - started);
     slot.finish();

@@ -147,8 +147,10 @@ net::awaitable<chat::delivery_attempt> post_once(connector_impl self, json body)
 net::awaitable<void> answer_post(connector_impl self, post p, std::string text,
                                  chat::ordered_delivery::slot slot) {
   const auto started = clock::now();
-  const bot::reply reply =
-      co_await self->lookups.run(bot::command_input{p.user_id, p.channel_id, text, "mattermost"});
+  // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.
+  bot::command_input input{p.user_id, p.channel_id, text, "mattermost"};
+  auto lookup = self->lookups.run(std::move(input));
+  const bot::reply reply = co_await std::move(lookup);
   markdown_options mo;
   mo.example_id = self->lookups.example_id();
   mo.team_language = self->settings.team_language;
