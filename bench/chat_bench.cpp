@@ -66,6 +66,7 @@ struct options {
   std::size_t lookup_threads = 2;
   std::string only;  ///< "discord" or "mattermost"; both when empty
   bool json = false;
+  bool verbose = false;
 };
 
 std::int64_t wall_ms() {
@@ -273,7 +274,8 @@ void mattermost_runs(const options& opt, const bot::command_handler& handler,
 }
 
 int run(const options& opt) {
-  spdlog::set_level(spdlog::level::warn);  // the connectors log every command at info
+  // The connectors log every command at info.
+  spdlog::set_level(opt.verbose ? spdlog::level::info : spdlog::level::warn);
   const std::string load_before = loadavg();
   std::string pattern =
       (std::filesystem::temp_directory_path() / "sessiondx-chat-bench-XXXXXX").string();
@@ -342,6 +344,7 @@ int main(int argc, char** argv) {
   cli.add_option("--lookup-threads", opt.lookup_threads, "lookup threads per connector");
   cli.add_option("--only", opt.only, "discord or mattermost (default: both)");
   cli.add_flag("--json", opt.json, "print JSON");
+  cli.add_flag("--verbose", opt.verbose, "the connectors' log at info level");
   CLI11_PARSE(cli, argc, argv);
   try {
     return run(opt);
