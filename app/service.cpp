@@ -164,8 +164,8 @@ int serve(const app_settings& settings, const serve_options& options) {
   webhook::server_settings server_settings = settings.server;
   server_settings.not_ready_reason = [&readiness] { return not_ready_reason(readiness); };
   // GET /metrics: the chat connectors' state and replies. Filled like `readiness`.
-  std::vector<const chat::connector_metrics*> connector_metrics;
-  server_settings.extra_metrics = [&connector_metrics] { return chat::prometheus(connector_metrics); };
+  std::vector<const chat::connector_metrics*> chat_metrics;
+  server_settings.extra_metrics = [&chat_metrics] { return chat::prometheus(chat_metrics); };
   webhook::webhook_server server(ioc, server_settings, parser, *store);
   const auto endpoint = server.start();
   spdlog::info("webhook: listening on http://{}:{}/v1/events ({} I/O thread{}, signatures {})",
@@ -183,7 +183,7 @@ int serve(const app_settings& settings, const serve_options& options) {
     slack_connector->start();
     readiness.push_back(connector_readiness(
         "slack", [connector = slack_connector.get()] { return connector->connected(); }));
-    connector_metrics.push_back(&slack_connector->metrics());
+    chat_metrics.push_back(&slack_connector->metrics());
     spdlog::info("slack: Socket Mode connector started ({} replies)",
                  slack::to_string(settings.slack.visibility));
   }
@@ -198,7 +198,7 @@ int serve(const app_settings& settings, const serve_options& options) {
     discord_connector->start();
     readiness.push_back(connector_readiness(
         "discord", [connector = discord_connector.get()] { return connector->connected(); }));
-    connector_metrics.push_back(&discord_connector->metrics());
+    chat_metrics.push_back(&discord_connector->metrics());
     spdlog::info("discord: Gateway connector started ({} replies)",
                  discord::to_string(settings.discord.visibility));
   }
@@ -210,9 +210,10 @@ int serve(const app_settings& settings, const serve_options& options) {
           if (why.fatal) spdlog::critical("mattermost: connector is down (fatal): {}", why.message);
         });
     mattermost_connector->start();
-    readiness.push_back(connector_readiness(
-        "mattermost", [connector = mattermost_connector.get()] { return connector->connected(); }));
-    connector_metrics.push_back(&mattermost_connector->metrics());
+    readiness.push_back(connector_readiness("mattermost", [connector = mattermost_connector.get()] {
+      return connector->connected();
+    }));
+    chat_metrics.push_back(&mattermost_connector->metrics());
     spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
   }
   shutdown_watchdog watchdog(ioc, settings.shutdown_timeout);

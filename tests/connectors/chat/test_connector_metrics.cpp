@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 using namespace sessiondx::chat;
 using namespace std::chrono_literals;
 
@@ -47,4 +51,14 @@ TEST_CASE("connector metrics: up follows the state; replies by outcome; latency 
     ++helps;
   CHECK(helps == 1);
   CHECK(prometheus({}).empty());
+
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+    WARN("promtool not installed (Debian package prometheus): exposition format not checked");
+    return;
+  }
+  const auto path = std::filesystem::temp_directory_path() / "sessiondx-connector-metrics.txt";
+  std::ofstream(path) << text;
+  const std::string command = "promtool check metrics < '" + path.string() + "'";
+  CHECK(std::system(command.c_str()) == 0);
+  std::filesystem::remove(path);
 }
