@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -73,6 +75,16 @@ std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+/// User + system CPU time of the whole process (connector, fake, driver), in seconds.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 std::string loadavg() {
@@ -138,6 +150,7 @@ struct run_result {
   std::string platform, name;
   std::size_t concurrency = 1;
   std::vector<std::uint32_t> latency_us;
+  double cpu_ms_per_command = 0;  ///< the whole process: connector, fake and driver
 };
 
 template <class Connector, class Settings>
@@ -212,11 +225,16 @@ void discord_runs(const options& opt, const bot::command_handler& handler,
             std::chrono::duration_cast<std::chrono::microseconds>(e.at - s0.at).count()));
     }
   };
-  run_result one{"discord", "one at a time", 1, {}};
+  run_result one{"discord", "one at a time", 1, {}, 0};
+  double cpu = cpu_seconds();
   drive(opt.sequential, 1, opt.warmup);
+  one.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 / static_cast<double>(opt.sequential);
   collect(one, 0, opt.sequential);
-  run_result bursts{"discord", "bursts", opt.concurrency, {}};
+  run_result bursts{"discord", "bursts", opt.concurrency, {}, 0};
+  cpu = cpu_seconds();
   drive(opt.concurrent, opt.concurrency, 0);
+  bursts.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 /
+                              static_cast<double>(std::max<std::size_t>(1, opt.concurrent));
   collect(bursts, opt.sequential, opt.sequential + opt.concurrent);
   out.push_back(std::move(one));
   out.push_back(std::move(bursts));
@@ -263,11 +281,16 @@ void mattermost_runs(const options& opt, const bot::command_handler& handler,
             std::chrono::duration_cast<std::chrono::microseconds>(p.at - s0.at).count()));
     }
   };
-  run_result one{"mattermost", "one at a time", 1, {}};
+  run_result one{"mattermost", "one at a time", 1, {}, 0};
+  double cpu = cpu_seconds();
   drive(opt.sequential, 1, opt.warmup);
+  one.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 / static_cast<double>(opt.sequential);
   collect(one, 0, opt.sequential);
-  run_result bursts{"mattermost", "bursts", opt.concurrency, {}};
+  run_result bursts{"mattermost", "bursts", opt.concurrency, {}, 0};
+  cpu = cpu_seconds();
   drive(opt.concurrent, opt.concurrency, 0);
+  bursts.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 /
+                              static_cast<double>(std::max<std::size_t>(1, opt.concurrent));
   collect(bursts, opt.sequential, opt.sequential + opt.concurrent);
   out.push_back(std::move(one));
   out.push_back(std::move(bursts));
@@ -310,7 +333,8 @@ int run(const options& opt) {
                            {"p50_ms", s.p50_ms},
                            {"p90_ms", s.p90_ms},
                            {"p99_ms", s.p99_ms},
-                           {"max_ms", s.max_ms}});
+                           {"max_ms", s.max_ms},
+                           {"cpu_ms_per_command", r.cpu_ms_per_command}});
   }
   if (opt.json) {
     std::cout << out.dump(2) << "\n";
@@ -322,11 +346,11 @@ int run(const options& opt) {
   std::printf("%-11s %-14s %5s %7s %9s %9s %9s %9s\n", "platform", "run", "conc", "count", "p50 ms",
               "p90 ms", "p99 ms", "max ms");
   for (const auto& r : out["runs"])
-    std::printf("%-11s %-14s %5zu %7zu %9.2f %9.2f %9.2f %9.2f\n",
+    std::printf("%-11s %-14s %5zu %7zu %9.2f %9.2f %9.2f %9.2f %9.2f\n",
                 r["platform"].get<std::string>().c_str(), r["name"].get<std::string>().c_str(),
                 r["concurrency"].get<std::size_t>(), r["count"].get<std::size_t>(),
                 r["p50_ms"].get<double>(), r["p90_ms"].get<double>(), r["p99_ms"].get<double>(),
-                r["max_ms"].get<double>());
+                r["max_ms"].get<double>(), r["cpu_ms_per_command"].get<double>());
   return 0;
 }
 

@@ -180,6 +180,8 @@ TEST_CASE("refresh: the new socket says hello before the old one closes; nothing
 TEST_CASE("abrupt close: reconnects after the backoff with a fresh URL") {
   harness h;
   REQUIRE(h.slack.wait_for_sockets(1));
+  // Connected first (hello handled), so that the drop is a lost link, not a failed start.
+  REQUIRE(test::eventually([&] { return h.connector->connected(); }));
   const auto dropped_at = std::chrono::steady_clock::now();
   h.slack.drop(0);
   REQUIRE(h.slack.wait_for_sockets(2));
