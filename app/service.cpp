@@ -164,45 +164,57 @@ int serve(const app_settings& settings, const serve_options& options) {
   std::vector<readiness_check> readiness{store_readiness(*store)};
   webhook::server_settings server_settings = settings.server;
   server_settings.not_ready_reason = [&readiness] { return not_ready_reason(readiness); };
+  // GET /metrics: the chat connectors' state and replies. Filled like `readiness`.
+  std::vector<const chat::connector_metrics*> chat_metrics;
+  server_settings.extra_metrics = [&chat_metrics] { return chat::prometheus(chat_metrics); };
   webhook::webhook_server server(ioc, server_settings, parser, *store);
   const auto endpoint = server.start();
   spdlog::info("webhook: listening on http://{}:{}/v1/events ({} I/O thread{}, signatures {})",
                endpoint.address().to_string(), endpoint.port(), settings.io_threads,
                settings.io_threads == 1 ? "" : "s", settings.server.secret ? "required" : "OFF");
 
-  std::shared_ptr<diagnosis_stack> slack_stack;
+  // The handler stack every chat connector shares (Slack, Discord, Mattermost).
+  std::shared_ptr<diagnosis_stack> chat_stack;
   std::unique_ptr<slack::socket_mode_connector> slack_connector;
   if (settings.slack_enabled) {
-    slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    chat_stack = std::make_shared<diagnosis_stack>(*store, settings);
     slack_connector =
-        std::make_unique<slack::socket_mode_connector>(ioc, settings.slack, slack_stack->handler);
+        std::make_unique<slack::socket_mode_connector>(ioc, settings.slack, chat_stack->handler);
     // Returns at once; a fatal error (bad token) is logged and the webhook keeps running.
     slack_connector->start();
     readiness.push_back(connector_readiness(
         "slack", [connector = slack_connector.get()] { return connector->connected(); }));
+    chat_metrics.push_back(&slack_connector->metrics());
     spdlog::info("slack: Socket Mode connector started ({} replies)",
                  slack::to_string(settings.slack.visibility));
   }
   // Every configured connector runs at once, each with its own lookup threads.
   std::unique_ptr<discord::discord_connector> discord_connector;
   if (settings.discord_enabled) {
-    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    if (!chat_stack) chat_stack = std::make_shared<diagnosis_stack>(*store, settings);
     discord_connector = std::make_unique<discord::discord_connector>(
-        ioc, settings.discord, slack_stack->handler, [](const discord::stop_reason& why) {
+        ioc, settings.discord, chat_stack->handler, [](const discord::stop_reason& why) {
           if (why.fatal) spdlog::critical("discord: connector is down (fatal): {}", why.message);
         });
     discord_connector->start();
+    readiness.push_back(connector_readiness(
+        "discord", [connector = discord_connector.get()] { return connector->connected(); }));
+    chat_metrics.push_back(&discord_connector->metrics());
     spdlog::info("discord: Gateway connector started ({} replies)",
                  discord::to_string(settings.discord.visibility));
   }
   std::unique_ptr<mattermost::mattermost_connector> mattermost_connector;
   if (settings.mattermost_enabled) {
-    if (!slack_stack) slack_stack = std::make_shared<diagnosis_stack>(*store, settings);
+    if (!chat_stack) chat_stack = std::make_shared<diagnosis_stack>(*store, settings);
     mattermost_connector = std::make_unique<mattermost::mattermost_connector>(
-        ioc, settings.mattermost, slack_stack->handler, [](const mattermost::stop_reason& why) {
+        ioc, settings.mattermost, chat_stack->handler, [](const mattermost::stop_reason& why) {
           if (why.fatal) spdlog::critical("mattermost: connector is down (fatal): {}", why.message);
         });
     mattermost_connector->start();
+    readiness.push_back(connector_readiness("mattermost", [connector = mattermost_connector.get()] {
+      return connector->connected();
+    }));
+    chat_metrics.push_back(&mattermost_connector->metrics());
     spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
   }
   // Scheduled digests and incident alerts (issue 11): their own strand and store thread.

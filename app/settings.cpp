@@ -229,6 +229,8 @@ std::vector<key_spec> key_specs() {
                       throw std::invalid_argument("no message catalog for \"" + v + "\"");
                     s.bot_language = v;
                     s.slack.team_language = v;
+                    s.discord.team_language = v;
+                    s.mattermost.team_language = v;
                   },
                   [](const app_settings& s) { return s.bot_language; }});
   // ---- Discord and Mattermost (the chat helper's keys; tokens only from the environment) ----

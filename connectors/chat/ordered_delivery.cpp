@@ -22,7 +22,9 @@ constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 struct ordered_delivery::slot::data {
   explicit data(net::any_io_executor ex) : wake(ex) {}
   std::deque<send_attempt> attempts;
+  std::function<void(bool)> done;
   bool finished = false;
+  bool failed = false;
   net::steady_timer wake;  // cancelled to wake the drain loop waiting for this slot
 };
 
@@ -52,6 +54,10 @@ void ordered_delivery::slot::push(send_attempt attempt) {
   data_->wake.cancel();
 }
 
+void ordered_delivery::slot::on_done(std::function<void(bool)> done) {
+  if (data_) data_->done = std::move(done);
+}
+
 void ordered_delivery::slot::finish() {
   if (!data_ || data_->finished) return;
   data_->finished = true;
@@ -70,7 +76,8 @@ net::awaitable<void> wait_for(std::shared_ptr<ordered_delivery::state> st, std::
   if (st->pauses[key] == timer) st->pauses.erase(key);
 }
 
-net::awaitable<void> deliver(std::shared_ptr<ordered_delivery::state> st, std::string key,
+/// True when the message was delivered.
+net::awaitable<bool> deliver(std::shared_ptr<ordered_delivery::state> st, std::string key,
                              send_attempt attempt) {
   for (int n = 1;; ++n) {
     co_await wait_for(st, key, st->paused_until - clock::now());
@@ -84,11 +91,11 @@ net::awaitable<void> deliver(std::shared_ptr<ordered_delivery::state> st, std::s
     result.attempt = n;
     const auto decision = decide_delivery(result, st->settings);
     using step = delivery_decision::step;
-    if (decision.next == step::done) co_return;
+    if (decision.next == step::done) co_return true;
     if (decision.next == step::give_up || st->stopped) {
       spdlog::error("chat: a message to {} was dropped after {} attempt{} (last status {})", key, n,
                     n == 1 ? "" : "s", result.status);
-      co_return;
+      co_return false;
     }
     if (decision.rate_limited) {
       spdlog::warn("chat: rate limited; waiting {} ms before sending to {} again",
@@ -114,13 +121,18 @@ net::awaitable<void> drain(std::shared_ptr<ordered_delivery::state> st, std::str
       if (!current->attempts.empty()) {
         auto attempt = std::move(current->attempts.front());
         current->attempts.pop_front();
-        co_await deliver(st, key, std::move(attempt));
+        const bool sent = co_await deliver(st, key, std::move(attempt));
+        if (!sent) current->failed = true;
         continue;
       }
       if (current->finished) break;
       current->wake.expires_at(clock::time_point::max());
       auto [ec] = co_await current->wake.async_wait(nothrow);
       (void)ec;
+    }
+    if (current->done) {
+      auto done = std::move(current->done);
+      done(!current->failed);
     }
     st->queues[key].pop_front();
   }

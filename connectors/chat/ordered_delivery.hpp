@@ -36,6 +36,9 @@ class ordered_delivery {
     slot& operator=(slot&&) noexcept;
     ~slot();
     void push(send_attempt attempt);
+    /// Called once on the delivery's executor when the slot is done: true when every message
+    /// pushed was delivered, false when one was given up (after its attempts, or at stop()).
+    void on_done(std::function<void(bool every_message_sent)> done);
     void finish();
 
    private:

@@ -1,6 +1,8 @@
 #include "connectors/discord/discord_connector.hpp"
 
+#include "connectors/chat/connector_state.hpp"
 #include "connectors/chat/https_client.hpp"
+#include "connectors/chat/lookup_runner.hpp"
 #include "connectors/chat/ordered_delivery.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
 #include "connectors/chat/url.hpp"
@@ -10,20 +12,18 @@
 #include "connectors/discord/rate_limits.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <deque>
-#include <random>
 #include <set>
 
 namespace sessiondx::discord {
@@ -35,11 +35,6 @@ using clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
-
-std::function<double()> default_jitter() {
-  auto engine = std::make_shared<std::mt19937>(std::random_device{}());
-  return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
-}
 
 chat::http_settings http_settings_of(const discord_settings& s) {
   chat::http_settings h;
@@ -59,14 +54,7 @@ gateway_settings gateway_settings_of(const discord_settings& s) {
 }
 
 void log_exception(std::string_view what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& ex) {
-    spdlog::error("discord: {} failed: {}", what, ex.code().message());
-  } catch (const std::exception& ex) {
-    spdlog::error("discord: {} failed: {}", what, ex.what());
-  }
+  chat::log_failure("discord", what, std::move(e));
 }
 
 /// One gateway socket and its heartbeat timer.
@@ -85,10 +73,10 @@ struct discord_connector::impl : std::enable_shared_from_this<discord_connector:
        std::function<void(const stop_reason&)> stopped)
       : strand(net::make_strand(ioc)),
         settings(std::move(s)),
-        jitter(settings.jitter ? settings.jitter : default_jitter()),
+        jitter(settings.jitter ? settings.jitter : chat::default_jitter()),
         handler(h),
         on_stopped(std::move(stopped)),
-        pool(settings.lookup_threads == 0 ? 1 : settings.lookup_threads),
+        lookups(h, settings.lookup_threads, "discord"),
         http(http_settings_of(settings)),
         delivery(strand, settings.delivery),
         policy(settings.backoff, jitter),
@@ -100,7 +88,8 @@ struct discord_connector::impl : std::enable_shared_from_this<discord_connector:
   std::function<double()> jitter;
   const bot::command_handler& handler;
   std::function<void(const stop_reason&)> on_stopped;
-  net::thread_pool pool;
+  chat::lookup_runner lookups;
+  chat::connector_metrics metrics{"discord"};
   chat::https_client http;
   chat::ordered_delivery delivery;
   chat::reconnect_policy policy;
@@ -134,11 +123,8 @@ struct discord_connector::impl : std::enable_shared_from_this<discord_connector:
   void report_stop(stop_reason why) {
     if (stopped_reported) return;
     stopped_reported = true;
-    if (why.fatal) {
-      spdlog::critical("discord: stopped: {}", why.message);
-    } else {
-      spdlog::info("discord: stopped: {}", why.message);
-    }
+    chat::set_link_state(metrics, why.fatal ? chat::link_state::fatal : chat::link_state::stopped,
+                         why.message);
     if (on_stopped) on_stopped(why);
   }
 };
@@ -151,8 +137,8 @@ using connector_impl = std::shared_ptr<discord_connector::impl>;
 
 struct rest_call {
   std::string method, path;
-  json body;              ///< null: no body
-  bool bot_auth = true;   ///< interaction and webhook routes are authorised by their token
+  json body;             ///< null: no body
+  bool bot_auth = true;  ///< interaction and webhook routes are authorised by their token
 };
 
 /// Waits out the route's rate limit, sends the call once, records the limits of the answer.
@@ -223,48 +209,35 @@ net::awaitable<bool> defer(connector_impl self, interaction it, bool ephemeral) 
   co_return false;
 }
 
-struct lookup_state {
-  explicit lookup_state(net::any_io_executor ex) : timer(ex, clock::time_point::max()) {}
-  net::steady_timer timer;
-  std::optional<bot::reply> result;
-};
-
-net::awaitable<bot::reply> run_lookup(const bot::command_handler* handler,
-                                      bot::command_input input) {
-  co_return handler->handle(input);
-}
-
 net::awaitable<void> answer_interaction(connector_impl self, interaction it,
                                         chat::ordered_delivery::slot slot) {
   const bool ephemeral = self->settings.visibility == reply_visibility::ephemeral &&
                          it.kind != interaction_kind::share_button && !it.direct_message;
-  auto st = std::make_shared<lookup_state>(self->strand);
-  bot::command_input input{it.user_id, it.channel_id, it.text};
-  net::co_spawn(self->pool, run_lookup(&self->handler, input),
-                net::bind_executor(self->strand, [st](std::exception_ptr e, bot::reply r) {
-                  if (e) {
-                    log_exception("a lookup", e);
-                    r = bot::error_reply{
-                        "The lookup failed inside sessiondx; the details are in its log.", false};
-                  }
-                  st->result = std::move(r);
-                  st->timer.cancel();
-                }));
-
-  const bool deferred = co_await defer(self, it, ephemeral);
-  while (!st->result) {
-    auto [ec] = co_await st->timer.async_wait(nothrow);
-    (void)ec;
-  }
+  const auto started = clock::now();
+  bot::command_input input{it.user_id, it.channel_id, it.text, "discord"};
+  // The deferred response (within Discord's 3 s) and the lookup at the same time.
+  using namespace net::experimental::awaitable_operators;
+  // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.
+  auto deferral = defer(self, it, ephemeral);
+  auto lookup = self->lookups.run(std::move(input));
+  auto both = std::move(deferral) && std::move(lookup);
+  std::tuple<bool, bot::reply> answered = co_await std::move(both);
+  const bool deferred = std::get<0>(answered);
+  const bot::reply& reply = std::get<1>(answered);
   if (!deferred) {
+    self->metrics.reply(chat::reply_outcome::failed, clock::now() - started);
     slot.finish();
     co_return;
   }
 
   embed_options options;
-  options.example_id = self->handler.format().example();
-  auto messages = render_embeds(*st->result, options);
-  const std::string share = ephemeral ? share_custom_id(*st->result) : std::string();
+  options.example_id = self->lookups.example_id();
+  options.team_language = self->settings.team_language;
+  options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto messages = render_embeds(reply, options);
+  const std::string share = ephemeral ? share_custom_id(reply) : std::string();
   if (!share.empty()) add_share_button(messages.back(), share);
   std::string app = it.application_id.empty() ? self->application_id() : it.application_id;
   for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -278,6 +251,11 @@ net::awaitable<void> answer_interaction(connector_impl self, interaction it,
     }
     slot.push([self, call] { return deliver_once(self, call); });
   }
+  slot.on_done([self, started](bool every_message_sent) {
+    self->metrics.reply(
+        every_message_sent ? chat::reply_outcome::sent : chat::reply_outcome::failed,
+        clock::now() - started);
+  });
   slot.finish();
 }
 
@@ -321,8 +299,9 @@ net::awaitable<void> register_commands(connector_impl self) {
 
 void on_dispatch(const connector_impl& self, const gateway_action& a) {
   if (a.event == "READY") {
-    spdlog::info("discord: connected (READY, session {}, bot user {})",
-                 self->gateway.session_id(), self->gateway.bot_user_id());
+    chat::set_link_state(self->metrics, chat::link_state::connected,
+                         "READY, session " + self->gateway.session_id() + ", bot user " +
+                             self->gateway.bot_user_id());
     if (!self->commands_registered) {
       self->commands_registered = true;
       net::co_spawn(self->strand, register_commands(self),
@@ -331,7 +310,8 @@ void on_dispatch(const connector_impl& self, const gateway_action& a) {
     return;
   }
   if (a.event == "RESUMED") {
-    spdlog::info("discord: connected (RESUMED session {})", self->gateway.session_id());
+    chat::set_link_state(self->metrics, chat::link_state::connected,
+                         "RESUMED session " + self->gateway.session_id());
     return;
   }
   if (a.event != "INTERACTION_CREATE") return;
@@ -453,6 +433,8 @@ net::awaitable<void> supervise(connector_impl self) {
         spdlog::warn("discord: connecting to the gateway failed: {}", e.what());
       }
       if (!socket) {
+        chat::set_link_state(self->metrics, chat::link_state::reconnecting,
+                             "could not open the gateway socket");
         delay = self->policy.next_delay(clock::now());
         continue;
       }
@@ -477,10 +459,12 @@ net::awaitable<void> supervise(connector_impl self) {
         why = {true, "the gateway closed the connection: " + after.message + "; not reconnecting"};
         break;
       }
-      spdlog::warn("discord: gateway socket ended ({}); will {}",
-                   code != 0 ? "close code " + std::to_string(code)
-                             : (ec ? ec.message() : std::string("closed")),
-                   after.what == gateway_next::kind::resume ? "resume" : "identify anew");
+      chat::set_link_state(
+          self->metrics, chat::link_state::reconnecting,
+          "gateway socket ended: " +
+              (code != 0 ? "close code " + std::to_string(code)
+                         : (ec ? ec.message() : std::string("closed"))) +
+              "; will " + (after.what == gateway_next::kind::resume ? "resume" : "identify anew"));
       delay = std::max(self->policy.next_delay(clock::now()), after.min_delay);
     }
   }
@@ -498,8 +482,12 @@ discord_connector::discord_connector(net::io_context& ioc, discord_settings sett
 
 discord_connector::~discord_connector() {
   stop();
-  impl_->pool.join();
+  impl_->lookups.join();
 }
+
+bool discord_connector::connected() const { return impl_->metrics.up(); }
+
+const chat::connector_metrics& discord_connector::metrics() const { return impl_->metrics; }
 
 void discord_connector::start() {
   net::co_spawn(impl_->strand, supervise(impl_),

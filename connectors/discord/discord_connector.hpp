@@ -5,6 +5,7 @@
 // and the reply as embeds by editing the original response. Beast stays in the .cpp files.
 
 #include "bot/commands.hpp"
+#include "connectors/chat/connector_metrics.hpp"
 #include "connectors/discord/settings.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -40,6 +41,11 @@ class discord_connector {
   void start();
   /// Closes the gateway; replies in flight are still sent. Idempotent.
   void stop();
+
+  /// Whether the gateway session is up (READY or RESUMED, socket open). Any thread.
+  bool connected() const;
+  /// State, reconnects and replies for /metrics. Any thread; lives as long as the connector.
+  const chat::connector_metrics& metrics() const;
 
   struct impl;  ///< defined in discord_connector.cpp
 

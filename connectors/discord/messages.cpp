@@ -1,13 +1,10 @@
 #include "connectors/discord/messages.hpp"
 
-#include "bot/render/limits.hpp"
-#include "bot/render/render.hpp"
 #include "bot/render/reply.hpp"
 
 namespace sessiondx::discord {
 
 using json = nlohmann::json;
-namespace render = bot::render;
 
 namespace {
 
@@ -18,39 +15,25 @@ std::string str(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
-int colour_of(bot::verdict v) {
-  switch (v) {
-    case bot::verdict::healthy:
-      return 0x2EB67D;
-    case bot::verdict::degraded:
-      return 0xECB22E;
-    case bot::verdict::broken:
-      return 0xE01E5A;
-    case bot::verdict::unknown:
-      break;
-  }
-  return 0x8D8D8D;
-}
-
 }  // namespace
 
 json command_definitions() {
   json views = json::array();
-  for (const char* v : {"summary", "timeline", "full"}) views.push_back({{"name", v}, {"value", v}});
+  for (const char* v : {"summary", "timeline", "full"})
+    views.push_back({{"name", v}, {"value", v}});
   return json::array(
       {{{"name", "session"},
         {"type", 1},
         {"description", "Diagnose a customer's session"},
-        {"options",
-         json::array({{{"type", 3},
-                       {"name", "id"},
-                       {"description", "The session id the customer gave you"},
-                       {"required", true}},
-                      {{"type", 3},
-                       {"name", "view"},
-                       {"description", "How much to show (default: summary)"},
-                       {"required", false},
-                       {"choices", views}}})}},
+        {"options", json::array({{{"type", 3},
+                                  {"name", "id"},
+                                  {"description", "The session id the customer gave you"},
+                                  {"required", true}},
+                                 {{"type", 3},
+                                  {"name", "view"},
+                                  {"description", "How much to show (default: summary)"},
+                                  {"required", false},
+                                  {"choices", views}}})}},
        {{"name", "help"}, {"type", 1}, {"description", "How to use sessiondx"}}});
 }
 
@@ -96,9 +79,9 @@ std::variant<interaction, ignored_interaction> parse_interaction(const json& d) 
     const std::string rest = custom.substr(6);
     const auto colon = rest.rfind(':');
     out.kind = interaction_kind::share_button;
-    out.text = "/session " + (colon == std::string::npos
-                                  ? rest
-                                  : rest.substr(0, colon) + " " + rest.substr(colon + 1));
+    out.text =
+        "/session " +
+        (colon == std::string::npos ? rest : rest.substr(0, colon) + " " + rest.substr(colon + 1));
     return out;
   }
   return ignored_interaction{"interaction type " + std::to_string(type)};
@@ -111,87 +94,15 @@ std::string share_custom_id(const bot::reply& r) {
   return id.size() <= 100 ? id : std::string();
 }
 
-std::size_t embed_chars(const json& message) {
-  std::size_t n = 0;
-  if (!message.contains("embeds")) return 0;
-  for (const auto& e : message["embeds"]) {
-    if (e.contains("title")) n += render::text_length(e["title"].get<std::string>());
-    if (e.contains("description")) n += render::text_length(e["description"].get<std::string>());
-    if (e.contains("footer")) n += render::text_length(e["footer"]["text"].get<std::string>());
-    if (e.contains("fields"))
-      for (const auto& f : e["fields"])
-        n += render::text_length(f["name"].get<std::string>()) +
-             render::text_length(f["value"].get<std::string>());
-  }
-  return n;
-}
-
-std::vector<json> render_embeds(const bot::reply& r, const embed_options& o) {
-  render::render_options ro;
-  ro.example_id = o.example_id;
-  std::string markdown = render::render_markdown(r, ro);
-
-  std::string title;
-  int colour = 0x5865F2;
-  if (const auto* d = std::get_if<bot::diagnosis_reply>(&r)) {
-    // The first line (session, verdict, span) becomes the title; the rest the description.
-    // The reply document's header text: the one wording every platform shows.
-    render::reply_options doc_options;
-    doc_options.example_id = o.example_id;
-    title = render::build_reply(r, doc_options).plain_title;
-    if (render::text_length(title) > o.limits.title)
-      title = render::cut_at_limit(title, o.limits.title, [](std::size_t) { return ""; });
-    colour = colour_of(d->diagnosis.verdict);
-  }
-  while (!markdown.empty() && markdown.back() == '\n') markdown.pop_back();
-
-  // Each embed at most `description`, each message at most `total` characters and `embeds`.
-  const std::size_t per_message = o.limits.total;
-  const std::size_t room = std::min(o.limits.description, per_message - render::text_length(title));
-  std::vector<json> messages;
-  json current = json::array();
-  std::size_t used = 0;
-  auto flush = [&] {
-    if (current.empty()) return;
-    messages.push_back({{"content", ""},
-                        {"embeds", current},
-                        {"allowed_mentions", {{"parse", json::array()}}}});
-    current = json::array();
-    used = 0;
-  };
-  bool first = true;
-  for (auto& part : render::split_for_limit(markdown, room)) {
-    while (!part.empty() && part.back() == '\n') part.pop_back();
-    if (part.empty()) part = "\u200b";
-    json embed{{"description", part}, {"color", colour}};
-    std::size_t chars = render::text_length(part);
-    if (first && !title.empty()) {
-      embed["title"] = title;
-      chars += render::text_length(title);
-    }
-    first = false;
-    if (used + chars > per_message || current.size() == o.limits.embeds) flush();
-    current.push_back(std::move(embed));
-    used += chars;
-  }
-  if (current.empty() && messages.empty()) {
-    json embed{{"description", "\u200b"}, {"color", colour}};
-    if (!title.empty()) embed["title"] = title;
-    current.push_back(std::move(embed));
-  }
-  flush();
-  return messages;
-}
-
 void make_ephemeral(json& message) { message["flags"] = ephemeral_flag; }
 
 void add_share_button(json& message, const std::string& custom_id) {
-  message["components"] = json::array({{{"type", 1},
-                                        {"components",
-                                         json::array({{{"type", 2},
-                                                       {"style", 2},
-                                                       {"label", "Share in channel"},
-                                                       {"custom_id", custom_id}}})}}});
+  message["components"] = json::array(
+      {{{"type", 1},
+        {"components", json::array({{{"type", 2},
+                                     {"style", 2},
+                                     {"label", std::string(bot::render::share_in_channel_label)},
+                                     {"custom_id", custom_id}}})}}});
 }
 
 json deferred_response(bool ephemeral) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,6 +25,9 @@ struct embed_limits {
   std::size_t footer = 2048;
   std::size_t total = 6000;  ///< across every embed of one message
   std::size_t embeds = 10;   ///< per message
+  /// Messages one reply may take (the original response and follow-ups); what does not fit is
+  /// cut as whole items, with a note.
+  std::size_t messages = 5;
 };
 
 /// The body of a bulk overwrite (PUT /applications/{id}/commands): /session with a required
@@ -55,11 +59,18 @@ std::string share_custom_id(const bot::reply& r);
 struct embed_options {
   embed_limits limits;
   std::string example_id = "abcd1234efgh5678";
+  std::size_t summary_findings = 5;
+  std::int64_t now_ms = 0;           ///< the render time (relative times in the customer line)
+  std::string team_language = "en";  ///< bot.language
 };
 
 /// A reply as message bodies (content, embeds, allowed_mentions {parse: []}); the first goes
-/// into the original response, the others into follow-ups. Long replies are split between
-/// lines across embeds and messages, never inside a line unless a line alone is too long.
+/// into the original response, the others into follow-ups. Emitted from the reply document
+/// (bot/render/reply.hpp): the title and verdict colour, the headline and findings in the
+/// description, the customer line, next step and escalation (a code block) as fields, each
+/// finding of the full view as a field, the timeline in its own embed, facts and context in the
+/// footer. Every limit of `o.limits` holds; what does not fit is cut as whole items (lines,
+/// fields, evidence lines, escalation items) with a note, never inside one.
 std::vector<nlohmann::json> render_embeds(const bot::reply& r, const embed_options& o = {});
 
 /// Adds flag 64 (only the caller sees it).

@@ -49,6 +49,7 @@ struct discord_settings {
   /// Identify rate: `max_concurrency` identifies per this window (Discord: 5 s).
   std::chrono::milliseconds identify_window{5'000};
   std::size_t lookup_threads = 2;
+  std::string team_language = "en";  ///< bot.language
   /// Returns a number in [0, 1] (heartbeat and reconnect jitter); empty: a seeded std::mt19937.
   std::function<double()> jitter;
 };

@@ -1,21 +1,21 @@
 #include "connectors/mattermost/mattermost_connector.hpp"
 
-#include "bot/render/render.hpp"
+#include "connectors/chat/connector_state.hpp"
 #include "connectors/chat/https_client.hpp"
+#include "connectors/chat/lookup_runner.hpp"
 #include "connectors/chat/ordered_delivery.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
 #include "connectors/chat/url.hpp"
 #include "connectors/chat/websocket_client.hpp"
 #include "connectors/mattermost/events.hpp"
+#include "connectors/mattermost/markdown.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +23,6 @@
 
 #include <deque>
 #include <map>
-#include <random>
 #include <set>
 
 namespace sessiondx::mattermost {
@@ -36,11 +35,6 @@ namespace {
 
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
-std::function<double()> default_jitter() {
-  auto engine = std::make_shared<std::mt19937>(std::random_device{}());
-  return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
-}
-
 chat::http_settings http_settings_of(const mattermost_settings& s) {
   chat::http_settings h;
   h.allow_plaintext = s.allow_plaintext;
@@ -49,14 +43,7 @@ chat::http_settings http_settings_of(const mattermost_settings& s) {
 }
 
 void log_exception(std::string_view what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& ex) {
-    spdlog::error("mattermost: {} failed: {}", what, ex.code().message());
-  } catch (const std::exception& ex) {
-    spdlog::error("mattermost: {} failed: {}", what, ex.what());
-  }
+  chat::log_failure("mattermost", what, std::move(e));
 }
 
 /// "https://chat.example.com/" -> "wss://chat.example.com".
@@ -76,17 +63,18 @@ struct mattermost_connector::impl : std::enable_shared_from_this<mattermost_conn
         settings(std::move(s)),
         handler(h),
         on_stopped(std::move(stopped)),
-        pool(settings.lookup_threads == 0 ? 1 : settings.lookup_threads),
+        lookups(h, settings.lookup_threads, "mattermost"),
         http(http_settings_of(settings)),
         delivery(strand, settings.delivery),
-        policy(settings.backoff, settings.jitter ? settings.jitter : default_jitter()),
+        policy(settings.backoff, settings.jitter ? settings.jitter : chat::default_jitter()),
         backoff_timer(strand) {}
 
   net::strand<net::io_context::executor_type> strand;
   mattermost_settings settings;
   const bot::command_handler& handler;
   std::function<void(const stop_reason&)> on_stopped;
-  net::thread_pool pool;
+  chat::lookup_runner lookups;
+  chat::connector_metrics metrics{"mattermost"};
   chat::https_client http;
   chat::ordered_delivery delivery;
   chat::reconnect_policy policy;
@@ -123,11 +111,8 @@ struct mattermost_connector::impl : std::enable_shared_from_this<mattermost_conn
   void report_stop(stop_reason why) {
     if (stopped_reported) return;
     stopped_reported = true;
-    if (why.fatal) {
-      spdlog::critical("mattermost: stopped: {}", why.message);
-    } else {
-      spdlog::info("mattermost: stopped: {}", why.message);
-    }
+    chat::set_link_state(metrics, why.fatal ? chat::link_state::fatal : chat::link_state::stopped,
+                         why.message);
     if (on_stopped) on_stopped(why);
   }
 };
@@ -159,44 +144,29 @@ net::awaitable<chat::delivery_attempt> post_once(connector_impl self, json body)
   co_return attempt;
 }
 
-struct lookup_state {
-  explicit lookup_state(net::any_io_executor ex) : timer(ex, clock::time_point::max()) {}
-  net::steady_timer timer;
-  std::optional<bot::reply> result;
-};
-
-net::awaitable<bot::reply> run_lookup(const bot::command_handler* handler,
-                                      bot::command_input input) {
-  co_return handler->handle(input);
-}
-
 net::awaitable<void> answer_post(connector_impl self, post p, std::string text,
                                  chat::ordered_delivery::slot slot) {
-  auto st = std::make_shared<lookup_state>(self->strand);
-  bot::command_input input{p.user_id, p.channel_id, text};
-  net::co_spawn(self->pool, run_lookup(&self->handler, input),
-                net::bind_executor(self->strand, [st](std::exception_ptr e, bot::reply r) {
-                  if (e) {
-                    log_exception("a lookup", e);
-                    r = bot::error_reply{
-                        "The lookup failed inside sessiondx; the details are in its log.", false};
-                  }
-                  st->result = std::move(r);
-                  st->timer.cancel();
-                }));
-  while (!st->result) {
-    auto [ec] = co_await st->timer.async_wait(nothrow);
-    (void)ec;
-  }
-  bot::render::render_options ro;
-  ro.example_id = self->handler.format().example();
-  const std::string markdown =
-      neutralize_mass_mentions(bot::render::render_markdown(*st->result, ro));
-  for (const auto& part : split_reply(markdown, self->settings.message_limit,
-                                      self->settings.max_posts)) {
+  const auto started = clock::now();
+  // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.
+  bot::command_input input{p.user_id, p.channel_id, text, "mattermost"};
+  auto lookup = self->lookups.run(std::move(input));
+  const bot::reply reply = co_await std::move(lookup);
+  markdown_options mo;
+  mo.example_id = self->lookups.example_id();
+  mo.team_language = self->settings.team_language;
+  mo.limits = {self->settings.message_limit, self->settings.max_posts};
+  mo.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  for (const auto& part : render_posts(reply, mo)) {
     json body{{"channel_id", p.channel_id}, {"message", part}, {"root_id", reply_root(p)}};
     slot.push([self, body] { return post_once(self, body); });
   }
+  slot.on_done([self, started](bool every_message_sent) {
+    self->metrics.reply(
+        every_message_sent ? chat::reply_outcome::sent : chat::reply_outcome::failed,
+        clock::now() - started);
+  });
   slot.finish();
 }
 
@@ -204,8 +174,8 @@ net::awaitable<void> answer_post(connector_impl self, post p, std::string text,
 void consider(const connector_impl& self, const posted_event& e) {
   auto& last = self->watched[e.post.channel_id];
   last = std::max(last, e.post.create_at);
-  const auto text = command_text(e, self->bot_user_id, self->bot_username,
-                                 self->settings.command_prefix);
+  const auto text =
+      command_text(e, self->bot_user_id, self->bot_username, self->settings.command_prefix);
   if (!text) return;
   if (!self->first_time(e.post.id)) {
     spdlog::debug("mattermost: post {} seen again; already answered", e.post.id);
@@ -248,8 +218,7 @@ net::awaitable<void> catch_up(connector_impl self, std::map<std::string, std::in
         consider(self, e);
       }
     } catch (const boost::system::system_error& e) {
-      spdlog::warn("mattermost: catching up on channel {} failed: {}", channel,
-                   e.code().message());
+      spdlog::warn("mattermost: catching up on channel {} failed: {}", channel, e.code().message());
     }
   }
 }
@@ -259,7 +228,8 @@ void on_frame(const connector_impl& self, chat::websocket_connection& socket,
   auto ev = parse_event(text);
   if (auto* h = std::get_if<hello_event>(&ev)) {
     const bool lost = self->sequence.on_hello(h->connection_id);
-    spdlog::info("mattermost: connected (connection {})", h->connection_id);
+    chat::set_link_state(self->metrics, chat::link_state::connected,
+                         "connection " + h->connection_id);
     self->policy.connected(clock::now());
     if (lost && !self->watched.empty()) {
       spdlog::warn("mattermost: the server could not resume the connection; catching up over REST");
@@ -276,8 +246,8 @@ void on_frame(const connector_impl& self, chat::websocket_connection& socket,
       case sequence_tracker::verdict::duplicate:
         return;
       case sequence_tracker::verdict::gap:
-        spdlog::warn("mattermost: event {} arrived, {} expected: reconnecting to get the rest",
-                     seq, self->sequence.next());
+        spdlog::warn("mattermost: event {} arrived, {} expected: reconnecting to get the rest", seq,
+                     self->sequence.next());
         socket.close(4001);
         return;
       case sequence_tracker::verdict::fresh:
@@ -346,6 +316,11 @@ net::awaitable<void> supervise(connector_impl self) {
       if (socket) {
         if (self->stopping) socket->close();
         self->socket = socket;
+        // A resumed connection gets no new hello: the accepted upgrade (header auth) is the sign.
+        if (!self->sequence.connection_id().empty())
+          chat::set_link_state(
+              self->metrics, chat::link_state::connected,
+              "websocket open, resuming connection " + self->sequence.connection_id());
         auto* raw = socket.get();
         chat::websocket_connection::message_handler on_message = [self, raw](std::string text) {
           on_frame(self, *raw, text);
@@ -353,8 +328,12 @@ net::awaitable<void> supervise(connector_impl self) {
         const auto ec = co_await socket->run(std::move(on_message));
         self->socket.reset();
         if (self->stopping) break;
-        spdlog::warn("mattermost: websocket ended ({}); reconnecting with connection {}",
-                     ec ? ec.message() : std::string("closed"), self->sequence.connection_id());
+        chat::set_link_state(self->metrics, chat::link_state::reconnecting,
+                             "websocket ended: " + (ec ? ec.message() : std::string("closed")) +
+                                 "; resuming connection " + self->sequence.connection_id());
+      } else {
+        chat::set_link_state(self->metrics, chat::link_state::reconnecting,
+                             "could not open the websocket");
       }
       const auto delay = self->policy.next_delay(clock::now());
       spdlog::info("mattermost: reconnecting in {} ms", delay.count());
@@ -376,8 +355,12 @@ mattermost_connector::mattermost_connector(net::io_context& ioc, mattermost_sett
 
 mattermost_connector::~mattermost_connector() {
   stop();
-  impl_->pool.join();
+  impl_->lookups.join();
 }
+
+bool mattermost_connector::connected() const { return impl_->metrics.up(); }
+
+const chat::connector_metrics& mattermost_connector::metrics() const { return impl_->metrics; }
 
 void mattermost_connector::start() {
   net::co_spawn(impl_->strand, supervise(impl_),

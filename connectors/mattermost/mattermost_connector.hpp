@@ -5,6 +5,7 @@
 // of missed posts, and replies (POST /api/v4/posts with root_id). Beast stays in the .cpp files.
 
 #include "bot/commands.hpp"
+#include "connectors/chat/connector_metrics.hpp"
 #include "connectors/mattermost/settings.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,11 @@ class mattermost_connector {
 
   void start();
   void stop();
+
+  /// Whether the websocket is up (hello received, socket open). Any thread.
+  bool connected() const;
+  /// State, reconnects and replies for /metrics. Any thread; lives as long as the connector.
+  const chat::connector_metrics& metrics() const;
 
   struct impl;
 

@@ -32,6 +32,7 @@ struct mattermost_settings {
   /// No frame for this long drops the socket (the server pings every 60 s).
   std::chrono::milliseconds idle_timeout{120'000};
   std::size_t lookup_threads = 2;
+  std::string team_language = "en";  ///< bot.language
   std::function<double()> jitter;
 };
 

@@ -1,5 +1,6 @@
 #include "connectors/slack/socket_mode_connector.hpp"
 
+#include "connectors/chat/connector_state.hpp"
 #include "connectors/chat/ordered_delivery.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
 #include "connectors/chat/websocket_client.hpp"
@@ -7,6 +8,7 @@
 #include "connectors/slack/recent_ids.hpp"
 #include "connectors/slack/report_blocks.hpp"
 #include "connectors/slack/socket_mode_frames.hpp"
+#include "connectors/slack/supervisor.hpp"
 #include "connectors/slack/web_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -39,7 +41,7 @@ constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
 /// What the supervisor (the one loop that opens and retires sockets) hears about.
 struct socket_event {
-  enum class kind { hello, disconnect, ended, stop };
+  using kind = supervisor_event::kind;
   kind what = kind::stop;
   std::uint64_t socket = 0;
   std::string reason;               ///< disconnect reason
@@ -98,13 +100,15 @@ struct socket_mode_connector::impl : std::enable_shared_from_this<socket_mode_co
   event_channel events;
   net::steady_timer backoff_timer;
 
-  // Sockets by id. `active` answers commands; `pending` is a new one waiting for hello.
+  // Sockets by id. The supervisor's `active` answers commands; `pending` waits for hello.
   std::map<std::uint64_t, std::shared_ptr<chat::websocket_connection>> sockets;
-  std::uint64_t next_socket = 0, active = 0, pending = 0;
+  std::uint64_t next_socket = 0;
+  slack::supervisor fsm;
   std::map<std::uint64_t, std::shared_ptr<net::steady_timer>> hello_timers;
   bool stopping = false;
   bool stopped_reported = false;
   std::atomic<bool> connected{false};  ///< active != 0, readable from any thread
+  chat::connector_metrics metrics{"slack"};
 
   void cancel_hello_timer(std::uint64_t id) {
     if (auto it = hello_timers.find(id); it != hello_timers.end()) it->second->cancel();
@@ -113,11 +117,8 @@ struct socket_mode_connector::impl : std::enable_shared_from_this<socket_mode_co
   void report_stop(stop_reason why) {
     if (stopped_reported) return;
     stopped_reported = true;
-    if (why.fatal) {
-      spdlog::critical("slack: stopped: {}", why.message);
-    } else {
-      spdlog::info("slack: stopped: {}", why.message);
-    }
+    chat::set_link_state(metrics, why.fatal ? chat::link_state::fatal : chat::link_state::stopped,
+                         why.message);
     if (on_stopped) on_stopped(why);
   }
 };
@@ -205,6 +206,7 @@ net::awaitable<void> answer_command(connector_impl self, incoming_command cmd,
                          cmd.origin != command_origin::share_button &&
                          cmd.origin != command_origin::direct_message;
 
+  const auto started = clock::now();
   auto st = std::make_shared<lookup_state>(self->strand);
   bot::command_input input{cmd.user, cmd.channel, cmd.text, "slack"};
   net::co_spawn(self->pool, run_lookup(&self->handler, input),
@@ -248,6 +250,11 @@ net::awaitable<void> answer_command(connector_impl self, incoming_command cmd,
     if (with_button && i + 1 == messages.size()) add_share_button(messages[i], share_value);
     queue_message(self, slot, cmd, messages[i], ephemeral);
   }
+  slot.on_done([self, started](bool every_message_sent) {
+    self->metrics.reply(
+        every_message_sent ? chat::reply_outcome::sent : chat::reply_outcome::failed,
+        clock::now() - started);
+  });
   slot.finish();
 }
 
@@ -324,7 +331,7 @@ net::awaitable<void> hello_watchdog(connector_impl self, std::uint64_t id,
                                     std::shared_ptr<net::steady_timer> timer) {
   auto [ec] = co_await timer->async_wait(nothrow);
   self->hello_timers.erase(id);
-  if (!ec && self->pending == id) {
+  if (!ec && self->fsm.pending() == id) {
     if (auto it = self->sockets.find(id); it != self->sockets.end()) {
       spdlog::warn("slack: socket {} sent no hello within {} ms; dropping it", id,
                    self->settings.hello_timeout.count());
@@ -360,7 +367,7 @@ net::awaitable<bool> open_socket(connector_impl self) {
       auto socket = co_await chat::websocket_connection::open(url, ws);
       const auto id = ++self->next_socket;
       self->sockets.emplace(id, socket);
-      self->pending = id;
+      self->fsm.opened(id);
       spdlog::info("slack: socket {} open ({}), waiting for hello", id, socket->label());
       net::co_spawn(self->strand, read_socket(self, id, socket),
                     [](std::exception_ptr e) { log_exception("a socket reader", e); });
@@ -398,60 +405,48 @@ void close_all(const connector_impl& self) {
 /// What the supervisor does after an event.
 enum class next_step { wait, open_socket, back_off_then_open };
 
-/// Applies one event to the socket bookkeeping. Synchronous: the supervisor does the waiting.
+/// Performs the supervisor's actions for one event. Synchronous: the supervisor loop does the
+/// waiting (opening a socket, backing off).
 next_step on_socket_event(const connector_impl& self, const socket_event& ev, stop_reason& why) {
-  switch (ev.what) {
-    case socket_event::kind::hello:
-      if (ev.socket != self->pending) return next_step::wait;
-      self->cancel_hello_timer(ev.socket);
-      self->pending = 0;
-      self->policy.connected(clock::now());
-      if (self->active != 0) {
-        // The new socket is ready: retire the old one; its queued acks still go out first.
-        spdlog::info("slack: socket {} replaces socket {}", ev.socket, self->active);
-        if (auto it = self->sockets.find(self->active); it != self->sockets.end())
-          it->second->close();
-      }
-      self->active = ev.socket;
-      if (self->stopping) close_all(self);
-      return next_step::wait;
-
-    case socket_event::kind::disconnect:
-      if (ev.reason == "link_disabled") {
-        why = {
-            true,
-            "Socket Mode was disabled for this app (disconnect: link_disabled); not reconnecting"};
-        self->stopping = true;
+  supervisor_event e{ev.what, ev.socket, ev.reason};
+  if (ev.what == socket_event::kind::ended && ev.error) e.reason = ev.error.message();
+  const std::uint64_t was_active = self->fsm.active();
+  next_step step = next_step::wait;
+  for (const auto& a : self->fsm.on_event(e, self->stopping)) {
+    using kind = supervisor_action::kind;
+    switch (a.what) {
+      case kind::cancel_hello_timer:
+        self->cancel_hello_timer(a.socket);
+        break;
+      case kind::connected:
+        self->policy.connected(clock::now());
+        break;
+      case kind::close_socket:
+        spdlog::info("slack: socket {} replaces socket {}", ev.socket, was_active);
+        if (auto it = self->sockets.find(a.socket); it != self->sockets.end()) it->second->close();
+        break;
+      case kind::close_all:
         close_all(self);
-        return next_step::wait;
-      }
-      // warning, refresh_requested, too_many_websockets…: open the next socket now; this one
-      // keeps working until the new one says hello.
-      if (ev.socket == self->active && self->pending == 0 && !self->stopping)
-        return next_step::open_socket;
-      return next_step::wait;
-
-    case socket_event::kind::ended: {
-      self->sockets.erase(ev.socket);
-      self->cancel_hello_timer(ev.socket);
-      const bool was_active = ev.socket == self->active;
-      const bool was_pending = ev.socket == self->pending;
-      if (was_active) self->active = 0;
-      if (was_pending) self->pending = 0;
-      if (self->stopping || !(was_active || was_pending)) return next_step::wait;
-      spdlog::warn("slack: socket {} {}: {}", ev.socket,
-                   was_active ? "lost" : "failed before hello",
-                   ev.error ? ev.error.message() : "closed by Slack");
-      // One path back: only when neither a working nor an upcoming socket is left.
-      if (self->active == 0 && self->pending == 0) return next_step::back_off_then_open;
-      return next_step::wait;
+        break;
+      case kind::forget_socket:
+        self->sockets.erase(a.socket);
+        break;
+      case kind::open_socket:
+        step = next_step::open_socket;
+        break;
+      case kind::back_off_then_open:
+        step = next_step::back_off_then_open;
+        break;
+      case kind::stop_fatal:
+        why = {true, a.message};
+        self->stopping = true;
+        break;
+      case kind::warn:
+        spdlog::warn("slack: socket {} {}", a.socket, a.message);
+        break;
     }
-
-    case socket_event::kind::stop:
-      close_all(self);
-      return next_step::wait;
   }
-  return next_step::wait;
+  return step;
 }
 
 net::awaitable<void> supervise(connector_impl self) {
@@ -474,7 +469,13 @@ net::awaitable<void> supervise(connector_impl self) {
         co_await self->events.async_receive(nothrow);
     if (std::get<0>(received)) break;
     step = on_socket_event(self, std::get<1>(received), why);
-    self->connected.store(self->active != 0, std::memory_order_relaxed);
+    self->connected.store(self->fsm.connected(), std::memory_order_relaxed);
+    if (self->fsm.connected()) {
+      chat::set_link_state(self->metrics, chat::link_state::connected,
+                           "socket " + std::to_string(self->fsm.active()));
+    } else if (!self->stopping && self->metrics.state() == chat::link_state::connected) {
+      chat::set_link_state(self->metrics, chat::link_state::reconnecting, "no socket left");
+    }
   }
   self->connected.store(false, std::memory_order_relaxed);
   self->delivery.stop();
@@ -497,6 +498,8 @@ void socket_mode_connector::start() {
   net::co_spawn(impl_->strand, supervise(impl_),
                 [](std::exception_ptr e) { log_exception("the Socket Mode supervisor", e); });
 }
+
+const chat::connector_metrics& socket_mode_connector::metrics() const { return impl_->metrics; }
 
 bool socket_mode_connector::connected() const {
   return impl_->connected.load(std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 // "Share in channel" button), the Web API for replies. Beast stays in the .cpp files.
 
 #include "bot/commands.hpp"
+#include "connectors/chat/connector_metrics.hpp"
 #include "connectors/slack/settings.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -44,6 +45,8 @@ class socket_mode_connector {
 
   /// True while a socket has said hello and answers commands (for /readyz). Thread-safe.
   bool connected() const;
+  /// State, reconnects and replies for /metrics. Any thread; lives as long as the connector.
+  const chat::connector_metrics& metrics() const;
 
   struct impl;  ///< defined in socket_mode_connector.cpp
 

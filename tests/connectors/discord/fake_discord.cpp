@@ -95,9 +95,7 @@ struct fake_discord::state {
   }
   void notify() { changed.notify_all(); }
 
-  std::shared_ptr<fake_socket> newest() {
-    return sockets.empty() ? nullptr : sockets.back();
-  }
+  std::shared_ptr<fake_socket> newest() { return sockets.empty() ? nullptr : sockets.back(); }
 
   /// Numbers `t`/`d` in `session` and sends it unless held. Call on the server thread, unlocked.
   void dispatch(const std::string& session, const std::string& t, const json& d) {
@@ -215,9 +213,9 @@ http::response<http::string_body> route(state* st, const http::request<http::str
   const bool bot_auth = call.authorization == std::string("Bot ") + fake_discord::token;
 
   if (!ok_user_agent(call.user_agent))
-    return record(answer(req, http::status::bad_request,
-                         error_body("A User-Agent of DiscordBot (url, version) is required", 0)
-                             .dump()));
+    return record(
+        answer(req, http::status::bad_request,
+               error_body("A User-Agent of DiscordBot (url, version) is required", 0).dump()));
   const auto p = split_path(call.path);
   if (p.size() < 2 || p[0] != "api" || p[1] != "v10")
     return record(answer(req, http::status::not_found, error_body("404: Not Found", 0).dump()));
@@ -230,7 +228,9 @@ http::response<http::string_body> route(state* st, const http::request<http::str
     json body{{"url", "ws://127.0.0.1:" + std::to_string(st->port) + "/gateway"},
               {"shards", 1},
               {"session_start_limit",
-               {{"total", 1000}, {"remaining", 999}, {"reset_after", 14'400'000},
+               {{"total", 1000},
+                {"remaining", 999},
+                {"reset_after", 14'400'000},
                 {"max_concurrency", 1}}}};
     return record(answer(req, http::status::ok, body.dump()));
   }
@@ -242,8 +242,8 @@ http::response<http::string_body> route(state* st, const http::request<http::str
       return record(
           answer(req, http::status::unauthorized, error_body("401: Unauthorized", 0).dump()));
     if (p[3] != fake_discord::application_id || !call.body.is_array())
-      return record(answer(req, http::status::bad_request,
-                           error_body("Invalid Form Body", 50035).dump()));
+      return record(
+          answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump()));
     json out = json::array();
     int n = 0;
     for (auto c : call.body) {
@@ -445,10 +445,12 @@ net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
     interval = st->heartbeat_interval;
   }
   st->notify();
-  if (target.find("v=10") == std::string::npos || target.find("encoding=json") == std::string::npos) {
+  if (target.find("v=10") == std::string::npos ||
+      target.find("encoding=json") == std::string::npos) {
     close(s, 4012);
   } else {
-    send(s, {{"op", 10}, {"d", {{"heartbeat_interval", interval}}}, {"s", nullptr}, {"t", nullptr}});
+    send(s,
+         {{"op", 10}, {"d", {{"heartbeat_interval", interval}}}, {"s", nullptr}, {"t", nullptr}});
   }
   beast::flat_buffer buffer;
   for (;;) {
@@ -498,6 +500,10 @@ net::awaitable<void> accept_loop(state* st) {
   for (;;) {
     auto [ec, socket] = co_await st->acceptor->async_accept(nothrow);
     if (ec) co_return;
+    // As the real servers do (Go's net package sets TCP_NODELAY by default): without it two
+    // small frames written back to back wait ~40 ms for the peer's delayed ACK (Nagle).
+    boost::system::error_code ignored;
+    socket.set_option(net::ip::tcp::no_delay(true), ignored);
     net::co_spawn(st->acceptor->get_executor(), serve(st, std::move(socket)), net::detached);
   }
 }

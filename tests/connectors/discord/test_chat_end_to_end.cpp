@@ -138,7 +138,6 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-
 /// A connector on its own io_context thread.
 template <class Connector, class Settings>
 class running {
@@ -209,7 +208,12 @@ TEST_CASE("a broken checkout posted to the webhook is diagnosed through Discord"
   CHECK(edit.body["embeds"][0]["title"].get<std::string>().find("broken") != std::string::npos);
   std::string text;
   for (const auto& m : fake.edits())
-    for (const auto& em : m.body["embeds"]) text += em.value("description", "");
+    for (const auto& em : m.body["embeds"]) {
+      text += em.value("description", "") + "\n";
+      for (const auto& f : em.value("fields", json::array()))
+        text += f.value("name", "") + "\n" + f.value("value", "") + "\n";
+      if (em.contains("footer")) text += em["footer"].value("text", "") + "\n";
+    }
   INFO(text);
   CHECK(contains(text, "/api/payment"));
   CHECK(contains(text, "502"));

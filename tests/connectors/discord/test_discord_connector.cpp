@@ -1,5 +1,6 @@
 #include "connectors/discord/discord_connector.hpp"
 #include "tests/connectors/discord/fake_discord.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -83,9 +84,15 @@ struct harness {
   std::thread thread;
 };
 
+/// Every text of the message's embeds: descriptions, fields, footers.
 std::string description(const test::discord_call& c) {
   std::string all;
-  for (const auto& e : c.body["embeds"]) all += e.value("description", "");
+  for (const auto& e : c.body["embeds"]) {
+    all += e.value("description", "") + "\n";
+    for (const auto& f : e.value("fields", json::array()))
+      all += f.value("name", "") + "\n" + f.value("value", "") + "\n";
+    if (e.contains("footer")) all += e["footer"].value("text", "") + "\n";
+  }
   return all;
 }
 
@@ -154,11 +161,15 @@ TEST_CASE("ephemeral visibility: flag 64 on the deferral and a Share button") {
   // The button press: a public deferral and the reply for everyone.
   h.fake.send_dispatch(
       "INTERACTION_CREATE",
-      {{"id", "999"}, {"application_id", "333"}, {"type", 3}, {"token", "share-token"},
-       {"guild_id", "290926798626357999"}, {"channel_id", "645027906669510667"},
+      {{"id", "999"},
+       {"application_id", "333"},
+       {"type", 3},
+       {"token", "share-token"},
+       {"guild_id", "290926798626357999"},
+       {"channel_id", "645027906669510667"},
        {"member", {{"user", {{"id", "53908232506183680"}}}}},
-       {"data", {{"custom_id", std::string("share:") + known_id + ":summary"},
-                 {"component_type", 2}}}});
+       {"data",
+        {{"custom_id", std::string("share:") + known_id + ":summary"}, {"component_type", 2}}}});
   REQUIRE(h.fake.wait_for_edits(2));
   const auto cb = h.fake.calls("/interactions/999/share-token/callback");
   REQUIRE(cb.size() == 1);
@@ -203,6 +214,12 @@ TEST_CASE("op 7 reconnect resumes and the replayed command is answered once") {
   REQUIRE(h.fake.wait_for_edits(2));
   CHECK(h.fake.identifies() == 1);
   CHECK(h.fake.calls("/callback").size() == 2);
+  // In /metrics: up again, one reconnect, two replies sent.
+  const auto& m = h.connector->metrics();
+  CHECK(test::eventually([&] { return m.replies(chat::reply_outcome::sent) == 2; }));
+  CHECK(h.connector->connected());
+  CHECK(m.reconnects() == 1);
+  CHECK(m.replies(chat::reply_outcome::failed) == 0);
 }
 
 TEST_CASE("invalid session: a fresh Identify on the gateway URL, after the wait") {
@@ -249,6 +266,8 @@ TEST_CASE("close 4014 (disallowed intents) from the gateway stops with the cause
   CHECK(why.message.find("4014") != std::string::npos);
   CHECK(h.fake.sockets() == 1);
   CHECK(h.fake.identifies() == 1);
+  CHECK(h.connector->metrics().state() == chat::link_state::fatal);
+  CHECK_FALSE(h.connector->connected());
 }
 
 TEST_CASE("429 on the edit: retried after retry_after, replies kept in command order") {

@@ -89,20 +89,35 @@ struct fake_mattermost::state {
   void notify() { changed.notify_all(); }
 
   std::string new_id(const char* prefix) {
-    std::string id = prefix + std::to_string(++next_id);
-    id.resize(26, '0');
-    return id;
+    // 26 characters like Mattermost's ids, the number right-aligned ("p0…010"), so that no two
+    // ids are the same (padding on the right made p1 and p10 one id).
+    const std::string n = std::to_string(++next_id);
+    std::string id = prefix;
+    id.append(26 - id.size() - n.size(), '0');
+    return id + n;
   }
 
   /// Creates a post (locked by the caller) and returns it.
   json make_post(const std::string& user, const std::string& channel, const std::string& message,
                  const std::string& root_id, bool from_bot) {
-    json p{{"id", new_id("p")},          {"create_at", ++clock_ms}, {"update_at", clock_ms},
-           {"edit_at", 0},               {"delete_at", 0},          {"is_pinned", false},
-           {"user_id", user},            {"channel_id", channel},   {"root_id", root_id},
-           {"original_id", ""},          {"message", message},      {"type", ""},
-           {"props", json::object()},    {"hashtags", ""},          {"pending_post_id", ""},
-           {"reply_count", 0},           {"last_reply_at", 0},      {"participants", nullptr},
+    json p{{"id", new_id("p")},
+           {"create_at", ++clock_ms},
+           {"update_at", clock_ms},
+           {"edit_at", 0},
+           {"delete_at", 0},
+           {"is_pinned", false},
+           {"user_id", user},
+           {"channel_id", channel},
+           {"root_id", root_id},
+           {"original_id", ""},
+           {"message", message},
+           {"type", ""},
+           {"props", json::object()},
+           {"hashtags", ""},
+           {"pending_post_id", ""},
+           {"reply_count", 0},
+           {"last_reply_at", 0},
+           {"participants", nullptr},
            {"metadata", json::object()}};
     if (from_bot) p["props"]["from_bot"] = "true";
     channel_posts[channel].push_back(p);
@@ -160,7 +175,10 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
 }
 
 json error(const std::string& id, const std::string& message, int status) {
-  return {{"id", id}, {"message", message}, {"detailed_error", ""}, {"request_id", "req1"},
+  return {{"id", id},
+          {"message", message},
+          {"detailed_error", ""},
+          {"request_id", "req1"},
           {"status_code", status}};
 }
 
@@ -183,10 +201,9 @@ http::response<http::string_body> route(state* st, const http::request<http::str
     return res;
   };
   if (call.authorization != std::string("Bearer ") + fake_mattermost::token)
-    return record(answer(req, http::status::unauthorized,
-                         error("api.context.session_expired.app_error", "Invalid or expired session",
-                               401)
-                             .dump()));
+    return record(answer(
+        req, http::status::unauthorized,
+        error("api.context.session_expired.app_error", "Invalid or expired session", 401).dump()));
   const std::string path = call.target.substr(0, call.target.find('?'));
   if (path == "/api/v4/users/me" && req.method() == http::verb::get)
     return record(answer(req, http::status::ok,
@@ -210,9 +227,9 @@ http::response<http::string_body> route(state* st, const http::request<http::str
     const auto& b = call.body;
     if (!b.is_object() || !b.contains("channel_id") || !b.contains("message")) {
       lock.unlock();
-      return record(answer(req, http::status::bad_request,
-                           error("api.context.invalid_body_param.app_error", "Invalid post", 400)
-                               .dump()));
+      return record(
+          answer(req, http::status::bad_request,
+                 error("api.context.invalid_body_param.app_error", "Invalid post", 400).dump()));
     }
     const std::string root = b.value("root_id", "");
     if (!root.empty()) {
@@ -221,24 +238,23 @@ http::response<http::string_body> route(state* st, const http::request<http::str
         if (p["id"] == root && p["root_id"] == "") root_ok = true;
       if (!root_ok) {
         lock.unlock();
-        return record(answer(req, http::status::bad_request,
-                             error("api.post.create_post.root_id.app_error", "Invalid RootId parameter",
-                                   400)
-                                 .dump()));
+        return record(
+            answer(req, http::status::bad_request,
+                   error("api.post.create_post.root_id.app_error", "Invalid RootId parameter", 400)
+                       .dump()));
       }
     }
     const std::string msg = b["message"].get<std::string>();
     if (msg.size() > 16383 * 4) {
       lock.unlock();
-      return record(answer(req, http::status::bad_request,
-                           error("model.post.is_valid.msg.app_error", "Invalid message", 400).dump()));
+      return record(
+          answer(req, http::status::bad_request,
+                 error("model.post.is_valid.msg.app_error", "Invalid message", 400).dump()));
     }
     json p = st->make_post(fake_mattermost::bot_id, b["channel_id"], msg, root, true);
     lock.unlock();
     // The bot's own post comes back to it over the websocket, as on a real server.
-    after.push_back([st, p] {
-      net::post(*st->ioc, [st, p] { st->broadcast(p, "O", {}); });
-    });
+    after.push_back([st, p] { net::post(*st->ioc, [st, p] { st->broadcast(p, "O", {}); }); });
     return record(answer(req, http::status::created, p.dump()));
   }
   if (path.rfind("/api/v4/channels/", 0) == 0 && req.method() == http::verb::get) {
@@ -256,14 +272,14 @@ http::response<http::string_body> route(state* st, const http::request<http::str
           posts[(*it)["id"].get<std::string>()] = *it;
         }
     }
-    return record(answer(req, http::status::ok,
-                         json{{"order", order}, {"posts", posts}, {"next_post_id", ""},
-                              {"prev_post_id", ""}}
-                             .dump()));
+    return record(
+        answer(req, http::status::ok,
+               json{{"order", order}, {"posts", posts}, {"next_post_id", ""}, {"prev_post_id", ""}}
+                   .dump()));
   }
-  return record(answer(req, http::status::not_found,
-                       error("api.context.404.app_error", "Sorry, we could not find the page.", 404)
-                           .dump()));
+  return record(
+      answer(req, http::status::not_found,
+             error("api.context.404.app_error", "Sorry, we could not find the page.", 404).dump()));
 }
 
 net::awaitable<void> write_frames(std::shared_ptr<fake_socket> s) {
@@ -315,8 +331,11 @@ net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
                        {"server_version", "9.11.0.9.11.0.fake.true"},
                        {"server_hostname", "mm-fake-0"}}},
                      {"broadcast",
-                      {{"omit_users", nullptr}, {"user_id", fake_mattermost::bot_id},
-                       {"channel_id", ""}, {"team_id", ""}, {"connection_id", ""},
+                      {{"omit_users", nullptr},
+                       {"user_id", fake_mattermost::bot_id},
+                       {"channel_id", ""},
+                       {"team_id", ""},
+                       {"connection_id", ""},
                        {"omit_connection_id", ""}}},
                      {"seq", log.next_seq}};
         log.events.emplace_back(log.next_seq++, h.dump());
@@ -364,6 +383,10 @@ net::awaitable<void> accept_loop(state* st) {
   for (;;) {
     auto [ec, socket] = co_await st->acceptor->async_accept(nothrow);
     if (ec) co_return;
+    // As the real servers do (Go's net package sets TCP_NODELAY by default): without it two
+    // small frames written back to back wait ~40 ms for the peer's delayed ACK (Nagle).
+    boost::system::error_code ignored;
+    socket.set_option(net::ip::tcp::no_delay(true), ignored);
     net::co_spawn(st->acceptor->get_executor(), serve(st, std::move(socket)), net::detached);
   }
 }
@@ -403,7 +426,8 @@ std::string fake_mattermost::user_posts(const std::string& message, const std::s
   }
   std::vector<std::string> mentions;
   if (message.find(std::string("@") + bot_name) != std::string::npos) mentions.push_back(bot_id);
-  net::post(*st->ioc, [st, p, channel_type, mentions] { st->broadcast(p, channel_type, mentions); });
+  net::post(*st->ioc,
+            [st, p, channel_type, mentions] { st->broadcast(p, channel_type, mentions); });
   return p["id"].get<std::string>();
 }
 
@@ -433,8 +457,7 @@ void fake_mattermost::rate_limit_posts(int count, int seconds) {
 void fake_mattermost::send_raw(std::string text) {
   auto* st = state_.get();
   net::post(*st->ioc, [st, text = std::move(text)] {
-    if (!st->sockets.empty())
-      st->sockets.back()->out.try_send(boost::system::error_code{}, text);
+    if (!st->sockets.empty()) st->sockets.back()->out.try_send(boost::system::error_code{}, text);
   });
 }
 

@@ -1,5 +1,6 @@
 #include "connectors/mattermost/mattermost_connector.hpp"
 #include "tests/connectors/mattermost/fake_mattermost.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -129,7 +130,7 @@ TEST_CASE("mattermost: a dropped link resumes with connection_id and last seq + 
   REQUIRE(h.fake.wait_for_replies(2));
   const auto targets = h.fake.upgrade_targets();
   REQUIRE(targets.size() >= 2);
-  CHECK(targets[1].find("connection_id=conn1") != std::string::npos);
+  CHECK(targets[1].find("connection_id=conn") != std::string::npos);  // the hello's id
   // hello (0), the command (1), the bot's own reply (2, unless already held): last + 1.
   CHECK((targets[1].find("sequence_number=3") != std::string::npos ||
          targets[1].find("sequence_number=2") != std::string::npos));
@@ -137,6 +138,11 @@ TEST_CASE("mattermost: a dropped link resumes with connection_id and last seq + 
   h.fake.user_posts("!help");
   REQUIRE(h.fake.wait_for_replies(3));
   CHECK(h.fake.replies().size() == 3);
+  // In /metrics: connected again after one reconnect, three replies sent.
+  const auto& m = h.connector->metrics();
+  CHECK(test::eventually([&] { return m.replies(chat::reply_outcome::sent) == 3; }));
+  CHECK(h.connector->connected());
+  CHECK(m.reconnects() == 1);
 }
 
 TEST_CASE("mattermost: a connection the server forgot is caught up over REST") {
@@ -195,4 +201,6 @@ TEST_CASE("mattermost: malformed frames ignored, link kept; a bad token stops") 
   const auto why = bad.stopped_future.get();
   CHECK(why.fatal);
   CHECK(why.message.find("MATTERMOST_TOKEN") != std::string::npos);
+  CHECK(bad.connector->metrics().state() == chat::link_state::fatal);
+  CHECK_FALSE(bad.connector->connected());
 }

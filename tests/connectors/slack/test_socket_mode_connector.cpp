@@ -1,5 +1,6 @@
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "tests/connectors/slack/fake_slack.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -169,11 +170,18 @@ TEST_CASE("refresh: the new socket says hello before the old one closes; nothing
   for (const auto& f : h.slack.frames())
     if (f.text == R"({"envelope_id":"env-a"})") ++acks_of_a;
   CHECK(acks_of_a == 2);
+  // In /metrics: a planned refresh is no reconnect; both replies sent, still connected.
+  const auto& m = h.connector->metrics();
+  CHECK(test::eventually([&] { return m.replies(chat::reply_outcome::sent) == 2; }));
+  CHECK(m.reconnects() == 0);
+  CHECK(h.connector->connected());
 }
 
 TEST_CASE("abrupt close: reconnects after the backoff with a fresh URL") {
   harness h;
   REQUIRE(h.slack.wait_for_sockets(1));
+  // Connected first (hello handled), so that the drop is a lost link, not a failed start.
+  REQUIRE(test::eventually([&] { return h.connector->connected(); }));
   const auto dropped_at = std::chrono::steady_clock::now();
   h.slack.drop(0);
   REQUIRE(h.slack.wait_for_sockets(2));
@@ -184,6 +192,8 @@ TEST_CASE("abrupt close: reconnects after the backoff with a fresh URL") {
       1, frames::slash_command("env-1", "/session", known_id, "C1", "U1", h.slack.response_url()));
   REQUIRE(h.slack.wait_for_posts(1));
   CHECK(h.slack.bad_tickets() == 0);
+  CHECK(test::eventually([&] { return h.connector->metrics().reconnects() == 1; }));
+  CHECK(h.connector->metrics().up());
 }
 
 TEST_CASE("429 on chat.postMessage: retried after Retry-After, in order") {
@@ -258,6 +268,7 @@ TEST_CASE("link_disabled: stops with a clear reason, no reconnect") {
   REQUIRE(h.stopped_within(5s));
   const auto why = h.stopped_future.get();
   CHECK(why.message.find("link_disabled") != std::string::npos);
+  CHECK(h.connector->metrics().state() == chat::link_state::fatal);
   CHECK(h.slack.wait_closed(0));
   CHECK(h.slack.calls("apps.connections.open").size() == 1);
 }

@@ -375,6 +375,19 @@ TEST_CASE("health and metrics endpoints", "[webhook]") {
   CHECK(metrics.body.find("sessiondx_http_requests_total{code=\"200\"} 2\n") != std::string::npos);
 }
 
+TEST_CASE("metrics: the chat connectors' text follows the receiver's", "[webhook][metrics]") {
+  test::temp_dir dir;
+  webhook::server_settings settings;
+  settings.extra_metrics = [] { return std::string("sessiondx_connector_up{platform=\"x\"} 1\n"); };
+  running_server server(dir / "events.db", {}, settings);
+  auto client = server.client();
+  const auto text = client.get("/metrics").body;
+  const auto own = text.find("sessiondx_events_accepted_total");
+  const auto chat = text.find("sessiondx_connector_up{platform=\"x\"} 1\n");
+  REQUIRE(chat != std::string::npos);
+  CHECK(own < chat);
+}
+
 TEST_CASE("events are kept across a restart", "[webhook]") {
   test::temp_dir dir;
   {
