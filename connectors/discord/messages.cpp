@@ -34,6 +34,26 @@ json command_definitions() {
                                   {"description", "How much to show (default: summary)"},
                                   {"required", false},
                                   {"choices", views}}})}},
+       {{"name", "digest"},
+        {"type", 1},
+        {"description", "For leads: recurring and new problems, what support looked up"},
+        {"options",
+         json::array({{{"type", 3},
+                       {"name", "window"},
+                       {"description", "The window (default: 24h)"},
+                       {"required", false},
+                       {"choices", json::array({{{"name", "24h"}, {"value", "24h"}},
+                                                {{"name", "7d"}, {"value", "7d"}}})}}})}},
+       {{"name", "top"},
+        {"type", 1},
+        {"description", "The top problems right now, each with an example session"},
+        {"options",
+         json::array({{{"type", 3},
+                       {"name", "window"},
+                       {"description", "The window (default: 1h)"},
+                       {"required", false},
+                       {"choices", json::array({{{"name", "1h"}, {"value", "1h"}},
+                                                {{"name", "24h"}, {"value", "24h"}}})}}})}},
        {{"name", "help"}, {"type", 1}, {"description", "How to use sessiondx"}}});
 }
 
@@ -60,6 +80,14 @@ std::variant<interaction, ignored_interaction> parse_interaction(const json& d) 
     const std::string name = str(data, "name");
     if (name == "help") {
       out.text = "/help";
+      return out;
+    }
+    if (name == "digest" || name == "top") {
+      // The leads' commands take one optional window; bot/commands parses and checks it.
+      out.text = "/" + name;
+      if (data.contains("options") && data["options"].is_array())
+        for (const auto& o : data["options"])
+          if (str(o, "name") == "window") out.text += " " + str(o, "value");
       return out;
     }
     if (name != "session") return ignored_interaction{"unknown command /" + name};

@@ -114,7 +114,9 @@ TEST_CASE("handshake: gateway URL, Identify, READY, commands registered by bulk 
   CHECK(put[0].path == "/api/v10/applications/333/commands");
   CHECK(put[0].status == 200);
   CHECK(put[0].body[0]["name"] == "session");
-  CHECK(put[0].body[1]["name"] == "help");
+  CHECK(put[0].body[1]["name"] == "digest");
+  CHECK(put[0].body[2]["name"] == "top");
+  CHECK(put[0].body[3]["name"] == "help");
 }
 
 TEST_CASE("commands register per guild when guild ids are set") {

@@ -73,9 +73,9 @@ TEST_CASE("settings: the token from the environment only, guild ids, visibility"
   CHECK(base.api_url == "https://discord.com/api/v10");
 }
 
-TEST_CASE("commands: /session with a required id and a view choice, and /help") {
+TEST_CASE("commands: /session with a required id and a view choice, /digest, /top and /help") {
   const auto c = command_definitions();
-  REQUIRE(c.size() == 2);
+  REQUIRE(c.size() == 4);
   CHECK(c[0]["name"] == "session");
   CHECK(c[0]["type"] == 1);
   CHECK(c[0]["options"][0]["name"] == "id");
@@ -83,7 +83,12 @@ TEST_CASE("commands: /session with a required id and a view choice, and /help") 
   CHECK(c[0]["options"][0]["required"] == true);
   CHECK(c[0]["options"][1]["name"] == "view");
   CHECK(c[0]["options"][1]["choices"].size() == 3);
-  CHECK(c[1]["name"] == "help");
+  CHECK(c[1]["name"] == "digest");
+  CHECK(c[1]["options"][0]["name"] == "window");
+  CHECK(c[1]["options"][0]["required"] == false);
+  CHECK(c[1]["options"][0]["choices"].size() == 2);
+  CHECK(c[2]["name"] == "top");
+  CHECK(c[3]["name"] == "help");
   for (const auto& cmd : c) CHECK(cmd["description"].get<std::string>().size() <= 100);
 }
 
@@ -110,6 +115,16 @@ TEST_CASE("interactions: commands, the user from member or user, the share butto
   CHECK(help.text == "/help");
   CHECK(help.user_id == "42");
   CHECK(help.direct_message);
+
+  const auto digest = parse_interaction(interaction_create(
+      {{"id", "1"},
+       {"name", "digest"},
+       {"type", 1},
+       {"options", json::array({{{"type", 3}, {"name", "window"}, {"value", "7d"}}})}}));
+  CHECK(std::get<interaction>(digest).text == "/digest 7d");
+  const auto top =
+      parse_interaction(interaction_create({{"id", "1"}, {"name", "top"}, {"type", 1}}));
+  CHECK(std::get<interaction>(top).text == "/top");
 
   const auto share = parse_interaction(
       interaction_create({{"custom_id", "share:abc123:timeline"}, {"component_type", 2}}, 3));
