@@ -1,5 +1,6 @@
 #include "app/service.hpp"
 
+#include "app/access_gate.hpp"
 #include "app/demo_data.hpp"
 #include "app/readiness.hpp"
 #include "bot/commands.hpp"
@@ -59,7 +60,16 @@ struct diagnosis_stack {
       : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
         handler([this](const std::string& id) { return diagnoser.diagnose(id); },
                 id_format(settings)),
-        reports(store) {
+        reports(store),
+        access(store,
+               {{"slack", settings.slack_access},
+                {"discord", settings.discord_access},
+                {"mattermost", settings.mattermost_access}},
+               system_now_ms) {
+    // Allow lists and the per-user rate limit of each chat platform (not the shell or the CLI).
+    handler.on_access([this](const bot::command& cmd, const bot::command_input& input) {
+      return access.check(cmd, input);
+    });
     handler.on_lookup([&store](const bot::answered_lookup& l) {
       store.record_lookup({system_now_ms(), l.session_id, l.verdict, l.issue_key, l.input->user,
                            l.input->platform, l.input->channel});
@@ -71,7 +81,17 @@ struct diagnosis_stack {
   bot::diagnoser diagnoser;
   bot::command_handler handler;
   bot::lead_reports reports;
+  access_gate access;
 };
+
+/// The store as the read commands (diagnose, digest, audit) open it: read-only, one reader; no
+/// migration, retention, checkpoint or writer, so they work on a read-only file system.
+std::unique_ptr<store::event_store> open_store_read_only(const app_settings& settings) {
+  store::store_settings read_settings = settings.store;
+  read_settings.read_only = true;
+  read_settings.read_connections = 1;
+  return store::make_sqlite_store(read_settings);
+}
 
 /// Bounds the shutdown: once asked to stop, gives the service `timeout` to finish its requests
 /// and replies, then stops the io_context (what is still in flight gets no answer; the sender
@@ -276,11 +296,7 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  // Read-only: no migration, retention or checkpoint; works on a read-only file or file system.
-  store::store_settings read_settings = settings.store;
-  read_settings.read_only = true;
-  read_settings.read_connections = 1;
-  auto store = store::make_sqlite_store(read_settings);
+  auto store = open_store_read_only(settings);
   diagnosis_stack stack(*store, settings);
   const char* user = std::getenv("USER");
   const auto reply = stack.handler.handle(
@@ -314,7 +330,7 @@ int digest(const app_settings& settings, std::int64_t window_ms, output_format f
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  auto store = store::make_sqlite_store(settings.store);
+  auto store = open_store_read_only(settings);
   const bot::lead_reports reports(*store);
   const bot::digest d = reports.build(system_now_ms(), window_ms);
   switch (format) {
@@ -339,7 +355,7 @@ int audit(const app_settings& settings, const std::string& session_id, const std
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  auto store = store::make_sqlite_store(settings.store);
+  auto store = open_store_read_only(settings);
   store::lookup_query query;
   query.session_id = session_id;
   query.user = user;

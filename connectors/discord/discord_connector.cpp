@@ -239,7 +239,7 @@ net::awaitable<void> answer_interaction(connector_impl self, interaction it,
   const bool ephemeral = self->settings.visibility == reply_visibility::ephemeral &&
                          it.kind != interaction_kind::share_button && !it.direct_message;
   auto st = std::make_shared<lookup_state>(self->strand);
-  bot::command_input input{it.user_id, it.channel_id, it.text};
+  bot::command_input input{it.user_id, it.channel_id, it.text, "discord", it.role_ids};
   net::co_spawn(self->pool, run_lookup(&self->handler, input),
                 net::bind_executor(self->strand, [st](std::exception_ptr e, bot::reply r) {
                   if (e) {

@@ -173,7 +173,7 @@ net::awaitable<bot::reply> run_lookup(const bot::command_handler* handler,
 net::awaitable<void> answer_post(connector_impl self, post p, std::string text,
                                  chat::ordered_delivery::slot slot) {
   auto st = std::make_shared<lookup_state>(self->strand);
-  bot::command_input input{p.user_id, p.channel_id, text};
+  bot::command_input input{p.user_id, p.channel_id, text, "mattermost"};
   net::co_spawn(self->pool, run_lookup(&self->handler, input),
                 net::bind_executor(self->strand, [st](std::exception_ptr e, bot::reply r) {
                   if (e) {
