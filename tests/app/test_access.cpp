@@ -11,7 +11,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 
 using namespace sessiondx;
@@ -37,7 +39,8 @@ store::event event(std::string id, std::int64_t ts, std::string type, std::strin
 struct stack {
   explicit stack(const app::access_rules_by_platform& rules)
       : store(open(dir)),
-        diagnoser(*store, bot::rule_settings{}, [this] { return now.load(); }, 0),
+        diagnoser(
+            *store, bot::rule_settings{}, [this] { return now.load(); }, 0),
         handler([this](const std::string& id) {
           ++diagnoses;
           return diagnoser.diagnose(id);
@@ -55,8 +58,8 @@ struct stack {
     batch.push_back(event("a2", t0 + 1'000, "http_request",
                           R"({"method":"POST","route":"/api/payment","status":502})",
                           "route:POST /api/payment"));
-    batch.push_back(event("a3", t0 + 1'300, "ui_message",
-                          R"({"level":"error","text":"Payment failed"})"));
+    batch.push_back(
+        event("a3", t0 + 1'300, "ui_message", R"({"level":"error","text":"Payment failed"})"));
     REQUIRE_FALSE(store->append_and_wait(std::move(batch)).error);
   }
   ~stack() { store->close(); }
@@ -76,13 +79,11 @@ struct stack {
     return shell::answer_line(line, handler, settings);
   }
 
-  /// Every lookup logged so far, oldest first, once the writer has committed `expected` rows.
-  std::vector<store::lookup_record> audit(std::size_t expected) {
-    std::vector<store::lookup_record> rows;
-    for (int i = 0; i < 500 && rows.size() < expected; ++i) {
-      rows = store->lookups(store::lookup_query{});
-      if (rows.size() < expected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+  /// Every lookup logged so far, oldest first. The writer commits record_lookup in queue order:
+  /// an append waited for behind them is a barrier.
+  std::vector<store::lookup_record> audit() {
+    REQUIRE_FALSE(store->append_and_wait({}).error);
+    auto rows = store->lookups(store::lookup_query{});
     std::reverse(rows.begin(), rows.end());
     return rows;
   }
@@ -112,7 +113,7 @@ TEST_CASE("access end to end: allow list refusals say nothing and are audited", 
   CHECK_THAT(s.ask("U-eve", "/digest"), Catch::Contains("not enabled in this channel"));
   CHECK_THAT(s.ask("U-eve", "/help"), Catch::Contains("/session"));
 
-  const auto rows = s.audit(1);
+  const auto rows = s.audit();
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].session_id == session_id);
   CHECK(rows[0].verdict == "refused_channel");
@@ -134,15 +135,16 @@ TEST_CASE("access end to end: users list, then the per-user rate limit", "[acces
   CHECK_THAT(s.ask("U-alice", lookup), Catch::Contains("Payment"));
   CHECK_THAT(s.ask("U-alice", lookup), Catch::Contains("Payment"));
   const auto limited = s.ask("U-alice", lookup);
-  CHECK(limited == "You have made many lookups in the last minute. Please try again in 30 "
-                   "seconds.\n");
+  CHECK(limited ==
+        "You have made many lookups in the last minute. Please try again in 30 "
+        "seconds.\n");
   CHECK(s.diagnoses == 2);
   // Half a minute later one token is back.
   s.now += 30'000;
   CHECK_THAT(s.ask("U-alice", lookup), Catch::Contains("Payment"));
   CHECK(s.diagnoses == 3);
 
-  const auto rows = s.audit(5);
+  const auto rows = s.audit();
   REQUIRE(rows.size() == 5);
   std::vector<std::string> verdicts;
   for (const auto& r : rows) verdicts.push_back(r.user + " " + r.verdict);
@@ -190,6 +192,5 @@ TEST_CASE("access: a Discord interaction carries the member's role ids", "[acces
     "member": {"user": {"id": "U1"}, "roles": ["111", "222"]},
     "data": {"name": "session", "options": [{"name": "id", "value": "S0CUSTOMER1"}]}})"));
   REQUIRE(std::holds_alternative<discord::interaction>(parsed));
-  CHECK(std::get<discord::interaction>(parsed).role_ids ==
-        std::vector<std::string>{"111", "222"});
+  CHECK(std::get<discord::interaction>(parsed).role_ids == std::vector<std::string>{"111", "222"});
 }
