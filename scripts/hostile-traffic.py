@@ -32,10 +32,10 @@ import time
 
 MIB = 1024 * 1024
 # docs/events.md, "Memory ceiling of the receiver", defaults, one I/O thread: 64 MiB bodies being
-# received + 5 MiB body and ~100 MiB of its JSON tree + 64 MiB queued + 2 KiB per connection +
+# received + 5 MiB body and ~100 MiB of its JSON tree + 64 MiB queued + 8 KiB per connection +
 # the page cache (store.cache_kib, 64 MiB per connection; the writer's is the one that fills).
 def stated_ceiling(connections):
-    return (64 + 5 + 100 + 64 + 64) * MIB + connections * 2048 + 32 * MIB  # + binary, libraries
+    return (64 + 5 + 100 + 64 + 64) * MIB + connections * 8192 + 32 * MIB  # + binary, libraries
 
 
 def fail(message):
