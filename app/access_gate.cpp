@@ -2,7 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <atomic>
+#include <string_view>
+
 namespace sessiondx::app {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> lookup_verdicts{
+    "healthy",         "degraded",     "broken",       "unknown", "not_found",
+    "refused_channel", "refused_user", "rate_limited", "other"};
+std::array<std::atomic<std::uint64_t>, lookup_verdicts.size()> lookup_counts{};
+
+}  // namespace
+
+void count_lookup(const std::string& verdict) {
+  std::size_t i = 0;
+  while (i + 1 < lookup_verdicts.size() && lookup_verdicts[i] != verdict) ++i;
+  lookup_counts[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string lookup_metrics() {
+  std::string out =
+      "# HELP sessiondx_lookups_total Session lookups from chat, by verdict (refusals "
+      "included).\n# TYPE sessiondx_lookups_total counter\n";
+  for (std::size_t i = 0; i < lookup_verdicts.size(); ++i) {
+    out.append("sessiondx_lookups_total{verdict=\"").append(lookup_verdicts[i]).append("\"} ");
+    out.append(std::to_string(lookup_counts[i].load(std::memory_order_relaxed))).append("\n");
+  }
+  return out;
+}
 
 std::string audit_verdict(bot::access_verdict verdict) {
   switch (verdict) {
@@ -39,6 +69,7 @@ std::optional<bot::reply> access_gate::check(const bot::command& cmd,
   if (decision.verdict == bot::access_verdict::allowed) return std::nullopt;
 
   const std::string verdict = audit_verdict(decision.verdict);
+  count_lookup(verdict);
   spdlog::info("access: {} refused for {} user {} in channel {}: {}",
                session ? "/session" : "a report", input.platform, input.user, input.channel,
                verdict);

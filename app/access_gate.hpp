@@ -24,6 +24,12 @@ using access_rules_by_platform = std::map<std::string, bot::access_rules>;
 /// The audit-log verdict of a refusal: refused_channel, refused_user or rate_limited.
 std::string audit_verdict(bot::access_verdict verdict);
 
+/// Process-wide count of /session lookups by verdict (answered: healthy, degraded, broken,
+/// unknown, not_found; refused: refused_channel, refused_user, rate_limited). Thread-safe.
+void count_lookup(const std::string& verdict);
+/// The counts as the metric family sessiondx_lookups_total{verdict="…"}, for GET /metrics.
+std::string lookup_metrics();
+
 class access_gate {
  public:
   access_gate(store::event_store& store, const access_rules_by_platform& rules,

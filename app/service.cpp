@@ -71,6 +71,7 @@ struct diagnosis_stack {
       return access.check(cmd, input);
     });
     handler.on_lookup([&store](const bot::answered_lookup& l) {
+      count_lookup(l.verdict);
       store.record_lookup({system_now_ms(), l.session_id, l.verdict, l.issue_key, l.input->user,
                            l.input->platform, l.input->channel});
     });
@@ -183,6 +184,7 @@ int serve(const app_settings& settings, const serve_options& options) {
   std::vector<readiness_check> readiness{store_readiness(*store)};
   webhook::server_settings server_settings = settings.server;
   server_settings.not_ready_reason = [&readiness] { return not_ready_reason(readiness); };
+  server_settings.extra_metrics = lookup_metrics;
   webhook::webhook_server server(ioc, server_settings, parser, *store);
   const auto endpoint = server.start();
   spdlog::info("webhook: listening on http://{}:{}/v1/events ({} I/O thread{}, signatures {})",

@@ -250,8 +250,9 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
   }
 
   response metrics_reply(const request& req) {
-    return make_response(http::status::ok, req.version(), req.keep_alive(),
-                         metrics_.prometheus(store_.stats(), gauges()),
+    std::string text = metrics_.prometheus(store_.stats(), gauges());
+    if (settings_.extra_metrics) text += settings_.extra_metrics();
+    return make_response(http::status::ok, req.version(), req.keep_alive(), std::move(text),
                          "text/plain; version=0.0.4");
   }
 

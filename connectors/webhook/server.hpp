@@ -53,6 +53,9 @@ struct server_settings {
   /// GET /readyz: "" when ready, else why not (503 with that reason). Empty: ready while
   /// serving. Called on an I/O thread: cheap and thread-safe (app/readiness.hpp).
   std::function<std::string()> not_ready_reason;
+  /// GET /metrics: more metric families in the exposition format (HELP, TYPE, samples), appended
+  /// after the receiver's own. Called on an I/O thread: cheap and thread-safe.
+  std::function<std::string()> extra_metrics;
 };
 
 /// True for 127.0.0.0/8, ::1 and "localhost".

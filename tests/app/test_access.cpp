@@ -97,6 +97,14 @@ struct stack {
   app::access_gate gate;
 };
 
+/// sessiondx_lookups_total{verdict="<verdict>"} as GET /metrics shows it.
+long metric(const std::string& verdict) {
+  const std::string text = app::lookup_metrics();
+  const std::string key = "sessiondx_lookups_total{verdict=\"" + verdict + "\"} ";
+  const auto at = text.find(key);
+  return at == std::string::npos ? -1 : std::stol(text.substr(at + key.size()));
+}
+
 }  // namespace
 
 TEST_CASE("access end to end: allow list refusals say nothing and are audited", "[access]") {
@@ -129,6 +137,8 @@ TEST_CASE("access end to end: users list, then the per-user rate limit", "[acces
   rules.lookups_per_minute = 2;
   stack s({{"shell", rules}});
   const std::string lookup = std::string("/session ") + session_id;
+  const long limited_before = metric("rate_limited");
+  const long refused_before = metric("refused_user");
 
   CHECK_THAT(s.ask("U-eve", lookup), Catch::Contains("not allowed to look up"));
   CHECK(s.diagnoses == 0);
@@ -139,6 +149,8 @@ TEST_CASE("access end to end: users list, then the per-user rate limit", "[acces
         "You have made many lookups in the last minute. Please try again in 30 "
         "seconds.\n");
   CHECK(s.diagnoses == 2);
+  CHECK(metric("rate_limited") == limited_before + 1);
+  CHECK(metric("refused_user") == refused_before + 1);
   // Half a minute later one token is back.
   s.now += 30'000;
   CHECK_THAT(s.ask("U-alice", lookup), Catch::Contains("Payment"));
