@@ -180,6 +180,10 @@ int serve(const app_settings& settings, const serve_options& options) {
                settings.store.retention_days);
 
   net::io_context ioc(settings.io_threads);
+  // Before the receiver listens: a SIGTERM right after "listening" must stop cleanly, not kill
+  // the process by default action (exit 143; found by scripts/crash-test.sh). Asio queues a
+  // signal that arrives before async_wait.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
   // GET /readyz. Filled before the io_context runs, read only by handlers afterwards.
   std::vector<readiness_check> readiness{store_readiness(*store)};
   webhook::server_settings server_settings = settings.server;
@@ -236,7 +240,6 @@ int serve(const app_settings& settings, const serve_options& options) {
     if (mattermost_connector) mattermost_connector->stop();
   };
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", signal);
