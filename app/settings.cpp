@@ -261,9 +261,9 @@ std::vector<key_spec> key_specs() {
                "comma-separated role ids whose members may look up sessions (besides "
                "allowed_users)",
                &bot::access_rules::allowed_roles);
-    keys.push_back(int_key(section, "lookups_per_minute",
-                           "session lookups per user per minute (0: no limit)", 0, 100'000,
-                           [rules](auto& s) -> auto& { return (s.*rules).lookups_per_minute; }));
+    keys.push_back(int_key(
+        section, "lookups_per_minute", "session lookups per user per minute (0: no limit)", 0,
+        100'000, [rules](auto& s) -> auto& { return (s.*rules).lookups_per_minute; }));
   };
   access_keys("slack", &app_settings::slack_access, false);
   keys.push_back({"bot", "language",
