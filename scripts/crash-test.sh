@@ -82,8 +82,8 @@ SELECT (SELECT count(*) FROM acked a LEFT JOIN stored s ON s.event_id = a.id
 PRAGMA integrity_check;
 SQL
 )
-  echo "$result" | grep -qx "0 $total" || fail "round $1: acknowledged events missing or doubled ($result)"
-  echo "$result" | grep -qx ok || fail "round $1: integrity_check: $result"
+  grep -qx "0 $total" <<<"$result" || fail "round $1: acknowledged events missing or doubled ($result)"
+  grep -qx ok <<<"$result" || fail "round $1: integrity_check: $result"
   acked_total=$total
 }
 

@@ -121,8 +121,8 @@ SELECT (SELECT count(*) FROM acked a
 PRAGMA integrity_check;
 SQL
 )
-echo "$check" | grep -qx "0 $total" || fail "acknowledged events missing or doubled: $check"
-echo "$check" | grep -qx ok || fail "integrity_check: $check"
+grep -qx "0 $total" <<<"$check" || fail "acknowledged events missing or doubled: $check"
+grep -qx ok <<<"$check" || fail "integrity_check: $check"
 echo "disk-full-test: OK: $failures requests refused with 5xx and none acknowledged while full" \
   "($two_xx_after_full 2xx between failures), $total acknowledged events all stored exactly once," \
   "integrity_check ok"
