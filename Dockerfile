@@ -5,15 +5,20 @@
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY scripts/setup.sh scripts/setup.sh
-RUN bash scripts/setup.sh && apt-get install -y --no-install-recommends ca-certificates
+# Build dependencies only (no sdk, fuzzing or test tools).
+RUN SESSIONDX_SETUP_MINIMAL=1 bash scripts/setup.sh
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSESSIONDX_TESTS=OFF -DSESSIONDX_BENCH=OFF \
  && cmake --build build --target sessiondx \
  && strip build/app/sessiondx
-# The runtime gets the binary and exactly the shared libraries it links, nothing else.
-RUN mkdir -p /runtime/usr/local/bin /runtime/etc/ssl/certs /runtime/var/lib/sessiondx \
+# The runtime gets the binary and exactly the shared libraries it links, nothing else. They go
+# to /usr/lib/x86_64-linux-gnu under their soname: Debian 12 is merged-/usr (/lib -> usr/lib),
+# and a /runtime/lib directory copied over the image's /lib symlink would break the image.
+RUN mkdir -p /runtime/usr/local/bin /runtime/usr/lib/x86_64-linux-gnu /runtime/etc/ssl/certs \
+             /runtime/var/lib/sessiondx \
  && cp build/app/sessiondx /runtime/usr/local/bin/ \
- && ldd build/app/sessiondx | awk '$3 ~ /^\// { print $3 }' | xargs -I{} cp --parents -L {} /runtime/ \
+ && ldd build/app/sessiondx | awk '$3 ~ /^\// { print $3 }' \
+    | xargs -I{} cp -L {} /runtime/usr/lib/x86_64-linux-gnu/ \
  && cp /etc/ssl/certs/ca-certificates.crt /runtime/etc/ssl/certs/ \
  && chown 10001:10001 /runtime/var/lib/sessiondx && chmod 0700 /runtime/var/lib/sessiondx
 

@@ -1,5 +1,6 @@
 #include "app/service.hpp"
 
+#include "app/access_gate.hpp"
 #include "app/demo_data.hpp"
 #include "app/leads_loop.hpp"
 #include "app/readiness.hpp"
@@ -60,8 +61,18 @@ struct diagnosis_stack {
       : diagnoser(store, bot::rule_settings{}, system_now_ms, settings.store.retention_days),
         handler([this](const std::string& id) { return diagnoser.diagnose(id); },
                 id_format(settings)),
-        reports(store) {
+        reports(store),
+        access(store,
+               {{"slack", settings.slack_access},
+                {"discord", settings.discord_access},
+                {"mattermost", settings.mattermost_access}},
+               system_now_ms) {
+    // Allow lists and the per-user rate limit of each chat platform (not the shell or the CLI).
+    handler.on_access([this](const bot::command& cmd, const bot::command_input& input) {
+      return access.check(cmd, input);
+    });
     handler.on_lookup([&store](const bot::answered_lookup& l) {
+      count_lookup(l.verdict);
       store.record_lookup({system_now_ms(), l.session_id, l.verdict, l.issue_key, l.input->user,
                            l.input->platform, l.input->channel});
     });
@@ -72,7 +83,17 @@ struct diagnosis_stack {
   bot::diagnoser diagnoser;
   bot::command_handler handler;
   bot::lead_reports reports;
+  access_gate access;
 };
+
+/// The store as the read commands (diagnose, digest, audit) open it: read-only, one reader; no
+/// migration, retention, checkpoint or writer, so they work on a read-only file system.
+std::unique_ptr<store::event_store> open_store_read_only(const app_settings& settings) {
+  store::store_settings read_settings = settings.store;
+  read_settings.read_only = true;
+  read_settings.read_connections = 1;
+  return store::make_sqlite_store(read_settings);
+}
 
 /// Bounds the shutdown: once asked to stop, gives the service `timeout` to finish its requests
 /// and replies, then stops the io_context (what is still in flight gets no answer; the sender
@@ -160,13 +181,19 @@ int serve(const app_settings& settings, const serve_options& options) {
                settings.store.retention_days);
 
   net::io_context ioc(settings.io_threads);
+  // Before the receiver listens: a SIGTERM right after "listening" must stop cleanly, not kill
+  // the process by default action (exit 143; found by scripts/crash-test.sh). Asio queues a
+  // signal that arrives before async_wait.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
   // GET /readyz. Filled before the io_context runs, read only by handlers afterwards.
   std::vector<readiness_check> readiness{store_readiness(*store)};
   webhook::server_settings server_settings = settings.server;
   server_settings.not_ready_reason = [&readiness] { return not_ready_reason(readiness); };
   // GET /metrics: the chat connectors' state and replies. Filled like `readiness`.
   std::vector<const chat::connector_metrics*> chat_metrics;
-  server_settings.extra_metrics = [&chat_metrics] { return chat::prometheus(chat_metrics); };
+  server_settings.extra_metrics = [&chat_metrics] {
+    return lookup_metrics() + chat::prometheus(chat_metrics);
+  };
   webhook::webhook_server server(ioc, server_settings, parser, *store);
   const auto endpoint = server.start();
   spdlog::info("webhook: listening on http://{}:{}/v1/events ({} I/O thread{}, signatures {})",
@@ -237,7 +264,6 @@ int serve(const app_settings& settings, const serve_options& options) {
     if (mattermost_connector) mattermost_connector->stop();
   };
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", signal);
@@ -301,11 +327,7 @@ int diagnose(const app_settings& settings, const std::string& session_text, outp
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  // Read-only: no migration, retention or checkpoint; works on a read-only file or file system.
-  store::store_settings read_settings = settings.store;
-  read_settings.read_only = true;
-  read_settings.read_connections = 1;
-  auto store = store::make_sqlite_store(read_settings);
+  auto store = open_store_read_only(settings);
   diagnosis_stack stack(*store, settings);
   const char* user = std::getenv("USER");
   const auto reply = stack.handler.handle(
@@ -339,10 +361,7 @@ int digest(const app_settings& settings, std::int64_t window_ms, output_format f
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  store::store_settings read_settings = settings.store;  // read-only, as diagnose
-  read_settings.read_only = true;
-  read_settings.read_connections = 1;
-  auto store = store::make_sqlite_store(read_settings);
+  auto store = open_store_read_only(settings);
   const bot::lead_reports reports(*store);
   const bot::digest d = reports.build(system_now_ms(), window_ms);
   switch (format) {
@@ -367,10 +386,7 @@ int audit(const app_settings& settings, const std::string& session_id, const std
     spdlog::critical("no event store at {}", settings.store.path.string());
     return 1;
   }
-  store::store_settings read_settings = settings.store;  // read-only, as diagnose
-  read_settings.read_only = true;
-  read_settings.read_connections = 1;
-  auto store = store::make_sqlite_store(read_settings);
+  auto store = open_store_read_only(settings);
   store::lookup_query query;
   query.session_id = session_id;
   query.user = user;

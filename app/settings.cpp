@@ -221,6 +221,52 @@ std::vector<key_spec> key_specs() {
                   [](const app_settings& s) {
                     return std::string(s.slack.allow_plaintext ? "true" : "false");
                   }});
+  // ---- access control (issue 9): per connector, who may look up sessions and how often ----
+  // "C1,C2", "C1, C2" (file or environment) or ["C1", "C2"] (a TOML array: one per line).
+  const auto id_list = [](const std::string& v) {
+    std::vector<std::string> out;
+    std::string item;
+    for (const char c : v + ",") {
+      if (c == ',' || c == '\n' || c == ' ' || c == '\t' || c == '\r') {
+        if (!item.empty()) out.push_back(std::move(item));
+        item.clear();
+      } else {
+        item += c;
+      }
+    }
+    return out;
+  };
+  const auto joined = [](const std::vector<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+    return out;
+  };
+  const auto access_keys = [&](const std::string& section, bot::access_rules app_settings::*rules,
+                               bool roles) {
+    const auto list_key = [&](const std::string& key, const std::string& help,
+                              std::vector<std::string> bot::access_rules::*list) {
+      keys.push_back({section, key, help,
+                      [=](app_settings& s, const std::string& v) { (s.*rules).*list = id_list(v); },
+                      [=](const app_settings& s) { return joined((s.*rules).*list); }});
+    };
+    list_key("allowed_channels",
+             "comma-separated channel ids where sessions may be looked up; empty: every channel",
+             &bot::access_rules::allowed_channels);
+    list_key("allowed_users",
+             roles ? "comma-separated user ids who may look up sessions; empty (and no "
+                     "allowed_roles): everyone"
+                   : "comma-separated user ids who may look up sessions; empty: everyone",
+             &bot::access_rules::allowed_users);
+    if (roles)
+      list_key("allowed_roles",
+               "comma-separated role ids whose members may look up sessions (besides "
+               "allowed_users)",
+               &bot::access_rules::allowed_roles);
+    keys.push_back(int_key(
+        section, "lookups_per_minute", "session lookups per user per minute (0: no limit)", 0,
+        100'000, [rules](auto& s) -> auto& { return (s.*rules).lookups_per_minute; }));
+  };
+  access_keys("slack", &app_settings::slack_access, false);
   keys.push_back({"bot", "language",
                   "the team's language (agent-facing text; the customer line falls back to it): "
                   "en, fr, pl, nl or de",
@@ -277,6 +323,7 @@ std::vector<key_spec> key_specs() {
          s.discord.visibility = *visibility;
        },
        [](const app_settings& s) { return std::string(discord::to_string(s.discord.visibility)); }});
+  access_keys("discord", &app_settings::discord_access, true);
   keys.push_back({"mattermost", "url", "the Mattermost server, https://chat.example.com",
                   [](app_settings& s, const std::string& v) { s.mattermost.url = v; },
                   [](const app_settings& s) { return s.mattermost.url; }});
@@ -292,6 +339,7 @@ std::vector<key_spec> key_specs() {
                   "posts starting with it are commands (\"!session <id>\"); empty: mentions only",
                   [](app_settings& s, const std::string& v) { s.mattermost.command_prefix = v; },
                   [](const app_settings& s) { return s.mattermost.command_prefix; }});
+  access_keys("mattermost", &app_settings::mattermost_access, false);
   // Team-lead posts (issue 11): [digest] and [alerts], a channel per platform.
   keys.push_back({"digest", "schedule",
                   "when to post the digest: five cron fields, e.g. '0 9 * * 1-5'; empty: never",

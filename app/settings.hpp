@@ -4,6 +4,7 @@
 // (every `section.key` as SESSIONDX_SECTION_KEY). Secrets come only from the environment.
 
 #include "app/leads_settings.hpp"
+#include "bot/access_policy.hpp"
 #include "connectors/discord/settings.hpp"
 #include "connectors/mattermost/settings.hpp"
 #include "connectors/slack/settings.hpp"
@@ -42,6 +43,11 @@ struct app_settings {
   /// Mattermost websocket; enabled when MATTERMOST_TOKEN (and mattermost.url) are set.
   mattermost::mattermost_settings mattermost;
   bool mattermost_enabled = false;
+  /// Who may look up sessions on each platform: <platform>.allowed_channels, allowed_users
+  /// (Discord also allowed_roles) and lookups_per_minute.
+  bot::access_rules slack_access;
+  bot::access_rules discord_access;
+  bot::access_rules mattermost_access;
   std::string log_level = "info";
   /// After SIGTERM/SIGINT, time to finish requests in flight before stopping anyway.
   std::chrono::seconds shutdown_timeout{20};

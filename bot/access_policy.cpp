@@ -35,13 +35,24 @@ std::string refusal_text(const access_decision& decision) {
 access_policy::access_policy(access_rules rules)
     : channels_(rules.allowed_channels.begin(), rules.allowed_channels.end()),
       users_(rules.allowed_users.begin(), rules.allowed_users.end()),
+      roles_(rules.allowed_roles.begin(), rules.allowed_roles.end()),
       per_minute_(std::max(rules.lookups_per_minute, 0)) {}
 
-access_decision access_policy::decide(const std::string& user, const std::string& channel,
-                                      std::int64_t now_ms) {
+access_decision access_policy::admits(const std::string& user, const std::string& channel,
+                                      const std::vector<std::string>& roles) const {
   if (!channels_.empty() && channels_.count(channel) == 0)
     return {access_verdict::channel_not_allowed, 0};
-  if (!users_.empty() && users_.count(user) == 0) return {access_verdict::user_not_allowed, 0};
+  if (users_.empty() && roles_.empty()) return {};
+  if (users_.count(user) != 0) return {};
+  for (const auto& role : roles)
+    if (roles_.count(role) != 0) return {};
+  return {access_verdict::user_not_allowed, 0};
+}
+
+access_decision access_policy::decide(const std::string& user, const std::string& channel,
+                                      std::int64_t now_ms, const std::vector<std::string>& roles) {
+  if (const auto listed = admits(user, channel, roles); listed.verdict != access_verdict::allowed)
+    return listed;
   if (per_minute_ == 0) return {};
 
   const double capacity = per_minute_;

@@ -19,6 +19,9 @@ struct access_rules {
   std::vector<std::string> allowed_users;
   /// Lookups per user per minute, with bursts up to the same number; 0: no limit.
   int lookups_per_minute = 30;
+  /// Roles or groups (platform ids, e.g. Discord role ids) whose members may look up. A user is
+  /// admitted when listed in `allowed_users` or holding one of these; both empty: every user.
+  std::vector<std::string> allowed_roles = {};
 };
 
 enum class access_verdict { allowed, channel_not_allowed, user_not_allowed, rate_limited };
@@ -38,9 +41,15 @@ class access_policy {
  public:
   explicit access_policy(access_rules rules);
 
-  /// Decides one lookup by `user` in `channel` at `now_ms` and, when allowed, spends one token
-  /// of that user's bucket. Refusals by the allow lists spend nothing.
-  access_decision decide(const std::string& user, const std::string& channel, std::int64_t now_ms);
+  /// Decides one lookup by `user` (holding `roles`) in `channel` at `now_ms` and, when allowed,
+  /// spends one token of that user's bucket. Refusals by the allow lists spend nothing.
+  access_decision decide(const std::string& user, const std::string& channel, std::int64_t now_ms,
+                         const std::vector<std::string>& roles = {});
+
+  /// The allow lists only (no rate limit, nothing spent): for commands that are not lookups of
+  /// one session but still show customer data (/digest, /top).
+  access_decision admits(const std::string& user, const std::string& channel,
+                         const std::vector<std::string>& roles = {}) const;
 
  private:
   struct bucket {
@@ -51,6 +60,7 @@ class access_policy {
 
   std::unordered_set<std::string> channels_;
   std::unordered_set<std::string> users_;
+  std::unordered_set<std::string> roles_;
   int per_minute_;
   std::unordered_map<std::string, bucket> buckets_;
 };

@@ -175,6 +175,9 @@ reply command_handler::handle(const command_input& input) const {
   auto cmd = parse_command(input.text, format_);
   if (std::holds_alternative<help_command>(cmd)) return help_reply{};
   if (auto* bad = std::get_if<invalid_command>(&cmd)) return error_reply{bad->message, true};
+  if (access_) {
+    if (auto refusal = access_(cmd, input)) return std::move(*refusal);
+  }
 
   if (std::holds_alternative<digest_command>(cmd) || std::holds_alternative<top_command>(cmd)) {
     if (!reports_) return error_reply{"Digests are not available here.", false};

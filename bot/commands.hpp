@@ -26,6 +26,9 @@ struct command_input {
   /// Who asked comes from the connector: `user` and `channel` in the platform's ids, and the
   /// platform's name ("slack", "shell", "cli"...), for the lookup log.
   std::string platform = {};  ///< defaulted: {user, channel, text} still initialises the rest
+  /// The user's roles or groups in the platform's ids where the platform sends them with the
+  /// command (Discord: member.roles), for the access allow lists.
+  std::vector<std::string> roles = {};
 };
 
 /// How much of a diagnosis to show.
@@ -105,6 +108,11 @@ using lookup_observer = std::function<void(const answered_lookup&)>;
 /// Produces the /digest and /top answers (reads the summary; production: bot/leads.hpp).
 using report_function = std::function<report_reply(const command& cmd, const command_input&)>;
 
+/// Access control (app/access_gate.hpp over bot/access_policy.hpp): asked before a /session,
+/// /digest or /top runs; a reply refuses the command and nothing is read. Must not throw.
+using access_check =
+    std::function<std::optional<reply>(const command& cmd, const command_input& input)>;
+
 /// Turns a command_input into a reply. Production passes
 /// `[&d](const std::string& id) { return d.diagnose(id); }`; tests pass hand-built results.
 class command_handler {
@@ -125,11 +133,15 @@ class command_handler {
   /// Answers /digest and /top; without it they get an error reply.
   void on_report(report_function reports) { reports_ = std::move(reports); }
 
+  /// Access control; without it every command is allowed.
+  void on_access(access_check check) { access_ = std::move(check); }
+
  private:
   diagnose_function diagnose_;
   session_id_format format_;
   lookup_observer on_lookup_;
   report_function reports_;
+  access_check access_;
 };
 
 }  // namespace sessiondx::bot

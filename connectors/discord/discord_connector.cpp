@@ -214,7 +214,7 @@ net::awaitable<void> answer_interaction(connector_impl self, interaction it,
   const bool ephemeral = self->settings.visibility == reply_visibility::ephemeral &&
                          it.kind != interaction_kind::share_button && !it.direct_message;
   const auto started = clock::now();
-  bot::command_input input{it.user_id, it.channel_id, it.text, "discord"};
+  bot::command_input input{it.user_id, it.channel_id, it.text, "discord", it.role_ids};
   // The deferred response (within Discord's 3 s) and the lookup at the same time.
   using namespace net::experimental::awaitable_operators;
   // Named, not temporaries inside the co_await expression: GCC 12 destroys those twice.

@@ -197,8 +197,13 @@ std::vector<gateway_action> gateway_session::on_frame(const std::string& text,
       }
       const std::string t = p.contains("t") && p["t"].is_string() ? p["t"].get<std::string>() : "";
       if (t == "READY" && d.is_object()) {
-        session_id_ = d.value("session_id", "");
-        resume_url_ = d.value("resume_gateway_url", "");
+        // Not d.value(): it throws type_error when the field is not a string (found by
+        // fuzz_discord_gateway); a malformed payload gives no action, never an exception.
+        const auto text = [&d](const char* key) {
+          return d.contains(key) && d[key].is_string() ? d[key].get<std::string>() : std::string();
+        };
+        session_id_ = text("session_id");
+        resume_url_ = text("resume_gateway_url");
         if (d.contains("application") && d["application"].is_object() &&
             d["application"].contains("id") && d["application"]["id"].is_string())
           application_id_ = d["application"]["id"].get<std::string>();

@@ -68,6 +68,10 @@ std::variant<interaction, ignored_interaction> parse_interaction(const json& d) 
   out.guild_id = str(d, "guild_id");
   if (d.contains("member") && d["member"].is_object() && d["member"].contains("user"))
     out.user_id = str(d["member"]["user"], "id");
+  if (d.contains("member") && d["member"].is_object() && d["member"].contains("roles") &&
+      d["member"]["roles"].is_array())
+    for (const auto& role : d["member"]["roles"])
+      if (role.is_string()) out.role_ids.push_back(role.get<std::string>());
   if (out.user_id.empty() && d.contains("user")) out.user_id = str(d["user"], "id");
   out.direct_message = out.guild_id.empty();
   if (out.id.empty() || out.token.empty()) return ignored_interaction{"no id or token"};

@@ -17,12 +17,20 @@ std::int64_t int_at(const json& j, const char* key) {
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
+// Not j.value(key, false): it throws type_error when the field is not a boolean (found by
+// fuzz_slack_frames); a malformed frame is read with the default, never an exception.
+bool bool_at(const json& j, const char* key) {
+  if (!j.is_object()) return false;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 /// The bot user id of this app, from the event envelope's authorizations.
 std::string own_bot_user(const json& payload) {
   auto it = payload.find("authorizations");
   if (it == payload.end() || !it->is_array()) return {};
   for (const auto& a : *it) {
-    if (a.is_object() && a.value("is_bot", false)) return string_at(a, "user_id");
+    if (bool_at(a, "is_bot")) return string_at(a, "user_id");
   }
   return {};
 }
@@ -102,7 +110,7 @@ frame parse_frame(std::string_view text) {
     e.envelope_id = envelope_id;
     e.type = type;
     if (auto it = j.find("payload"); it != j.end()) e.payload = *it;
-    e.accepts_response_payload = j.value("accepts_response_payload", false);
+    e.accepts_response_payload = bool_at(j, "accepts_response_payload");
     e.retry_attempt = static_cast<int>(int_at(j, "retry_attempt"));
     e.retry_reason = string_at(j, "retry_reason");
     return e;

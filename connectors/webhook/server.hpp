@@ -53,8 +53,8 @@ struct server_settings {
   /// GET /readyz: "" when ready, else why not (503 with that reason). Empty: ready while
   /// serving. Called on an I/O thread: cheap and thread-safe (app/readiness.hpp).
   std::function<std::string()> not_ready_reason;
-  /// GET /metrics: more Prometheus text appended after the receiver's own (the chat
-  /// connectors'). Called on an I/O thread: thread-safe.
+  /// GET /metrics: more metric families in the exposition format (HELP, TYPE, samples), appended
+  /// after the receiver's own. Called on an I/O thread: cheap and thread-safe.
   std::function<std::string()> extra_metrics;
 };
 

@@ -59,3 +59,31 @@ TEST_CASE("access: refusals are polite and say nothing about the session", "[acc
   CHECK_THAT(refusal_text({access_verdict::channel_not_allowed, 0}),
              Catch::Contains("not enabled in this channel"));
 }
+
+TEST_CASE("access: roles admit their members beside the listed users", "[access]") {
+  access_rules rules;
+  rules.allowed_users = {"U-alice"};
+  rules.allowed_roles = {"R-support"};
+  access_policy policy(rules);
+  CHECK(policy.decide("U-alice", "C1", t0) == access_decision{});
+  CHECK(policy.decide("U-carol", "C1", t0, {"R-sales", "R-support"}) == access_decision{});
+  CHECK(policy.decide("U-eve", "C1", t0, {"R-sales"}).verdict == access_verdict::user_not_allowed);
+  CHECK(policy.decide("U-eve", "C1", t0).verdict == access_verdict::user_not_allowed);
+  // Roles alone restrict too.
+  access_rules only_roles;
+  only_roles.allowed_roles = {"R-support"};
+  access_policy by_role(only_roles);
+  CHECK(by_role.decide("U-alice", "C1", t0).verdict == access_verdict::user_not_allowed);
+  CHECK(by_role.decide("U-alice", "C1", t0, {"R-support"}) == access_decision{});
+}
+
+TEST_CASE("access: admits checks the allow lists and spends nothing", "[access]") {
+  access_policy policy(access_rules{{"C-support"}, {"U-alice"}, 1});
+  CHECK(policy.admits("U-alice", "C-support") == access_decision{});
+  CHECK(policy.admits("U-alice", "C-random").verdict == access_verdict::channel_not_allowed);
+  CHECK(policy.admits("U-eve", "C-support").verdict == access_verdict::user_not_allowed);
+  for (int i = 0; i < 5; ++i) CHECK(policy.admits("U-alice", "C-support") == access_decision{});
+  // The one token per minute is still there for a lookup.
+  CHECK(policy.decide("U-alice", "C-support", t0) == access_decision{});
+  CHECK(policy.decide("U-alice", "C-support", t0).verdict == access_verdict::rate_limited);
+}
