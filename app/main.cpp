@@ -161,9 +161,10 @@ int main(int argc, char** argv) {
     // No subcommand: with no chat platform configured, the shell connector answers on the
     // terminal.
     const app_settings settings = settings_from(top);
-    return sessiondx::app::serve(
-        settings, {.shell = !settings.slack_enabled && !settings.discord_enabled &&
-                               !settings.mattermost_enabled, .interactive = ::isatty(0) == 1});
+    return sessiondx::app::serve(settings,
+                                 {.shell = !settings.slack_enabled && !settings.discord_enabled &&
+                                           !settings.mattermost_enabled,
+                                  .interactive = ::isatty(0) == 1});
   } catch (const sessiondx::app::config_error& e) {
     spdlog::critical("configuration: {}", e.what());
     return 2;

@@ -10,10 +10,10 @@
 #include "bot/leads.hpp"
 #include "bot/render/render.hpp"
 #include "bot/utc_time.hpp"
-#include "connectors/shell/shell_connector.hpp"
-#include "connectors/shell/stoppable_input.hpp"
 #include "connectors/discord/discord_connector.hpp"
 #include "connectors/mattermost/mattermost_connector.hpp"
+#include "connectors/shell/shell_connector.hpp"
+#include "connectors/shell/stoppable_input.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
@@ -23,15 +23,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
-#include <unistd.h>
 #include <iostream>
+#include <mutex>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace sessiondx::app {
@@ -238,9 +238,8 @@ int serve(const app_settings& settings, const serve_options& options) {
           if (why.fatal) spdlog::critical("mattermost: connector is down (fatal): {}", why.message);
         });
     mattermost_connector->start();
-    readiness.push_back(connector_readiness("mattermost", [connector = mattermost_connector.get()] {
-      return connector->connected();
-    }));
+    readiness.push_back(connector_readiness(
+        "mattermost", [connector = mattermost_connector.get()] { return connector->connected(); }));
     chat_metrics.push_back(&mattermost_connector->metrics());
     spdlog::info("mattermost: websocket connector started ({})", settings.mattermost.url);
   }
@@ -309,7 +308,7 @@ int serve(const app_settings& settings, const serve_options& options) {
   for (auto& t : threads) t.join();
   if (shell_input) shell_input->stop();
   if (shell_thread.joinable()) shell_thread.join();  // after its lookup in progress, if any
-  slack_connector.reset();  // waits for lookups still reading the store
+  slack_connector.reset();                           // waits for lookups still reading the store
   discord_connector.reset();
   mattermost_connector.reset();
   // The leads loop joins its store thread.

@@ -71,21 +71,20 @@ std::vector<key_spec> key_specs() {
   // Receiver limits (issue 9): each bounds one resource a hostile or broken client could hold.
   const auto seconds_key = [](std::string key, std::string help,
                               std::chrono::seconds webhook::server_settings::*field) {
-    return key_spec{"server", std::move(key), std::move(help),
-                    [field](app_settings& s, const std::string& v) {
-                      s.server.*field = std::chrono::seconds(parse_int(v, 1, 3600));
-                    },
-                    [field](const app_settings& s) {
-                      return std::to_string((s.server.*field).count());
-                    }};
+    return key_spec{
+        "server", std::move(key), std::move(help),
+        [field](app_settings& s, const std::string& v) {
+          s.server.*field = std::chrono::seconds(parse_int(v, 1, 3600));
+        },
+        [field](const app_settings& s) { return std::to_string((s.server.*field).count()); }};
   };
   keys.push_back(seconds_key("header_timeout_s",
                              "seconds from a request's first byte to the end of its header",
                              &webhook::server_settings::header_timeout));
   keys.push_back(int_key(
       "server", "min_body_bytes_per_s",
-      "slowest average body rate after header_timeout_s of grace (0: no rate check)", 0,
-      1LL << 30, [](auto& s) -> auto& { return s.server.min_body_bytes_per_s; }));
+      "slowest average body rate after header_timeout_s of grace (0: no rate check)", 0, 1LL << 30,
+      [](auto& s) -> auto& { return s.server.min_body_bytes_per_s; }));
   keys.push_back(int_key(
       "server", "max_header_bytes", "largest request header (431 beyond)", 1024, 1 << 20,
       [](auto& s) -> auto& { return s.server.max_header_bytes; }));
@@ -188,12 +187,13 @@ std::vector<key_spec> key_specs() {
       "store", "cache_kib", "SQLite page cache per connection, KiB", 1024, 16'777'216,
       [](auto& s) -> auto& { return s.store.cache_kib; }));
   keys.push_back(int_key(
-      "store", "max_failed_commits",
-      "consecutive failed commits after which /readyz answers 503", 1, 1'000'000,
-      [](auto& s) -> auto& { return s.store.max_failed_commits; }));
+      "store", "max_failed_commits", "consecutive failed commits after which /readyz answers 503",
+      1, 1'000'000, [](auto& s) -> auto& { return s.store.max_failed_commits; }));
   keys.push_back(int_key(
-      "store", "max_size_mib", "largest database file in MiB, then writes fail as on a full disk "
-      "(0: no limit)", 0, 1LL << 40, [](auto& s) -> auto& { return s.store.max_size_mib; }));
+      "store", "max_size_mib",
+      "largest database file in MiB, then writes fail as on a full disk "
+      "(0: no limit)",
+      0, 1LL << 40, [](auto& s) -> auto& { return s.store.max_size_mib; }));
   keys.push_back({"slack", "api_url", "Slack Web API base URL",
                   [](app_settings& s, const std::string& v) {
                     if (v.empty()) throw std::invalid_argument("must not be empty");
@@ -291,14 +291,12 @@ std::vector<key_spec> key_specs() {
                     s.discord.api_url = v;
                   },
                   [](const app_settings& s) { return s.discord.api_url; }});
-  keys.push_back({"discord", "allow_plaintext",
-                  "accept http:// and ws:// URLs (tests, local fakes only)",
-                  [bool_of](app_settings& s, const std::string& v) {
-                    s.discord.allow_plaintext = bool_of(v);
-                  },
-                  [](const app_settings& s) {
-                    return std::string(s.discord.allow_plaintext ? "true" : "false");
-                  }});
+  keys.push_back(
+      {"discord", "allow_plaintext", "accept http:// and ws:// URLs (tests, local fakes only)",
+       [bool_of](app_settings& s, const std::string& v) { s.discord.allow_plaintext = bool_of(v); },
+       [](const app_settings& s) {
+         return std::string(s.discord.allow_plaintext ? "true" : "false");
+       }});
   keys.push_back({"discord", "application_id",
                   "the application id; empty: taken from the gateway's READY",
                   [](app_settings& s, const std::string& v) { s.discord.application_id = v; },
@@ -322,7 +320,9 @@ std::vector<key_spec> key_specs() {
            throw std::invalid_argument("expected channel or ephemeral, got \"" + v + "\"");
          s.discord.visibility = *visibility;
        },
-       [](const app_settings& s) { return std::string(discord::to_string(s.discord.visibility)); }});
+       [](const app_settings& s) {
+         return std::string(discord::to_string(s.discord.visibility));
+       }});
   access_keys("discord", &app_settings::discord_access, true);
   keys.push_back({"mattermost", "url", "the Mattermost server, https://chat.example.com",
                   [](app_settings& s, const std::string& v) { s.mattermost.url = v; },
@@ -483,8 +483,8 @@ void apply_file(const std::filesystem::path& file, app_settings& settings,
   try {
     table = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
-    report({file.string(), static_cast<int>(e.source().begin.line), "",
-            std::string(e.description())});
+    report(
+        {file.string(), static_cast<int>(e.source().begin.line), "", std::string(e.description())});
     return;
   }
   for (const auto& [section, node] : table) {
@@ -528,14 +528,14 @@ void apply_file(const std::filesystem::path& file, app_settings& settings,
 
 }  // namespace
 
-std::vector<config_problem> check_config(const std::filesystem::path& file,
-                                         const env_lookup& env) {
+std::vector<config_problem> check_config(const std::filesystem::path& file, const env_lookup& env) {
   std::vector<config_problem> problems;
   app_settings settings;
   apply_file(file, settings, key_specs(), &problems);
   // In the order of the file (TOML tables iterate sorted by key).
-  std::stable_sort(problems.begin(), problems.end(),
-                   [](const config_problem& a, const config_problem& b) { return a.line < b.line; });
+  std::stable_sort(
+      problems.begin(), problems.end(),
+      [](const config_problem& a, const config_problem& b) { return a.line < b.line; });
   if (!problems.empty()) return problems;
   try {
     load_settings(file, env);

@@ -1,4 +1,5 @@
 #include "bot/digest.hpp"
+
 #include "bot/issue_key.hpp"
 
 #include <algorithm>

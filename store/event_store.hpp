@@ -92,7 +92,7 @@ struct store_settings {
 /// Whether the store can commit. The reason names SQLite's error, for /readyz and the log.
 struct store_health {
   bool ready = true;
-  std::string reason;                   ///< "" when ready
+  std::string reason;  ///< "" when ready
   std::int64_t consecutive_failures = 0;
 };
 

@@ -318,8 +318,8 @@ SQLite::Database open_connection(const store_settings& settings, connection_role
       break;
   }
   SQLite::Database db = settings.read_only && role == connection_role::reader
-                           ? open_read_only(settings, busy_timeout_ms)
-                           : SQLite::Database(settings.path, flags, busy_timeout_ms);
+                            ? open_read_only(settings, busy_timeout_ms)
+                            : SQLite::Database(settings.path, flags, busy_timeout_ms);
 
   // Readers share the page cache budget; the writer gets all of it, since it dirties the
   // index leaves of every commit.

@@ -73,7 +73,8 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
   sqlite3_wal_hook(db_.getHandle(), &on_wal_commit, &wal_pages);
   if (settings.max_size_mib > 0) {
     const std::int64_t page_size = db_.execAndGet("PRAGMA page_size").getInt64();
-    const std::int64_t pages = settings.max_size_mib * 1024 * 1024 / std::max<std::int64_t>(page_size, 512);
+    const std::int64_t pages =
+        settings.max_size_mib * 1024 * 1024 / std::max<std::int64_t>(page_size, 512);
     db_.exec("PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(pages, 1)));
   }
 }

@@ -521,8 +521,9 @@ void help_document(reply_document& doc, const reply_options& o) {
                                   {"second", rich().code("/session " + ex + " timeline")}}));
   doc.footer.push_back(
       w.compose("agent.help.mention", {}, {{"command", rich().code("@sessiondx session " + ex)}}));
-  doc.fallback.text(w("agent.help.fallback",
-                      {{"commands", "/session <id>, /session <id> timeline, /session <id> full, /digest, /top"}}));
+  doc.fallback.text(w(
+      "agent.help.fallback",
+      {{"commands", "/session <id>, /session <id> timeline, /session <id> full, /digest, /top"}}));
 }
 
 void error_document(reply_document& doc, const error_reply& e, const reply_options& o) {

@@ -182,8 +182,7 @@ https_client::~https_client() = default;
 
 net::awaitable<http_response> https_client::post(std::string url, header_list headers,
                                                  std::string body) {
-  return do_request(impl_, http::verb::post, std::move(url), std::move(headers),
-                    std::move(body));
+  return do_request(impl_, http::verb::post, std::move(url), std::move(headers), std::move(body));
 }
 
 net::awaitable<http_response> https_client::request(std::string method, std::string url,

@@ -108,14 +108,13 @@ std::string gateway_session::heartbeat_payload() const {
 }
 
 std::string gateway_session::identify_payload() const {
-  return json{{"op", identify},
-              {"d",
-               {{"token", settings_.token},
-                {"intents", settings_.intents},
-                {"properties",
-                 {{"os", settings_.os},
-                  {"browser", settings_.browser},
-                  {"device", settings_.device}}}}}}
+  return json{
+      {"op", identify},
+      {"d",
+       {{"token", settings_.token},
+        {"intents", settings_.intents},
+        {"properties",
+         {{"os", settings_.os}, {"browser", settings_.browser}, {"device", settings_.device}}}}}}
       .dump();
 }
 
@@ -147,8 +146,8 @@ std::vector<gateway_action> gateway_session::on_frame(const std::string& text,
       interval_ = milliseconds(static_cast<std::int64_t>(ms));
       hello_seen_ = true;
       awaiting_ack_ = false;
-      out.push_back(timer(milliseconds(
-          static_cast<std::int64_t>(static_cast<double>(interval_.count()) * clamp01(random01_())))));
+      out.push_back(timer(milliseconds(static_cast<std::int64_t>(
+          static_cast<double>(interval_.count()) * clamp01(random01_())))));
       if (!session_id_.empty() && !resume_url_.empty()) {
         resuming_ = true;
         out.push_back(send(resume_payload()));

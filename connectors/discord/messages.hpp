@@ -42,7 +42,7 @@ struct interaction {
   std::string id, token, application_id;
   std::string channel_id, guild_id, user_id;
   std::vector<std::string> role_ids;  ///< member.roles (in a guild), for the access allow lists
-  std::string text;  ///< for bot::parse_command: "/session abc full", "/help"
+  std::string text;                   ///< for bot::parse_command: "/session abc full", "/help"
   bool direct_message = false;
 };
 struct ignored_interaction {

@@ -43,7 +43,8 @@ rate_limit_info parse_rate_limit(unsigned status,
                                  std::string_view body) {
   rate_limit_info info;
   info.bucket = std::string(header(headers, "X-RateLimit-Bucket"));
-  if (auto r = number(header(headers, "X-RateLimit-Remaining"))) info.remaining = static_cast<int>(*r);
+  if (auto r = number(header(headers, "X-RateLimit-Remaining")))
+    info.remaining = static_cast<int>(*r);
   info.reset_after_s = number(header(headers, "X-RateLimit-Reset-After"));
   info.global = iequals(header(headers, "X-RateLimit-Global"), "true");
   if (status == 429) {

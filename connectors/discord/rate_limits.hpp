@@ -16,11 +16,11 @@ namespace sessiondx::discord {
 
 /// What one answer says about the limits.
 struct rate_limit_info {
-  std::string bucket;              ///< X-RateLimit-Bucket
-  std::optional<int> remaining;    ///< X-RateLimit-Remaining
+  std::string bucket;                   ///< X-RateLimit-Bucket
+  std::optional<int> remaining;         ///< X-RateLimit-Remaining
   std::optional<double> reset_after_s;  ///< X-RateLimit-Reset-After (seconds, may be fractional)
-  bool limited = false;            ///< HTTP 429
-  bool global = false;             ///< X-RateLimit-Global, or "global": true in the body
+  bool limited = false;                 ///< HTTP 429
+  bool global = false;                  ///< X-RateLimit-Global, or "global": true in the body
   std::optional<double> retry_after_s;  ///< 429: body retry_after, else the Retry-After header
 };
 

@@ -45,8 +45,8 @@ std::vector<std::string> parse_guild_ids(std::string_view text) {
     } else if (c == ',' || c == ' ') {
       flush();
     } else {
-      throw std::invalid_argument(
-          "expected guild ids (numbers) separated by commas, got \"" + std::string(text) + "\"");
+      throw std::invalid_argument("expected guild ids (numbers) separated by commas, got \"" +
+                                  std::string(text) + "\"");
     }
   }
   flush();

@@ -50,8 +50,8 @@ std::optional<post> parse_post(const json& j) {
   p.create_at = integer(j, "create_at");
   if (j.contains("props") && j["props"].is_object()) {
     const auto& fb = j["props"].contains("from_bot") ? j["props"]["from_bot"] : json();
-    p.from_bot = (fb.is_string() && fb.get<std::string>() == "true") ||
-                 (fb.is_boolean() && fb.get<bool>());
+    p.from_bot =
+        (fb.is_string() && fb.get<std::string>() == "true") || (fb.is_boolean() && fb.get<bool>());
   }
   if (p.id.empty() || p.channel_id.empty()) return std::nullopt;
   return p;
@@ -124,8 +124,7 @@ std::optional<std::string> command_text(const posted_event& e, const std::string
   const std::string mention = "@" + bot_username;
   if (!bot_username.empty() && starts_with_word(text, mention)) {
     text.remove_prefix(mention.size());
-    while (!text.empty() && (text.front() == ':' || text.front() == ','))
-      text.remove_prefix(1);
+    while (!text.empty() && (text.front() == ':' || text.front() == ',')) text.remove_prefix(1);
     return std::string(trim(text));
   }
   if (e.channel_type == "D") return std::string(text);

@@ -28,7 +28,7 @@ struct hello_event {
 struct posted_event {
   std::int64_t seq = 0;
   mattermost::post post;
-  std::string channel_type;  ///< O, P, D, G
+  std::string channel_type;           ///< O, P, D, G
   std::vector<std::string> mentions;  ///< user ids (data.mentions, itself a JSON string)
 };
 struct other_event {
@@ -76,8 +76,7 @@ class sequence_tracker {
 /// `prefix` ("!session abc"), mentions the bot ("@sessiondx session abc"), or is in a direct
 /// message. nullopt otherwise, and always for the bot's own posts.
 std::optional<std::string> command_text(const posted_event& e, const std::string& bot_user_id,
-                                        const std::string& bot_username,
-                                        const std::string& prefix);
+                                        const std::string& bot_username, const std::string& prefix);
 
 /// Breaks @here, @channel and @all (no post property suppresses them in Mattermost) with a
 /// zero-width space, in text we send.

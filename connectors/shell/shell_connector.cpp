@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-
 #include <istream>
 #include <ostream>
 

@@ -1,7 +1,6 @@
 // Readiness: /readyz tells the truth about the store (and chat connectors), /healthz only that
 // the process serves. The store is capped with store.max_size_mib so that it fills like a disk.
 #include "app/readiness.hpp"
-
 #include "connectors/webhook/server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"

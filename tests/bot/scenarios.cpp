@@ -24,8 +24,6 @@ std::int64_t day_start_ms(const std::string& date) {
   return duration_cast<milliseconds>(start.time_since_epoch()).count();
 }
 
-
-
 }  // namespace
 
 std::int64_t at_ms(std::int64_t day, const std::string& at) {

@@ -3,9 +3,8 @@
 #include "bot/render/render.hpp"
 #include "bot/render/reply.hpp"
 #include "bot/rules.hpp"
-#include "tests/bot/test_render_fixtures.hpp"
-
 #include "tests/bot/scenarios.hpp"
+#include "tests/bot/test_render_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

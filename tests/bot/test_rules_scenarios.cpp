@@ -23,15 +23,14 @@ using nlohmann::json;
 namespace bot = sessiondx::bot;
 namespace fs = std::filesystem;
 
-using sessiondx::tests::scenario;
 using sessiondx::tests::at_ms;
 using sessiondx::tests::load_scenario;
 using sessiondx::tests::run_scenario;
+using sessiondx::tests::scenario;
 
 namespace {
 
 const fs::path fixtures_dir = SESSIONDX_RULES_FIXTURES;
-
 
 // Everything the diagnosis says, for failure messages and the determinism check.
 json dump(const bot::diagnosis& d) {
@@ -121,7 +120,6 @@ std::string notice_step(bot::customer_notice::step st) {
   }
   return "?";
 }
-
 
 void check_fragments(const json& expect, const char* field, const std::string& text) {
   for (const json& fragment : expect.value(field, json::array())) {

@@ -1,7 +1,6 @@
 // Retention by receipt time (schema version 4) and the clamping of ts outliers.
 #include "store/event_store.hpp"
 #include "store/schema.hpp"
-
 #include "tests/store/store_fixtures.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -54,13 +53,16 @@ TEST_CASE("store: a version-2 database migrates to retention by receipt time", "
     db.exec(version_2_schema);
     // Stored by the old release: ts 40 days behind, received 10 days ago; and one received 31
     // days ago with a ts in the future.
-    db.exec("INSERT INTO events(session_id, event_id, ts, type, received_ms) VALUES "
-            "('BEHINDCLOCK', 'e1', " + std::to_string(now - 40 * day) + ", 'page_view', " +
-            std::to_string(now - 10 * day) + "), "
-            "('OLDFUTURE', 'e1', " + std::to_string(now + 365 * day) + ", 'page_view', " +
-            std::to_string(now - 31 * day) + ")");
-    db.exec("INSERT INTO sessions(session_id, first_seen, last_seen, event_count, rev_id) VALUES "
-            "('BEHINDCLOCK', 0, 0, 1, 'KCOLCDNIHEB'), ('OLDFUTURE', 0, 0, 1, 'ERUTUFDLO')");
+    db.exec(
+        "INSERT INTO events(session_id, event_id, ts, type, received_ms) VALUES "
+        "('BEHINDCLOCK', 'e1', " +
+        std::to_string(now - 40 * day) + ", 'page_view', " + std::to_string(now - 10 * day) +
+        "), "
+        "('OLDFUTURE', 'e1', " +
+        std::to_string(now + 365 * day) + ", 'page_view', " + std::to_string(now - 31 * day) + ")");
+    db.exec(
+        "INSERT INTO sessions(session_id, first_seen, last_seen, event_count, rev_id) VALUES "
+        "('BEHINDCLOCK', 0, 0, 1, 'KCOLCDNIHEB'), ('OLDFUTURE', 0, 0, 1, 'ERUTUFDLO')");
   }
   settings.now_ms = [] { return now; };
   auto s = store::make_sqlite_store(settings);
@@ -106,10 +108,10 @@ TEST_CASE("store: ts outliers are clamped around the receipt time, the sent ts k
   SQLite::Statement q(db, "SELECT event_id, sent_ts, received_ms FROM events ORDER BY event_id");
   std::vector<std::tuple<std::string, std::optional<std::int64_t>, std::int64_t>> rows;
   while (q.executeStep())
-    rows.emplace_back(q.getColumn(0).getString(),
-                      q.getColumn(1).isNull() ? std::nullopt
-                                              : std::optional(q.getColumn(1).getInt64()),
-                      q.getColumn(2).getInt64());
+    rows.emplace_back(
+        q.getColumn(0).getString(),
+        q.getColumn(1).isNull() ? std::nullopt : std::optional(q.getColumn(1).getInt64()),
+        q.getColumn(2).getInt64());
   REQUIRE(rows.size() == 3);
   CHECK(rows[0] == std::tuple("fine", std::optional<std::int64_t>(), now));
   CHECK(rows[1] == std::tuple("future", std::optional(now + 100 * day), now));

@@ -2,10 +2,10 @@
 #include "tests/store/store_fixtures.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#include <atomic>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -300,9 +300,10 @@ TEST_CASE("store: app_versions lists versions seen since a time", "[store]") {
   CHECK(recent[0].version == "2.0");
 }
 
-TEST_CASE("store: prune_before deletes only events received before the cutoff and forgets emptied "
-          "sessions",
-          "[store]") {
+TEST_CASE(
+    "store: prune_before deletes only events received before the cutoff and forgets emptied "
+    "sessions",
+    "[store]") {
   temp_dir dir;
   auto settings = test_settings(dir);
   auto clock = std::make_shared<std::atomic<std::int64_t>>(500);
@@ -315,7 +316,8 @@ TEST_CASE("store: prune_before deletes only events received before the cutoff an
       s->append_and_wait({old_a, make_event("OLD", "2", 200), make_event("MIX", "1", 300)}).error);
   // Received at 6000; the ts of "NEW" says 100, as from a clock far behind: kept all the same.
   clock->store(6000);
-  REQUIRE_FALSE(s->append_and_wait({make_event("MIX", "2", 5000), make_event("NEW", "1", 100)}).error);
+  REQUIRE_FALSE(
+      s->append_and_wait({make_event("MIX", "2", 5000), make_event("NEW", "1", 100)}).error);
   // In batches: two rows, then the rest.
   CHECK(s->prune_before(1000, 2) == 2);
   CHECK(s->prune_before(1000, 2) == 1);

@@ -2,7 +2,6 @@
 // turns the store not ready after max_failed_commits, and it recovers once space is back, with
 // every acknowledged event still stored exactly once.
 #include "store/event_store.hpp"
-
 #include "tests/store/store_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -38,9 +37,9 @@ struct log_lines {
 std::vector<store::event> bulky_batch(int batch_number, int count = 16) {
   std::vector<store::event> batch;
   for (int i = 0; i < count; ++i) {
-    auto e = test::make_event("full-disk", "b" + std::to_string(batch_number) + "-" +
-                                               std::to_string(i),
-                              1'700'000'000'000 + batch_number);
+    auto e =
+        test::make_event("full-disk", "b" + std::to_string(batch_number) + "-" + std::to_string(i),
+                         1'700'000'000'000 + batch_number);
     e.message = std::string(8192, static_cast<char>('a' + (i % 26)));
     batch.push_back(std::move(e));
   }
@@ -149,8 +148,9 @@ TEST_CASE("on a full tmpfs the store turns not ready and recovers by itself when
   const auto mount_point = dir / "small";
   std::filesystem::create_directory(mount_point);
   if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    WARN("SKIPPED: cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN); the size-cap test "
-         "above covers the same path through SQLite's max_page_count");
+    WARN(
+        "SKIPPED: cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN); the size-cap test "
+        "above covers the same path through SQLite's max_page_count");
     return;
   }
   struct unmount_at_end {

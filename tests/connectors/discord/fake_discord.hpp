@@ -70,8 +70,8 @@ class fake_discord {
   void forget_sessions();
 
   // ---- waiting (false on timeout) ----
-  bool wait_for_ready(int n, ms timeout = ms(5000));    ///< n READY sent
-  bool wait_for_resumed(int n, ms timeout = ms(5000));  ///< n RESUMED sent
+  bool wait_for_ready(int n, ms timeout = ms(5000));          ///< n READY sent
+  bool wait_for_resumed(int n, ms timeout = ms(5000));        ///< n RESUMED sent
   bool wait_for_edits(std::size_t n, ms timeout = ms(5000));  ///< n successful PATCH @original
   bool wait_for_calls(const std::string& method, const std::string& path_part, std::size_t n,
                       ms timeout = ms(5000));

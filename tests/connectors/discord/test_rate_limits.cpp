@@ -14,8 +14,8 @@ TEST_CASE("429 bodies and headers are read, fractional seconds kept") {
   CHECK_FALSE(info.global);
   REQUIRE(info.retry_after_s);
   CHECK(*info.retry_after_s == Approx(64.57));
-  const auto global = parse_rate_limit(429, {{"X-RateLimit-Global", "true"}, {"Retry-After", "2"}},
-                                       "not json");
+  const auto global =
+      parse_rate_limit(429, {{"X-RateLimit-Global", "true"}, {"Retry-After", "2"}}, "not json");
   CHECK(global.global);
   CHECK(*global.retry_after_s == Approx(2.0));
   const auto ok = parse_rate_limit(200,

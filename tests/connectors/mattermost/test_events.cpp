@@ -1,7 +1,6 @@
+#include "bot/render/limits.hpp"
 #include "connectors/mattermost/events.hpp"
 #include "connectors/mattermost/settings.hpp"
-
-#include "bot/render/limits.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,9 +10,9 @@ using json = nlohmann::json;
 namespace {
 std::string posted_frame(const std::string& message, const std::string& user = "U1",
                          const std::string& channel_type = "O", int seq = 3) {
-  const json post{{"id", "P1"},      {"create_at", 1674132302437}, {"user_id", user},
-                  {"channel_id", "C1"}, {"root_id", ""},              {"message", message},
-                  {"props", json::object()}};
+  const json post{
+      {"id", "P1"},    {"create_at", 1674132302437}, {"user_id", user},        {"channel_id", "C1"},
+      {"root_id", ""}, {"message", message},         {"props", json::object()}};
   return json{{"event", "posted"},
               {"data",
                {{"channel_type", channel_type},
@@ -55,8 +54,10 @@ TEST_CASE("events: hello, posted with its nested JSON, replies, malformed") {
   CHECK(p.channel_type == "O");
   CHECK(p.mentions == std::vector<std::string>{"BOT"});
   CHECK(std::holds_alternative<action_reply>(parse_event(R"({"status":"OK","seq_reply":1})")));
-  CHECK(std::holds_alternative<other_event>(parse_event(R"({"event":"typing","data":{},"seq":4})")));
-  for (const char* bad : {"", "nope", "[]", R"({"data":{}})", R"({"event":"posted","data":{"post":"{"},"seq":1})"})
+  CHECK(
+      std::holds_alternative<other_event>(parse_event(R"({"event":"typing","data":{},"seq":4})")));
+  for (const char* bad :
+       {"", "nope", "[]", R"({"data":{}})", R"({"event":"posted","data":{"post":"{"},"seq":1})"})
     CHECK(std::holds_alternative<malformed_event>(parse_event(bad)));
 }
 
