@@ -18,12 +18,66 @@ std::string_view to_string(verdict v);
 std::string_view to_string(category c);
 std::string_view to_string(severity s);
 
+struct message;
+
+/// One argument of a message, typed so the reply can format it for the team language.
+struct message_arg {
+  enum class kind : std::uint8_t {
+    count,     ///< an integer: plural forms and the locale's digits ({n, plural, …})
+    data,      ///< customer or event text (a route, a message, a selector): neutralised when shown
+    literal,   ///< our own untranslated token: a time ("10:02 UTC"), a status ("502"), "LCP"
+    duration,  ///< milliseconds: "812 ms", "7.4 s" ("7,4 s" in French)
+    decimal,   ///< a number with `decimals` decimals: "0.14" ("0,14")
+    list,      ///< messages joined with ", " (one of them: a nested message)
+  };
+  std::string name{};
+  kind type = kind::literal;
+  std::int64_t count = 0;
+  double value = 0;
+  int decimals = 0;
+  std::string text{};
+  std::vector<message> items{};  ///< list
+};
+
+/// A text of the rules as a catalog message (i18n/*.po, keys "rules.*") with typed arguments:
+/// the reply words it in the team language (bot.language). The rules keep its English rendering
+/// in the matching string field (title, headline, ...), which English replies, JSON and issue
+/// ranking use. Empty (no id) when the text has no message: the reply shows the string.
+struct message {
+  std::string id;
+  std::vector<message_arg> args;
+
+  message() = default;
+  explicit message(std::string key) : id(std::move(key)) {}
+  bool empty() const { return id.empty(); }
+
+  message& count(std::string name, std::int64_t n);
+  message& data(std::string name, std::string text);
+  message& literal(std::string name, std::string text);
+  message& duration(std::string name, double ms);
+  message& decimal(std::string name, double v, int decimals);
+  message& nested(std::string name, message m);
+  message& list(std::string name, std::vector<message> items);
+};
+
+/// What the release-regression rule found (bot/rules/release.cpp): the problem is new in
+/// `version`, first seen at `first_seen_ms`, never seen with the older versions `not_seen_with`.
+struct release_regression {
+  std::string version;
+  std::int64_t first_seen_ms = 0;
+  std::vector<std::string> not_seen_with;  ///< newest first, at most two
+  /// Within the session: the version the session switched from and when, "" / 0 otherwise.
+  std::string switched_from;
+  std::int64_t switched_ms = 0;
+};
+
 /// One event cited as evidence, already summarised in one line ("POST /api/payment -> 502 in
 /// 812 ms"). Text comes from customer data: renderers must neutralise it.
 struct evidence {
   std::int64_t ts_ms = 0;
   std::string type;
   std::string summary;
+  message summary_msg{};  ///< the summary as a catalog message, empty when none
 };
 
 /// Other sessions that hit the same problem (same issue key) in the blast-radius window.
@@ -48,6 +102,7 @@ struct finding {
   bot::category category = category::loading;
   bot::severity severity = severity::warning;
   std::string title;      ///< one line: "Payment API failed: POST /api/payment -> 502"
+  message title_msg{};    ///< the title as a catalog message, empty when none
   std::string threshold;  ///< the rule and threshold applied: "LCP 7.4 s > 4.0 s, poor"
   std::int64_t first_seen_ms = 0;
   std::int64_t count = 0;
@@ -60,6 +115,7 @@ struct finding {
   /// A release regression, "" when none: "new in 4.12.0, first seen 14:02 UTC, not seen with
   /// 4.11.3" (also in threshold and the escalation summary).
   std::string release;
+  std::optional<release_regression> release_info{};  ///< the same as data
 };
 
 struct session_context {
@@ -133,6 +189,8 @@ struct escalation {
   std::int64_t other_sessions = -1;  ///< sessions with the same issue key, -1 when unknown
   std::string app_version;
   std::string browser;
+  /// The cause's release regression (finding::release_info), when the rule found one.
+  std::optional<release_regression> release{};
   bool empty() const { return session_id.empty(); }
 };
 
@@ -151,6 +209,7 @@ struct diagnosis {
   std::string session_id;
   bot::verdict verdict = verdict::unknown;
   std::string headline;          ///< the single most likely cause first
+  message headline_msg{};        ///< the headline as a catalog message, empty when none
   std::string customer_summary;  ///< plain language, pasteable into the ticket
   std::string next_step;         ///< workaround for the customer, or escalate with a summary
   customer_notice notice;        ///< the customer line as data, worded per locale by the reply
@@ -160,9 +219,11 @@ struct diagnosis {
   std::int64_t first_seen_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::int64_t event_count = 0;
-  bool events_truncated = false;         ///< the session had more events than were analysed
-  std::vector<finding> findings;         ///< most likely cause first
-  std::vector<std::string> checked;      ///< what was checked (shown for a clean session)
+  bool events_truncated = false;     ///< the session had more events than were analysed
+  std::vector<finding> findings;     ///< most likely cause first
+  std::vector<std::string> checked;  ///< what was checked (shown for a clean session)
+  /// The same as catalog messages: empty, or one per `checked` entry.
+  std::vector<message> checked_msgs{};
   std::vector<timeline_entry> timeline;  ///< key events in time order
 };
 

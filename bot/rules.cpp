@@ -269,6 +269,8 @@ std::vector<std::string> session_issue_keys(const std::vector<store::event>& eve
   return keys;
 }
 
+std::string english_text(const message& m) { return detail::english(m); }
+
 diagnosis run_rules(const session_input& input, const rule_settings& settings) {
   session_view view(settings, input);
   build_view(input, view);
@@ -303,18 +305,22 @@ diagnosis run_rules(const session_input& input, const rule_settings& settings) {
   const detail::report_input facts{d.session_id,  d.context,       d.events_truncated,
                                    d.event_count, d.first_seen_ms, d.last_seen_ms};
   d.headline = detail::write_headline(view, ranked);
+  d.headline_msg = detail::write_headline_msg(view, ranked);
   d.notice = detail::write_notice(view, ranked, facts);
   d.customer_summary = detail::write_customer_summary(view, ranked, facts);
   d.next_step = detail::write_next_step(view, ranked, facts);
   d.escalation = detail::write_escalation(view, ranked, facts);
   d.next_plan = detail::write_next_step_plan(view, ranked, facts);
-  d.checked = detail::write_checked(view, facts);
+  d.checked_msgs = detail::write_checked_msgs(view, facts);
+  d.checked.reserve(d.checked_msgs.size());
+  for (const message& m : d.checked_msgs) d.checked.push_back(detail::english(m));
   d.timeline = detail::write_timeline(view, k_max_timeline);
   d.findings.reserve(ranked.size());
   for (std::size_t i : ranked) {
     draft& x = view.drafts[i];
     x.f.rule = std::string(to_string(x.rule));
     x.f.release = std::move(x.release);
+    x.f.release_info = std::move(x.release_info);
     d.findings.push_back(std::move(x.f));
   }
   return d;

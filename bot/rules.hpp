@@ -118,4 +118,8 @@ std::vector<std::string> session_issue_keys(const std::vector<store::event>& eve
 /// context and timeline. Pure and deterministic: the same input always gives the same diagnosis.
 diagnosis run_rules(const session_input& input, const rule_settings& settings = {});
 
+/// The English of a rules message (diagnosis.hpp), as the rules word their string fields
+/// (title, headline, evidence summary, checked). For tests and tools.
+std::string english_text(const message& m);
+
 }  // namespace sessiondx::bot

@@ -1,8 +1,10 @@
 #include "bot/i18n/catalog.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <unicode/dcfmtsym.h>
 #include <unicode/locid.h>
 #include <unicode/messagepattern.h>
 #include <unicode/msgfmt.h>
@@ -158,14 +160,26 @@ std::string format(std::string_view language, std::string_view key, const argume
     language = "en";
   }
   const std::string tag(locale.empty() ? language : locale);
+  // A compiled pattern per (language, locale, key), per thread: ICU formatters are not shared
+  // between threads, and compiling a pattern costs far more than formatting with it.
+  thread_local std::map<std::string, std::unique_ptr<icu::MessageFormat>, std::less<>> cache;
+  std::string cache_key(language);
+  cache_key.append(1, '\0').append(tag).append(1, '\0').append(key);
+  auto cached = cache.find(cache_key);
   UErrorCode status = U_ZERO_ERROR;
-  icu::Locale loc = icu::Locale::forLanguageTag(tag, status);
-  if (U_FAILURE(status) || loc.isBogus()) {
+  if (cached == cache.end()) {
+    icu::Locale loc = icu::Locale::forLanguageTag(tag, status);
+    if (U_FAILURE(status) || loc.isBogus()) {
+      status = U_ZERO_ERROR;
+      loc = icu::Locale(std::string(language).c_str());
+    }
+    auto made = std::make_unique<icu::MessageFormat>(u(it->second), loc, status);
+    if (U_FAILURE(status)) made.reset();
     status = U_ZERO_ERROR;
-    loc = icu::Locale(std::string(language).c_str());
+    cached = cache.emplace(std::move(cache_key), std::move(made)).first;
   }
-  icu::MessageFormat mf(u(it->second), loc, status);
-  if (U_FAILURE(status)) return std::string(key);
+  if (!cached->second) return std::string(key);
+  const icu::MessageFormat& mf = *cached->second;
   std::vector<icu::UnicodeString> names;
   std::vector<icu::Formattable> values;
   for (const auto& [name, value] : args) {
@@ -180,6 +194,26 @@ std::string format(std::string_view language, std::string_view key, const argume
   mf.format(names.data(), values.data(), static_cast<int32_t>(names.size()), out, status);
   if (U_FAILURE(status)) return std::string(key);
   return utf8(out);
+}
+
+std::string format_decimal(std::string_view language, double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string out = buf;
+  if (decimals <= 0) return out;
+  thread_local std::map<std::string, std::string, std::less<>> separators;
+  auto it = separators.find(language);
+  if (it == separators.end()) {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::DecimalFormatSymbols symbols(icu::Locale(std::string(language).c_str()), status);
+    std::string sep = ".";
+    if (U_SUCCESS(status)) {
+      sep = utf8(symbols.getConstSymbol(icu::DecimalFormatSymbols::kDecimalSeparatorSymbol));
+    }
+    it = separators.emplace(std::string(language), sep.empty() ? "." : sep).first;
+  }
+  if (const auto dot = out.find('.'); dot != std::string::npos) out.replace(dot, 1, it->second);
+  return out;
 }
 
 std::vector<std::string> placeholders(std::string_view pattern) {
@@ -211,6 +245,43 @@ std::vector<std::string> plural_keywords(std::string_view pattern) {
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::vector<std::string>> plural_arguments(std::string_view pattern) {
+  UErrorCode status = U_ZERO_ERROR;
+  UParseError error;
+  icu::MessagePattern mp(u(pattern), &error, status);
+  if (U_FAILURE(status)) return {{""}};
+  std::vector<std::vector<std::string>> out;
+  // One entry per open argument, innermost last: whether it is a plural, and its keywords.
+  std::vector<std::pair<bool, std::vector<std::string>>> open;
+  for (int32_t i = 0; i < mp.countParts(); ++i) {
+    const auto& part = mp.getPart(i);
+    switch (part.getType()) {
+      case UMSGPAT_PART_TYPE_ARG_START:
+        open.push_back({part.getArgType() == UMSGPAT_ARG_TYPE_PLURAL, {}});
+        break;
+      case UMSGPAT_PART_TYPE_ARG_SELECTOR:
+        if (!open.empty()) {
+          const std::string keyword = utf8(mp.getSubstring(part));
+          if (!keyword.empty() && keyword.front() != '=') open.back().second.push_back(keyword);
+        }
+        break;
+      case UMSGPAT_PART_TYPE_ARG_LIMIT:
+        if (!open.empty()) {
+          auto [plural, keywords] = std::move(open.back());
+          open.pop_back();
+          if (!plural) break;
+          std::sort(keywords.begin(), keywords.end());
+          keywords.erase(std::unique(keywords.begin(), keywords.end()), keywords.end());
+          out.push_back(std::move(keywords));
+        }
+        break;
+      default:
+        break;
+    }
+  }
   return out;
 }
 

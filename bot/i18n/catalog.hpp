@@ -49,6 +49,10 @@ using arguments = std::vector<std::pair<std::string, argument>>;
 std::string format(std::string_view language, std::string_view key, const arguments& args = {},
                    std::string_view locale = {});
 
+/// `v` with `decimals` decimals, without grouping, with `language`'s decimal separator:
+/// "7.4" in English, "7,4" in French, Polish, Dutch and German.
+std::string format_decimal(std::string_view language, double v, int decimals);
+
 /// The argument names a pattern uses ({when}, {attempts, plural, …}), sorted; "" on a syntax
 /// error. For the catalog tests.
 std::vector<std::string> placeholders(std::string_view pattern);
@@ -56,6 +60,10 @@ std::vector<std::string> placeholders(std::string_view pattern);
 /// The plural keywords a pattern selects on ("one", "few", "other"; explicit "=0" selectors
 /// left out), sorted, distinct; {""} on a syntax error. For the catalog tests.
 std::vector<std::string> plural_keywords(std::string_view pattern);
+
+/// The keywords of each plural argument of a pattern, in order of the argument's end (explicit
+/// "=0" selectors left out), each sorted; {{""}} on a syntax error. For the catalog tests.
+std::vector<std::vector<std::string>> plural_arguments(std::string_view pattern);
 
 /// The CLDR plural categories of `language` from ICU: {"few", "many", "one", "other"} for "pl".
 std::vector<std::string> cldr_plural_keywords(std::string_view language);

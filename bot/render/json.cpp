@@ -27,6 +27,20 @@ json context_json(const session_context& c) {
           {"connection", str(c.connection)}};
 }
 
+// A release regression (bot/rules/release.cpp) as data: docs/reply-json.md, "release".
+json release_json(const release_regression& r) {
+  json older = json::array();
+  for (const auto& v : r.not_seen_with) older.push_back(str(v));
+  json out = {{"version", str(r.version)},
+              {"first_seen", time_or_null(r.first_seen_ms)},
+              {"not_seen_with", std::move(older)}};
+  if (!r.switched_from.empty()) {
+    out["switched_from"] = str(r.switched_from);
+    out["switched_at"] = time_or_null(r.switched_ms);
+  }
+  return out;
+}
+
 json finding_json(const finding& f) {
   json evidence = json::array();
   for (const auto& e : f.evidence) {
@@ -39,17 +53,20 @@ json finding_json(const finding& f) {
               {"since", time_or_null(f.other_sessions->since_ms)},
               {"assessment", str(f.other_sessions->assessment)}};
   }
-  return {{"rule", str(f.rule)},
-          {"category", std::string(to_string(f.category))},
-          {"severity", std::string(to_string(f.severity))},
-          {"title", str(f.title)},
-          {"threshold", str(f.threshold)},
-          {"first_seen", time_or_null(f.first_seen_ms)},
-          {"count", f.count},
-          {"issue_key", str(f.issue_key)},
-          {"other_sessions", std::move(others)},
-          {"caused_by", str(f.caused_by)},
-          {"evidence", std::move(evidence)}};
+  json out = {{"rule", str(f.rule)},
+              {"category", std::string(to_string(f.category))},
+              {"severity", std::string(to_string(f.severity))},
+              {"title", str(f.title)},
+              {"threshold", str(f.threshold)},
+              {"first_seen", time_or_null(f.first_seen_ms)},
+              {"count", f.count},
+              {"issue_key", str(f.issue_key)},
+              {"other_sessions", std::move(others)},
+              {"caused_by", str(f.caused_by)},
+              {"evidence", std::move(evidence)}};
+  // Only where the release rule found one: documents without it stay as they were.
+  if (f.release_info) out["release"] = release_json(*f.release_info);
+  return out;
 }
 
 json escalation_json(const escalation& e) {
@@ -58,20 +75,22 @@ json escalation_json(const escalation& e) {
   for (const auto& x : e.statuses) statuses.push_back(str(x));
   json traces = json::array();
   for (const auto& x : e.trace_ids) traces.push_back(str(x));
-  return {{"session_id", str(e.session_id)},
-          {"problem", str(e.problem)},
-          {"symptom", str(e.symptom)},
-          {"route", str(e.route)},
-          {"service", str(e.service)},
-          {"statuses", std::move(statuses)},
-          {"from", time_or_null(e.from_ms)},
-          {"to", time_or_null(e.to_ms)},
-          {"trace_ids", std::move(traces)},
-          {"issue_key", str(e.issue_key)},
-          {"blast_radius", str(e.blast_radius)},
-          {"other_sessions", e.other_sessions < 0 ? json(nullptr) : json(e.other_sessions)},
-          {"app_version", str(e.app_version)},
-          {"browser", str(e.browser)}};
+  json out = {{"session_id", str(e.session_id)},
+              {"problem", str(e.problem)},
+              {"symptom", str(e.symptom)},
+              {"route", str(e.route)},
+              {"service", str(e.service)},
+              {"statuses", std::move(statuses)},
+              {"from", time_or_null(e.from_ms)},
+              {"to", time_or_null(e.to_ms)},
+              {"trace_ids", std::move(traces)},
+              {"issue_key", str(e.issue_key)},
+              {"blast_radius", str(e.blast_radius)},
+              {"other_sessions", e.other_sessions < 0 ? json(nullptr) : json(e.other_sessions)},
+              {"app_version", str(e.app_version)},
+              {"browser", str(e.browser)}};
+  if (e.release) out["release"] = release_json(*e.release);
+  return out;
 }
 
 json diagnosis_json(const diagnosis_reply& r, const render_options& o) {

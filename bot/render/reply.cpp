@@ -8,6 +8,7 @@
 #include "bot/utc_time.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace sessiondx::bot::render {
@@ -82,6 +83,54 @@ class words {
     if (from < s.size()) out.text(s.substr(from), strong);
     return out;
   }
+
+  /// A rules message (diagnosis.hpp) in the team language: counts through the catalog's plural
+  /// rules and digits, durations and decimals with the language's decimal separator, data as
+  /// data runs (neutralised by the emitters exactly as the English string field is), nested
+  /// messages rendered the same way.
+  rich render(const message& m) const {
+    i18n::arguments args;
+    std::vector<std::pair<std::string, rich>> parts;
+    for (const message_arg& a : m.args) {
+      switch (a.type) {
+        case message_arg::kind::count:
+          args.emplace_back(a.name, a.count);
+          break;
+        case message_arg::kind::literal:
+          args.emplace_back(a.name, a.text);
+          break;
+        case message_arg::kind::data:
+          parts.emplace_back(a.name, rich().data(a.text, detail_field_chars));
+          break;
+        case message_arg::kind::duration:
+          args.emplace_back(a.name, duration(a.value));
+          break;
+        case message_arg::kind::decimal:
+          args.emplace_back(a.name, i18n::format_decimal(language_, a.value, a.decimals));
+          break;
+        case message_arg::kind::list: {
+          rich joined;
+          for (std::size_t i = 0; i < a.items.size(); ++i) {
+            if (i > 0) joined.text(", ");
+            joined.append(render(a.items[i]));
+          }
+          parts.emplace_back(a.name, std::move(joined));
+          break;
+        }
+      }
+    }
+    return compose(m.id, std::move(args), parts);
+  }
+
+  /// "812 ms", "7,4 s": as the rules' fmt_duration, with the language's decimal separator.
+  std::string duration(double ms) const {
+    if (ms < 1000) return i18n::format_decimal(language_, std::round(ms), 0) + " ms";
+    return i18n::format_decimal(language_, ms / 1000.0, 1) + " s";
+  }
+
+  /// Whether rules text should come from its message: in every language but English, whose
+  /// text the rules already hold (so English replies stay exactly as they were).
+  bool localize(const message& m) const { return language_ != "en" && !m.empty(); }
 
  private:
   std::string language_;
@@ -249,6 +298,28 @@ rich event_line(const clock& t, std::int64_t ts, const std::string& type,
       .data(summary, detail_field_chars);
 }
 
+rich event_line(const words& w, const clock& t, const evidence& e) {
+  if (!w.localize(e.summary_msg)) return event_line(t, e.ts_ms, e.type, e.summary);
+  return rich()
+      .code(t.bare(e.ts_ms))
+      .text(" ")
+      .data(e.type, 60)
+      .text(" \u2014 ")
+      .append(w.render(e.summary_msg));
+}
+
+// A headline is a sentence: its first letter upper case (ASCII, as the rules do in English).
+rich sentence(rich r) {
+  for (auto& x : r.runs) {
+    if (x.text.empty()) continue;
+    if (x.kind == run::kind::text && x.text[0] >= 'a' && x.text[0] <= 'z') {
+      x.text[0] = static_cast<char>(x.text[0] - 'a' + 'A');
+    }
+    break;
+  }
+  return r;
+}
+
 std::string severity_word(const words& w, severity s) {
   return w("agent.severity." + std::string(to_string(s)));
 }
@@ -262,7 +333,11 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
   const std::string labels =
       severity_word(w, f.severity) + std::string(dot) + category_word(w, f.category);
   const std::string first = t.at(f.first_seen_ms);
-  it.title.data(f.title);
+  if (w.localize(f.title_msg)) {
+    it.title = w.render(f.title_msg);
+  } else {
+    it.title.data(f.title);
+  }
   it.labels.text(labels);
   it.seen.text(f.count > 1 ? w("agent.seen.repeated", {{"n", f.count}, {"time", first}})
                            : w("agent.seen.once", {{"time", first}}));
@@ -290,7 +365,7 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
     it.details.push_back(
         w.compose("agent.detail.issue_key", {}, {{"key", rich().token(f.issue_key)}}));
   }
-  for (const auto& e : f.evidence) it.evidence.push_back(event_line(t, e.ts_ms, e.type, e.summary));
+  for (const auto& e : f.evidence) it.evidence.push_back(event_line(w, t, e));
   return it;
 }
 
@@ -410,11 +485,20 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
                         {"verdict", verdict}});
   if (auto s = span(d); !s.empty()) doc.facts.push_back(rich().text(s));
   doc.facts.push_back(rich().text(w("agent.events", {{"n", d.event_count}})));
-  if (!d.headline.empty()) doc.headline.data(d.headline);
+  const bool local_headline = !d.headline.empty() && w.localize(d.headline_msg);
+  if (local_headline) {
+    doc.headline = sentence(w.render(d.headline_msg));
+  } else if (!d.headline.empty()) {
+    doc.headline.data(d.headline);
+  }
   if (d.events_truncated) doc.notes.push_back(rich().text(w("agent.truncated")));
 
   doc.fallback.text(doc.plain_title);
-  if (!d.headline.empty()) doc.fallback.text(" \u2014 ").data(d.headline, 200);
+  if (local_headline) {
+    doc.fallback.text(" \u2014 ").data(emit_plain(doc.headline), 200);
+  } else if (!d.headline.empty()) {
+    doc.fallback.text(" \u2014 ").data(d.headline, 200);
+  }
 
   doc.context_items = context_of(w, d.context);
   doc.context = label(w("agent.label.context"), join(doc.context_items, dot));
@@ -456,7 +540,14 @@ void diagnosis_document(reply_document& doc, const diagnosis_reply& r, const rep
     }
     if (!d.checked.empty() && (full || d.findings.empty())) {
       std::vector<rich> items;
-      for (const auto& c : d.checked) items.push_back(rich().data(c, 120));
+      const bool local = d.checked_msgs.size() == d.checked.size();
+      for (std::size_t i = 0; i < d.checked.size(); ++i) {
+        if (local && w.localize(d.checked_msgs[i])) {
+          items.push_back(w.render(d.checked_msgs[i]));
+        } else {
+          items.push_back(rich().data(d.checked[i], 120));
+        }
+      }
       doc.checked = label(w("agent.label.checked"), join(items, ", "));
     }
   }

@@ -181,10 +181,13 @@ void correlate(session_view& view) {
   // The chain in the root's evidence: what the failure led to.
   for (draft& d : view.drafts) {
     if (d.chain_refusals == 0) continue;
-    evidence e{ts(d.chain_first), "http_request",
-               "then " + std::to_string(d.chain_refusals) + " API calls refused (" +
-                   d.chain_status + "), from " + summarize(view.events[d.chain_first]) + " to " +
-                   summarize(view.events[d.chain_last])};
+    message m("rules.ev.chain");
+    m.count("n", static_cast<std::int64_t>(d.chain_refusals))
+        .literal("statuses", d.chain_status)
+        .nested("first", summarize_msg(view.events[d.chain_first]))
+        .nested("last", summarize_msg(view.events[d.chain_last]));
+    std::string text = english(m);
+    evidence e{ts(d.chain_first), "http_request", std::move(text), std::move(m)};
     if (d.f.evidence.size() < view.settings.max_evidence) {
       d.f.evidence.push_back(std::move(e));
     } else if (!d.f.evidence.empty()) {

@@ -77,6 +77,7 @@ struct http_info {
 http_info read_http(const view_event& e);
 /// "502 (5xx)", "network error: timeout (status 0)".
 std::string http_outcome(const http_info& h);
+message http_outcome_msg(const http_info& h);
 
 /// Who the user clicked on: attrs.target, else attrs.selector, else "(unknown element)".
 std::string_view click_target(const view_event& e);
@@ -95,8 +96,18 @@ std::string clip(std::string_view text, std::size_t max_bytes = 120);
 /// “text”, clipped.
 std::string quoted(std::string_view text, std::size_t max_bytes = 80);
 
-/// One-line summary of any event, for evidence and the timeline.
+/// One-line summary of any event, for evidence and the timeline: as a catalog message, and its
+/// English rendering.
+message summarize_msg(const view_event& e);
 std::string summarize(const view_event& e);
+
+/// The English rendering of a rules message (i18n/en.po): the text the rules' string fields
+/// hold. Durations as fmt_duration, decimals as fmt_number, data as given.
+std::string english(const message& m);
+/// Sets `text` to the English of `m` and `msg` to `m`.
+void put(std::string& text, message& msg, message m);
+/// The click target as an argument: the target, else "(unknown element)" from the catalog.
+message& target_arg(message& m, const char* name, const view_event& e);
 
 /// A finding while the rules build it, with what correlation, ranking and the texts need.
 struct draft {
@@ -122,6 +133,7 @@ struct draft {
   std::string cause_phrase;
   /// The symptom as the headline names it: "the customer saw “Payment failed”".
   std::string symptom_phrase;
+  message cause_msg{}, symptom_msg{};  ///< cause_phrase and symptom_phrase as catalog messages
   std::vector<std::string> trace_ids;
   /// A business refusal (402 payment declined, 422 invalid data, 429 rate limit): a cause whose
   /// symptom is not our bug.
@@ -136,6 +148,7 @@ struct draft {
   bool hidden_unless_linked = false;
   /// Distinct outcomes in event order ("502", "504"), for API failures.
   std::vector<std::string> statuses;
+  std::vector<message> status_msgs{};  ///< the same as catalog messages (API failures)
   /// The cause event the linked symptom follows (the failure nearest before it).
   std::size_t link_cause_pos = npos;
   /// A causal chain: refusals (401/403) between this root and the symptom.
@@ -145,6 +158,8 @@ struct draft {
   /// A release regression: "new in 4.12.0, first seen 14:02 UTC, not seen with 4.11.3"
   /// (bot/rules/release.cpp), "" when none.
   std::string release;
+  message release_msg{};                             ///< the same as a catalog message
+  std::optional<release_regression> release_info{};  ///< the same as data
   customer_notice::what notice_what = customer_notice::what::nothing_wrong;
   customer_notice::step notice_step = customer_notice::step::none;
 };
@@ -249,6 +264,8 @@ struct report_input {
 // The texts of a diagnosis (bot/rules/report.cpp). `ranked` are draft indices, most likely
 // cause first.
 std::string write_headline(const session_view& view, const std::vector<std::size_t>& ranked);
+/// The headline as a catalog message (empty when a part has none).
+message write_headline_msg(const session_view& view, const std::vector<std::size_t>& ranked);
 /// The customer line as data: what happened, the customer's next step, when, how often.
 customer_notice write_notice(const session_view& view, const std::vector<std::size_t>& ranked,
                              const report_input& in);
@@ -263,6 +280,8 @@ next_step_plan write_next_step_plan(const session_view& view,
 escalation write_escalation(const session_view& view, const std::vector<std::size_t>& ranked,
                             const report_input& in);
 std::vector<std::string> write_checked(const session_view& view, const report_input& in);
+/// The checked list as catalog messages, one per write_checked entry.
+std::vector<message> write_checked_msgs(const session_view& view, const report_input& in);
 std::vector<timeline_entry> write_timeline(const session_view& view, std::size_t max_entries);
 
 }  // namespace sessiondx::bot::detail

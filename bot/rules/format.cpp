@@ -1,5 +1,6 @@
 // Attribute access, formatting and one-line event summaries shared by the rule families.
 
+#include "bot/i18n/catalog.hpp"
 #include "bot/issue_key.hpp"
 #include "bot/rules/engine.hpp"
 
@@ -71,22 +72,30 @@ http_info read_http(const view_event& e) {
   return h;
 }
 
-std::string http_outcome(const http_info& h) {
+message http_outcome_msg(const http_info& h) {
   const bool no_status = !h.status || *h.status == 0;
-  if (h.status && *h.status >= 500) return fmt_number(*h.status, 0) + " (5xx)";
+  if (h.status && *h.status >= 500) {
+    return message("rules.outcome.server").literal("status", fmt_number(*h.status, 0));
+  }
   if (no_status) {
     const std::string err = lower(h.error);
-    const char* kind =
-        err.find("timeout") != std::string::npos || err.find("timed out") != std::string::npos
-            ? "timeout"
-            : "network error";
-    if (h.error.empty()) return std::string(kind) + " (status 0)";
-    return std::string(kind) + ": " + clip(h.error, 60) +
-           (h.status ? " (status 0)" : " (no status)");
+    const bool timeout =
+        err.find("timeout") != std::string::npos || err.find("timed out") != std::string::npos;
+    if (h.error.empty())
+      return message(timeout ? "rules.outcome.timeout" : "rules.outcome.network");
+    const char* id = timeout ? (h.status ? "rules.outcome.timeout_error_status0"
+                                         : "rules.outcome.timeout_error_no_status")
+                             : (h.status ? "rules.outcome.network_error_status0"
+                                         : "rules.outcome.network_error_no_status");
+    return message(id).data("error", clip(h.error, 60));
   }
   // A status below 500 with an error attribute.
-  return fmt_number(*h.status, 0) + " with error: " + clip(h.error, 60);
+  return message("rules.outcome.with_error")
+      .literal("status", fmt_number(*h.status, 0))
+      .data("error", clip(h.error, 60));
 }
+
+std::string http_outcome(const http_info& h) { return english(http_outcome_msg(h)); }
 
 std::string_view click_target(const view_event& e) {
   std::string_view t = str_attr(e.attrs, "target");
@@ -142,88 +151,198 @@ std::string quoted(std::string_view text, std::size_t max_bytes) {
   return "“" + clip(text, max_bytes) + "”";
 }
 
-std::string summarize(const view_event& e) {
+std::string english(const message& m) {
+  i18n::arguments args;
+  args.reserve(m.args.size());
+  for (const message_arg& a : m.args) {
+    switch (a.type) {
+      case message_arg::kind::count:
+        args.emplace_back(a.name, a.count);
+        break;
+      case message_arg::kind::data:
+      case message_arg::kind::literal:
+        args.emplace_back(a.name, a.text);
+        break;
+      case message_arg::kind::duration:
+        args.emplace_back(a.name, fmt_duration(a.value));
+        break;
+      case message_arg::kind::decimal:
+        args.emplace_back(a.name, fmt_number(a.value, a.decimals));
+        break;
+      case message_arg::kind::list: {
+        std::string joined;
+        for (std::size_t i = 0; i < a.items.size(); ++i) {
+          joined += (i == 0 ? "" : ", ") + english(a.items[i]);
+        }
+        args.emplace_back(a.name, std::move(joined));
+        break;
+      }
+    }
+  }
+  return i18n::format("en", m.id, args);
+}
+
+void put(std::string& text, message& msg, message m) {
+  text = english(m);
+  msg = std::move(m);
+}
+
+message& target_arg(message& m, const char* name, const view_event& e) {
+  std::string_view t = str_attr(e.attrs, "target");
+  if (t.empty()) t = str_attr(e.attrs, "selector");
+  if (t.empty()) return m.nested(name, message("rules.ev.unknown_element"));
+  return m.data(name, clip(t, 80));
+}
+
+namespace {
+
+// " on /checkout", or nothing.
+message& on_page(message& m, const store::event& ev) {
+  if (ev.page.empty()) return m.literal("on_page", "");
+  return m.nested("on_page", message("rules.ev.on_page").data("page", clip(ev.page, 80)));
+}
+
+// An optional part: `part` when `present`, else nothing.
+message& optional(message& m, const char* name, bool present, message part) {
+  if (!present) return m.literal(name, "");
+  return m.nested(name, std::move(part));
+}
+
+}  // namespace
+
+message summarize_msg(const view_event& e) {
   const store::event& ev = *e.ev;
   const auto& a = e.attrs;
-  const std::string on_page = ev.page.empty() ? std::string() : " on " + clip(ev.page, 80);
   if (ev.type == "page_view") {
-    std::string s =
-        "page view " + (ev.page.empty() ? std::string("(unknown page)") : clip(ev.page, 80));
-    std::string parts;
+    std::vector<message> parts;
     auto add = [&](const char* key, const char* label) {
       if (auto v = num_attr(a, key)) {
-        parts += parts.empty() ? "" : ", ";
-        parts += std::string(label) + " " + fmt_duration(*v);
+        parts.push_back(message("rules.ev.metric").literal("name", label).duration("value", *v));
       }
     };
     add("lcp_ms", "LCP");
     add("fcp_ms", "FCP");
     add("ttfb_ms", "TTFB");
-    add("load_ms", "load");
-    if (!parts.empty()) s += " (" + parts + ")";
-    return s;
+    if (auto v = num_attr(a, "load_ms"))
+      parts.push_back(message("rules.ev.load").duration("value", *v));
+    message m(parts.empty() ? "rules.ev.page_view" : "rules.ev.page_view_metrics");
+    if (ev.page.empty()) {
+      m.nested("page", message("rules.ev.unknown_page"));
+    } else {
+      m.data("page", clip(ev.page, 80));
+    }
+    if (!parts.empty()) m.list("metrics", std::move(parts));
+    return m;
   }
   if (ev.type == "web_vital") {
     std::string_view name = str_attr(a, "name");
     auto v = num_attr(a, "value");
-    std::string value = !v ? "?" : upper(name) == "CLS" ? fmt_number(*v, 2) : fmt_duration(*v);
-    return clip(upper(name), 20) + " " + value + on_page;
+    message m("rules.ev.web_vital");
+    m.data("name", clip(upper(name), 20));
+    if (!v) {
+      m.literal("value", "?");
+    } else if (upper(name) == "CLS") {
+      m.decimal("value", *v, 2);
+    } else {
+      m.duration("value", *v);
+    }
+    return on_page(m, ev);
   }
   if (ev.type == "http_request") {
     const http_info h = read_http(e);
-    std::string s = h.method + " " + clip(h.route, 100) + " -> ";
+    message m("rules.ev.http");
+    m.data("call", h.method + " " + clip(h.route, 100));
     if (h.failed) {
-      s += http_outcome(h);
-    } else if (h.status) {
-      s += fmt_number(*h.status, 0);
+      m.nested("outcome", http_outcome_msg(h));
     } else {
-      s += "?";
+      m.literal("outcome", h.status ? fmt_number(*h.status, 0) : std::string("?"));
     }
-    if (h.duration_ms) s += " in " + fmt_duration(*h.duration_ms);
-    return s;
+    if (h.duration_ms) {
+      m.nested("took", message("rules.ev.in_duration").duration("duration", *h.duration_ms));
+    } else {
+      m.literal("took", "");
+    }
+    return m;
   }
   if (ev.type == "resource_error") {
-    std::string s = "failed to load " + clip(str_attr(a, "url"), 100);
-    if (auto st = num_attr(a, "status")) s += " (" + fmt_number(*st, 0) + ")";
-    return s + on_page;
+    message m("rules.ev.resource_error");
+    m.data("url", clip(str_attr(a, "url"), 100));
+    auto st = num_attr(a, "status");
+    m.literal("status", st ? " (" + fmt_number(*st, 0) + ")" : std::string());
+    return on_page(m, ev);
   }
   if (ev.type == "js_error") {
-    std::string s = "JavaScript error " + quoted(e.message, 100);
-    if (auto src = str_attr(a, "source"); !src.empty()) s += " in " + clip(src, 60);
-    return s;
+    message m("rules.ev.js_error");
+    m.data("message", quoted(e.message, 100));
+    auto src = str_attr(a, "source");
+    return optional(m, "source", !src.empty(),
+                    message("rules.ev.in_source").data("source", clip(src, 60)));
   }
   if (ev.type == "long_task") {
-    auto d = num_attr(a, "duration_ms");
-    return "long task " + (d ? fmt_duration(*d) : std::string("?")) + on_page;
+    message m("rules.ev.long_task");
+    if (auto d = num_attr(a, "duration_ms")) {
+      m.duration("duration", *d);
+    } else {
+      m.literal("duration", "?");
+    }
+    return on_page(m, ev);
   }
-  if (ev.type == "click") return "click on " + clip(click_target(e), 80);
+  if (ev.type == "click") {
+    message m("rules.ev.click");
+    return target_arg(m, "target", e);
+  }
   if (ev.type == "rage_click") {
-    std::string s = "rage click on " + clip(click_target(e), 80);
-    if (auto n = num_attr(a, "count")) s += " (" + fmt_number(*n, 0) + " clicks)";
-    return s;
+    message m("rules.ev.rage_click");
+    target_arg(m, "target", e);
+    auto n = num_attr(a, "count");
+    return optional(
+        m, "clicks", n.has_value(),
+        message("rules.ev.clicks").count("n", n ? static_cast<std::int64_t>(std::llround(*n)) : 0));
   }
-  if (ev.type == "dead_click") return "dead click on " + clip(click_target(e), 80);
+  if (ev.type == "dead_click") {
+    message m("rules.ev.dead_click");
+    return target_arg(m, "target", e);
+  }
   if (ev.type == "ui_message") {
-    std::string level = ui_level(e);
-    std::string s =
-        (level.empty() ? std::string("message") : level) + " shown: " + quoted(ui_text(e), 100);
-    if (auto c = str_attr(a, "component"); !c.empty()) s += " (" + clip(c, 40) + ")";
-    return s;
+    const std::string level = ui_level(e);
+    message m("rules.ev.ui_message");
+    if (level.empty() || level == "error" || level == "warning" || level == "info") {
+      m.nested("level", message("rules.level." + (level.empty() ? std::string("message") : level)));
+    } else {
+      m.data("level", level);
+    }
+    m.data("text", quoted(ui_text(e), 100));
+    auto c = str_attr(a, "component");
+    return m.literal("component", c.empty() ? std::string() : " (" + clip(c, 40) + ")");
   }
   if (ev.type == "backend_error") {
     std::string_view service = str_attr(a, "service");
-    std::string s = "backend error in " +
-                    (service.empty() ? std::string("(unknown service)") : clip(service, 40)) +
-                    ": " + quoted(e.message, 100);
-    if (auto t = str_attr(a, "trace_id"); !t.empty()) s += " (trace " + clip(t, 64) + ")";
-    return s;
+    message m("rules.ev.backend_error");
+    if (service.empty()) {
+      m.nested("service", message("rules.ev.unknown_service"));
+    } else {
+      m.data("service", clip(service, 40));
+    }
+    m.data("message", quoted(e.message, 100));
+    auto t = str_attr(a, "trace_id");
+    return optional(m, "trace", !t.empty(), message("rules.ev.trace").data("id", clip(t, 64)));
   }
-  if (ev.type == "session_start") return "session start" + on_page;
-  if (ev.type == "session_end") return "session end" + on_page;
-  std::string s = clip(ev.type, 40);
-  if (!e.message.empty()) s += ": " + quoted(e.message, 100);
-  return s + on_page;
+  if (ev.type == "session_start") {
+    message m("rules.ev.session_start");
+    return on_page(m, ev);
+  }
+  if (ev.type == "session_end") {
+    message m("rules.ev.session_end");
+    return on_page(m, ev);
+  }
+  message m("rules.ev.other");
+  m.data("type", clip(ev.type, 40));
+  optional(m, "detail", !e.message.empty(),
+           message("rules.ev.other_detail").data("message", quoted(e.message, 100)));
+  return on_page(m, ev);
 }
+
+std::string summarize(const view_event& e) { return english(summarize_msg(e)); }
 
 void session_view::add(draft& d, std::size_t pos) {
   const store::event& ev = *events[pos].ev;
@@ -231,7 +350,9 @@ void session_view::add(draft& d, std::size_t pos) {
   d.events.push_back(pos);
   ++d.f.count;
   if (d.f.evidence.size() < settings.max_evidence) {
-    d.f.evidence.push_back({ev.ts_ms, ev.type, summarize(events[pos])});
+    message m = summarize_msg(events[pos]);
+    std::string text = english(m);
+    d.f.evidence.push_back({ev.ts_ms, ev.type, std::move(text), std::move(m)});
   }
 }
 

@@ -55,6 +55,13 @@ std::string short_outcome(const http_info& h) {
   return http_outcome(h);
 }
 
+message short_outcome_msg(const http_info& h) {
+  if (h.status && *h.status >= 500) {
+    return message("rules.outcome.code").literal("status", fmt_number(*h.status, 0));
+  }
+  return http_outcome_msg(h);
+}
+
 void detect_resources(session_view& view, std::size_t pos) {
   const view_event& e = view.events[pos];
   if (e.noise != noise::kind::none) return;  // counted by classify_noise
@@ -72,7 +79,13 @@ void detect_resources(session_view& view, std::size_t pos) {
     n.rule = rule_id::resource_failed;
     n.f.category = category::loading;
     n.f.severity = blocking ? severity::error : severity::warning;
-    n.f.title = "Failed to load " + what + code;
+    message title("rules.title.resource");
+    if (url.empty()) {
+      title.nested("what", message("rules.title.a_resource"));
+    } else {
+      title.data("what", what);
+    }
+    put(n.f.title, n.f.title_msg, std::move(title.literal("status", code)));
     n.f.threshold = "resource_error: " + what + code +
                     (n.third_party ? ", a third-party host not configured as critical"
                      : blocking    ? ", a script or stylesheet: the page may not work"
@@ -82,7 +95,13 @@ void detect_resources(session_view& view, std::size_t pos) {
     n.may_cause = blocking || is_critical_host(view, host);
     n.plain = "a file the page needs (" + what + ") failed to load";
     n.escalation = "resource " + what + code;
-    n.cause_phrase = "the file " + what + " failed to load" + code;
+    message cause("rules.cause.resource");
+    if (url.empty()) {
+      cause.nested("what", message("rules.title.a_resource"));
+    } else {
+      cause.data("what", what);
+    }
+    put(n.cause_phrase, n.cause_msg, std::move(cause.literal("status", code)));
     n.notice_what = notice::what::page_error;
     n.notice_step = notice::step::reload_page;
     return n;
@@ -180,6 +199,7 @@ class call_tracker {
       rule_id rule;
       const char* title;
       const char* plain;
+      const char* title_id;
       const char* phrase;
       notice::what what;
       notice::step step;
@@ -187,19 +207,25 @@ class call_tracker {
     business_kind b;
     if (status == 402) {
       b = {rule_id::api_payment_declined,   "Payment declined by the bank (402): ",
-           "the bank declined the payment", "the bank declined the payment",
-           notice::what::payment_declined,  notice::step::use_other_card};
+           "the bank declined the payment", "rules.title.payment_declined",
+           "the bank declined the payment", notice::what::payment_declined,
+           notice::step::use_other_card};
     } else if (status == 422) {
       b = {rule_id::api_invalid_data,
            "Data refused as invalid (422): ",
            "the server refused the data entered as invalid",
+           "rules.title.invalid_data",
            "the server refused the data as invalid",
            notice::what::refused_by_rules,
            notice::step::none};
     } else if (status == 429) {
-      b = {rule_id::api_rate_limited,           "Rate limited (429): ",
-           "too many attempts in a short time", "the server rate-limited the customer",
-           notice::what::rate_limited,          notice::step::wait_then_retry};
+      b = {rule_id::api_rate_limited,
+           "Rate limited (429): ",
+           "too many attempts in a short time",
+           "rules.title.rate_limited",
+           "the server rate-limited the customer",
+           notice::what::rate_limited,
+           notice::step::wait_then_retry};
     } else {
       return;  // other 4xx: counted in `checked`
     }
@@ -209,14 +235,16 @@ class call_tracker {
       n.rule = b.rule;
       n.f.category = category::backend;
       n.f.severity = severity::warning;
-      n.f.title = b.title + call;
+      put(n.f.title, n.f.title_msg, message(b.title_id).data("call", call));
       n.f.threshold = call + " -> " + std::to_string(status) +
                       ": a business refusal, an answer of the server, not a failure";
       n.business = true;
       n.may_cause = true;
       n.plain = std::string(b.plain) + " (" + call + " returned " + std::to_string(status) + ")";
-      n.cause_phrase =
-          std::string(b.phrase) + " (" + call + " returned " + std::to_string(status) + ")";
+      put(n.cause_phrase, n.cause_msg,
+          message("rules.cause." + std::string(b.title_id).substr(12))
+              .data("call", call)
+              .literal("status", std::to_string(status)));
       n.escalation = "route " + call + ", status " + std::to_string(status);
       n.notice_what = b.what;
       n.notice_step = b.step;
@@ -251,8 +279,10 @@ class call_tracker {
       return n;
     });
     const std::string outcome = short_outcome(h);
-    if (std::find(d.statuses.begin(), d.statuses.end(), outcome) == d.statuses.end())
+    if (std::find(d.statuses.begin(), d.statuses.end(), outcome) == d.statuses.end()) {
       d.statuses.push_back(outcome);
+      d.status_msgs.push_back(short_outcome_msg(h));
+    }
     if (h.status && *h.status >= 500) d.server_side = true;
     if (auto t = str_attr(e.attrs, "trace_id"); !t.empty() && d.trace_ids.size() < 3) {
       d.trace_ids.emplace_back(t);
@@ -271,15 +301,17 @@ class call_tracker {
       n.rule = rule_id::api_recovered;
       n.f.category = category::loading;
       n.f.severity = severity::info;
-      n.f.title = "Recovered on retry: " + call + " returned " + short_outcome(h) +
-                  ", then succeeded " + fmt_duration(static_cast<double>(f.retry_gap_ms)) +
-                  " later";
+      put(n.f.title, n.f.title_msg,
+          message("rules.title.recovered")
+              .data("call", call)
+              .nested("outcome", short_outcome_msg(h))
+              .duration("gap", static_cast<double>(f.retry_gap_ms)));
       n.f.threshold = "a failure followed by a success of the same call within " +
                       fmt_duration(static_cast<double>(view_.settings.retry_window_ms)) +
                       " (recovered, at most a warning)";
       n.plain = "a request (" + call + ") was retried automatically and succeeded";
       n.escalation = "route " + call + " recovered on retry";
-      n.cause_phrase = call + " failed once and succeeded on retry";
+      put(n.cause_phrase, n.cause_msg, message("rules.cause.recovered").data("call", call));
       n.notice_what = notice::what::action_recovered;
       n.notice_step = notice::step::none;
       return n;
@@ -299,7 +331,7 @@ class call_tracker {
       n.f.title = "Slow API call: " + call;
       n.plain = "the server was slow to answer (" + call + ")";
       n.escalation = "route " + call + " slow";
-      n.cause_phrase = call + " was slow";
+      put(n.cause_phrase, n.cause_msg, message("rules.cause.api_slow").data("call", call));
       n.notice_what = notice::what::page_slow;
       n.notice_step = notice::step::try_again_later;
       return n;
@@ -315,7 +347,8 @@ class call_tracker {
       if (d.rule == rule_id::api_failed) {
         const std::string call = d.cause_phrase;
         const std::string outcomes = join(d.statuses);
-        d.f.title = "API call failed: " + call + " -> " + outcomes;
+        put(d.f.title, d.f.title_msg,
+            message("rules.title.api_failed").data("call", call).list("outcomes", d.status_msgs));
         d.f.threshold = call + " -> " + outcomes +
                         (d.f.count > 1 ? ", " + std::to_string(d.f.count) + " failures" : "") +
                         (d.third_party ? "; a third-party host not configured as critical" : "");
@@ -324,19 +357,25 @@ class call_tracker {
                 ? "a request to the server (" + call + ") failed with an error (" + outcomes + ")"
                 : "the browser could not reach the server (" + call + ": " + outcomes + ")";
         d.escalation = "route " + call + ", " + (d.server_side ? "status " : "") + outcomes;
-        d.cause_phrase =
-            d.server_side ? call + " returned " + outcomes : call + " failed (" + outcomes + ")";
+        put(d.cause_phrase, d.cause_msg,
+            message(d.server_side ? "rules.cause.api_returned" : "rules.cause.api_failed")
+                .data("call", call)
+                .list("outcomes", d.status_msgs));
       } else if (d.rule == rule_id::api_auth_refused) {
         std::string statuses;
         for (const auto& s : d.statuses) statuses += (statuses.empty() ? "" : "/") + s;
         const std::string n = std::to_string(d.f.count);
         d.chain_status = statuses;
-        d.f.title = "Sign-in refused: " + n + (d.f.count == 1 ? " API call" : " API calls") +
-                    " answered " + statuses;
+        put(d.f.title, d.f.title_msg,
+            message("rules.title.auth_refused")
+                .count("n", d.f.count)
+                .literal("statuses", statuses));
         d.f.threshold = n + " × " + statuses + " (the server no longer accepted the session)";
         d.plain = "the server refused the customer's session (" + statuses + ")";
-        d.cause_phrase = n + (d.f.count == 1 ? " API call was" : " API calls were") + " refused (" +
-                         statuses + ")";
+        put(d.cause_phrase, d.cause_msg,
+            message("rules.cause.auth_refused")
+                .count("n", d.f.count)
+                .literal("statuses", statuses));
         d.escalation = n + " API calls refused " + statuses;
       } else if (d.rule == rule_id::api_slow) {
         double worst = 0;
@@ -346,7 +385,8 @@ class call_tracker {
           }
         }
         const std::string call = d.f.title.substr(std::string_view("Slow API call: ").size());
-        d.f.title += " took " + fmt_duration(worst);
+        put(d.f.title, d.f.title_msg,
+            message("rules.title.api_slow").data("call", call).duration("duration", worst));
         d.f.threshold = call + " " + fmt_duration(worst) + " > " +
                         fmt_duration(view_.settings.slow_api_ms) + " (slow API)" +
                         (d.f.count > 1 ? ", " + std::to_string(d.f.count) + " slow calls" : "");

@@ -33,7 +33,8 @@ void detect_ui_message(session_view& view, std::size_t pos) {
     n.f.severity = level == "critical" || level == "fatal" ? severity::critical
                    : is_error                              ? severity::error
                                                            : severity::warning;
-    n.f.title = std::string(is_error ? "Error" : "Warning") + " shown to the customer: " + shown;
+    put(n.f.title, n.f.title_msg,
+        message(is_error ? "rules.title.ui_error" : "rules.title.ui_warning").data("text", shown));
     n.f.threshold = "ui_message level " + level + ": " + shown +
                     (component.empty() ? std::string() : " in " + clip(component, 40));
     n.f.issue_key = key;
@@ -43,7 +44,7 @@ void detect_ui_message(session_view& view, std::size_t pos) {
         is_error ? customer_notice::what::page_error : customer_notice::what::nothing_wrong;
     n.notice_step = is_error ? customer_notice::step::reload_page : customer_notice::step::none;
     n.plain = "the page showed the " + std::string(is_error ? "error" : "warning") + " " + shown;
-    n.symptom_phrase = "the customer saw " + shown;
+    put(n.symptom_phrase, n.symptom_msg, message("rules.symptom.saw").data("text", shown));
     n.escalation = "message shown " + shown +
                    (component.empty() ? std::string() : " in " + clip(component, 40));
     return n;
@@ -68,7 +69,13 @@ void detect_js_error(session_view& view, std::size_t pos) {
     n.rule = rule_id::js_error;
     n.f.category = category::messages;
     n.f.severity = severity::error;
-    n.f.title = "JavaScript error: " + clip(e.message.empty() ? "(no message)" : e.message, 100);
+    message title("rules.title.js_error");
+    if (e.message.empty()) {
+      title.nested("message", message("rules.title.no_message"));
+    } else {
+      title.data("message", clip(e.message, 100));
+    }
+    put(n.f.title, n.f.title_msg, std::move(title));
     n.f.threshold = "js_error " + msg + ", fingerprint " + clip(fp, 40) +
                     (sender_fp.empty() ? " (message + top stack frame)" : " (from the sender)");
     n.f.issue_key = key;
@@ -78,8 +85,8 @@ void detect_js_error(session_view& view, std::size_t pos) {
     n.notice_what = customer_notice::what::page_error;
     n.notice_step = customer_notice::step::reload_page;
     n.plain = "the page hit a JavaScript error (" + msg + ")";
-    n.symptom_phrase = "the JavaScript error " + msg;
-    n.cause_phrase = "the JavaScript error " + msg;
+    put(n.symptom_phrase, n.symptom_msg, message("rules.cause.js_error").data("message", msg));
+    put(n.cause_phrase, n.cause_msg, message("rules.cause.js_error").data("message", msg));
     n.escalation = "JavaScript error " + msg + ", fingerprint " + clip(fp, 40);
     if (auto src = str_attr(e.attrs, "source"); !src.empty())
       n.escalation += ", in " + clip(src, 80);
@@ -116,7 +123,8 @@ void detect_backend(session_view& view) {
       n.rule = rule_id::backend_error;
       n.f.category = category::backend;
       n.f.severity = e.ev->severity == "critical" ? severity::critical : severity::error;
-      n.f.title = "Backend error in " + service + ": " + msg;
+      put(n.f.title, n.f.title_msg,
+          message("rules.title.backend_error").data("service", service).data("message", msg));
       n.f.threshold = "backend_error from " + service + ": " + msg;
       n.f.issue_key = key;
       n.blocks = true;
@@ -125,7 +133,8 @@ void detect_backend(session_view& view) {
       n.notice_what = customer_notice::what::action_failed;
       n.notice_step = customer_notice::step::try_again_later;
       n.plain = "the " + service + " service reported an error (" + msg + ")";
-      n.cause_phrase = "the " + service + " service reported " + msg;
+      put(n.cause_phrase, n.cause_msg,
+          message("rules.cause.backend").data("service", service).data("message", msg));
       n.escalation = "service " + service + ", error " + msg;
       return n;
     });

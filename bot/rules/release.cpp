@@ -54,8 +54,46 @@ std::vector<version_run> version_runs(const session_view& view) {
 
 // 1. The session switched version before the problem, and the problem never occurred with the
 // version(s) used before the switch.
-std::string within_session(const session_view& view, const std::vector<version_run>& runs,
-                           const draft& d) {
+// A regression found: its English note, its message and its data.
+struct found {
+  std::string note;
+  message msg;
+  release_regression info;
+  bool empty() const { return note.empty(); }
+};
+
+std::vector<std::string> newest_two(std::vector<std::string> versions) {
+  std::sort(versions.begin(), versions.end(),
+            [](const std::string& a, const std::string& b) { return compare_versions(a, b) > 0; });
+  versions.erase(std::unique(versions.begin(), versions.end()), versions.end());
+  if (versions.size() > 2) versions.resize(2);
+  return versions;
+}
+
+found regression(const session_view& view, const std::string& v, std::int64_t first_seen,
+                 const std::vector<std::string>& older, std::int64_t switched_ms) {
+  found f;
+  const std::int64_t ref = view.last_ts_ms;
+  const std::string old = older_list(older);
+  f.info.version = v;
+  f.info.first_seen_ms = first_seen;
+  f.info.not_seen_with = newest_two(older);
+  message m(switched_ms != 0 ? "rules.release.switched" : "rules.release.new_in");
+  m.data("version", clip(v, 40))
+      .literal("first_seen", fmt_utc_since(first_seen, ref))
+      .data("older", clip(old, 60));
+  if (switched_ms != 0) {
+    f.info.switched_from = old;
+    f.info.switched_ms = switched_ms;
+    m.literal("switched_at", fmt_utc_since(switched_ms, ref));
+  }
+  f.note = english(m);
+  f.msg = std::move(m);
+  return f;
+}
+
+found within_session(const session_view& view, const std::vector<version_run>& runs,
+                     const draft& d) {
   if (runs.size() < 2) return {};  // one version all along
   const std::size_t first = d.events.front();
   const std::string& v = version_of(view, first);
@@ -76,12 +114,7 @@ std::string within_session(const session_view& view, const std::vector<version_r
   }
   if (before.empty()) return {};
   if (switched == npos) switched = first;
-  const std::string old = older_list(before);
-  const std::int64_t ref = view.last_ts_ms;
-  return "new in " + clip(v, 40) + ", first seen " +
-         fmt_utc_since(view.events[first].ev->ts_ms, ref) + ", not seen with " + clip(old, 60) +
-         "; this session switched from " + clip(old, 60) + " at " +
-         fmt_utc_since(view.events[switched].ev->ts_ms, ref);
+  return regression(view, v, view.events[first].ev->ts_ms, before, view.events[switched].ev->ts_ms);
 }
 
 const store::app_version_seen* find_version(const session_input& in, std::string_view v) {
@@ -92,7 +125,7 @@ const store::app_version_seen* find_version(const session_input& in, std::string
 }
 
 // 2. Across sessions, from the store's summary of the problem.
-std::string across_sessions(const session_view& view, const draft& d) {
+found across_sessions(const session_view& view, const draft& d) {
   const session_input& in = view.input;
   if (in.window_start_ms <= 0 || d.f.issue_key.empty()) return {};
   auto it = in.problems.find(d.f.issue_key);
@@ -126,8 +159,7 @@ std::string across_sessions(const session_view& view, const draft& d) {
     if (!had_it) older.push_back(s.version);
   }
   if (older.empty()) return {};
-  return "new in " + clip(v, 40) + ", first seen " + fmt_utc_since(first_seen, view.last_ts_ms) +
-         ", not seen with " + clip(older_list(older), 60);
+  return regression(view, v, first_seen, older, 0);
 }
 
 }  // namespace
@@ -170,12 +202,14 @@ void detect_releases(session_view& view) {
       runs = version_runs(view);
       have_runs = true;
     }
-    std::string note = within_session(view, runs, d);
-    if (note.empty()) note = across_sessions(view, d);
-    if (note.empty()) continue;
-    d.f.threshold += "; " + note;
-    d.escalation += ", " + note;
-    d.release = std::move(note);
+    found f = within_session(view, runs, d);
+    if (f.empty()) f = across_sessions(view, d);
+    if (f.empty()) continue;
+    d.f.threshold += "; " + f.note;
+    d.escalation += ", " + f.note;
+    d.release = std::move(f.note);
+    d.release_msg = std::move(f.msg);
+    d.release_info = std::move(f.info);
   }
 }
 

@@ -46,6 +46,30 @@ std::string linked_cause_phrase(const session_view& view, const draft& d) {
   return s;
 }
 
+// linked_cause_phrase as a catalog message.
+message linked_cause_msg(const session_view& view, const draft& d) {
+  if (d.rule != rule_id::api_failed || d.link_cause_pos == npos) return d.cause_msg;
+  const http_info h = read_http(view.events[d.link_cause_pos]);
+  const std::string call = d.f.issue_key.starts_with("route:")
+                               ? clip(d.f.issue_key.substr(6), 110)
+                               : h.method + " " + clip(h.route, 100);
+  const bool server = h.status && *h.status >= 500;
+  const std::string outcome = server ? fmt_number(*h.status, 0) : http_outcome(h);
+  message m(server ? "rules.cause.linked_returned" : "rules.cause.linked_failed");
+  m.data("call", call);
+  if (server) {
+    m.nested("outcome", message("rules.outcome.code").literal("status", outcome));
+  } else {
+    m.nested("outcome", http_outcome_msg(h));
+  }
+  std::vector<message> earlier;
+  for (std::size_t i = 0; i < d.statuses.size() && i < d.status_msgs.size(); ++i) {
+    if (d.statuses[i] != outcome) earlier.push_back(d.status_msgs[i]);
+  }
+  if (earlier.empty()) return m.literal("earlier", "");
+  return m.nested("earlier", message("rules.cause.after_earlier").list("statuses", earlier));
+}
+
 bool has_payment_word(std::string_view text) {
   for (std::string_view w : {"pay", "checkout", "order", "billing", "invoice", "charge", "psp"}) {
     if (text.find(w) != std::string_view::npos) return true;
@@ -178,6 +202,7 @@ escalation escalation_of(const session_view& view, const draft& top, const repor
   e.problem = top.escalation;
   if (symptom) e.symptom = symptom->escalation;
   if (top.f.issue_key.starts_with("route:")) e.route = clip(top.f.issue_key.substr(6), 110);
+  e.release = top.release_info;
   if (top.f.rule == "backend.error" && !top.events.empty()) {
     e.service = clip(str_attr(view.events[top.events.front()].attrs, "service"), 40);
   }
@@ -293,6 +318,48 @@ std::string write_headline(const session_view& view, const std::vector<std::size
          ")";
   }
   sentence_case(h);
+  return h;
+}
+
+message write_headline_msg(const session_view& view, const std::vector<std::size_t>& ranked) {
+  if (ranked.empty()) return message("rules.headline.none");
+  const draft& top = view.drafts[ranked.front()];
+  message base;
+  if (const draft* symptom = linked_symptom(view, top)) {
+    message cause = linked_cause_msg(view, top);
+    if (cause.empty() || symptom->symptom_msg.empty()) return {};
+    const double gap = static_cast<double>(top.link_gap_ms);
+    if (top.chain_refusals > 0) {
+      base = message("rules.headline.chain");
+      base.nested("cause", std::move(cause))
+          .count("n", static_cast<std::int64_t>(top.chain_refusals))
+          .literal("statuses", top.chain_status)
+          .nested("symptom", symptom->symptom_msg)
+          .duration("gap", gap);
+    } else {
+      base = message("rules.headline.linked");
+      base.nested("cause", std::move(cause))
+          .duration("gap", gap)
+          .nested("symptom", symptom->symptom_msg);
+    }
+  } else {
+    base = top.f.title_msg;
+  }
+  if (base.empty()) return {};
+  message h("rules.headline");
+  h.nested("base", std::move(base));
+  if (!top.release.empty()) {
+    if (top.release_msg.empty()) return {};
+    h.nested("release", message("rules.headline.release").nested("release", top.release_msg));
+  } else {
+    h.literal("release", "");
+  }
+  if (is_incident(view, top)) {
+    h.nested("incident",
+             message("rules.headline.incident").count("n", top.f.other_sessions->other_sessions));
+  } else {
+    h.literal("incident", "");
+  }
   return h;
 }
 
@@ -519,142 +586,161 @@ std::string write_next_step(const session_view& view, const std::vector<std::siz
 }
 
 // What was set aside as noise, and why it is not a problem.
-void write_noise_checked(const session_view& view, std::vector<std::string>& out) {
+void write_noise_checked(const session_view& view, std::vector<message>& out) {
   const tallies& c = view.counts;
   auto req = [&](noise::kind k) { return c.noise_requests[static_cast<std::size_t>(k)]; };
   auto js = [&](noise::kind k) { return c.noise_js[static_cast<std::size_t>(k)]; };
+  auto add = [&](const char* id, std::size_t n) {
+    out.push_back(message(id).count("n", static_cast<std::int64_t>(n)));
+    return &out.back();
+  };
   std::string hosts;
   for (const auto& h : c.tracker_hosts_seen) hosts += (hosts.empty() ? "" : ", ") + h;
-  if (auto n = req(noise::kind::blocked_by_client)) {
-    out.push_back(plural(n, "request", "requests") +
-                  " blocked by the browser (ad blocker or tracking protection): not a problem");
-  }
+  if (auto n = req(noise::kind::blocked_by_client)) add("rules.checked.blocked", n);
   if (auto n = req(noise::kind::tracker)) {
-    out.push_back(plural(n, "failed request", "failed requests") +
-                  " to tracker or analytics hosts" + (hosts.empty() ? "" : " (" + hosts + ")") +
-                  ": not a problem");
+    add("rules.checked.tracker", n)->data("hosts", hosts.empty() ? "" : " (" + hosts + ")");
   }
-  if (auto n = req(noise::kind::aborted)) {
-    out.push_back(plural(n, "request", "requests") +
-                  " cancelled by the page or a navigation: not a problem");
-  }
-  if (auto n = req(noise::kind::benign_missing)) {
-    out.push_back(plural(n, "missing favicon, touch icon, robots.txt or source map",
-                         "missing favicons, touch icons, robots.txt or source maps") +
-                  " (404): not a problem");
-  }
+  if (auto n = req(noise::kind::aborted)) add("rules.checked.aborted", n);
+  if (auto n = req(noise::kind::benign_missing)) add("rules.checked.benign_missing", n);
   if (auto n = req(noise::kind::third_party_unreachable)) {
-    out.push_back(plural(n, "third-party request", "third-party requests") +
-                  " without a response (status 0, no detail; often blocked by the browser) on a "
-                  "host not configured as critical: not a problem");
+    add("rules.checked.third_party_unreachable", n);
   }
-  if (auto n = js(noise::kind::extension_error)) {
-    out.push_back(plural(n, "JavaScript error", "JavaScript errors") +
-                  " from a browser extension: not a problem");
-  }
-  if (auto n = js(noise::kind::opaque_script_error)) {
-    out.push_back(plural(n, "“Script error.”", "“Script error.”s") +
-                  " without detail (a cross-origin script): not a problem");
-  }
-  if (auto n = js(noise::kind::resize_observer)) {
-    out.push_back(
-        plural(n, "ResizeObserver loop notification", "ResizeObserver loop notifications") +
-        ": harmless, not a problem");
-  }
+  if (auto n = js(noise::kind::extension_error)) add("rules.checked.extension_error", n);
+  if (auto n = js(noise::kind::opaque_script_error)) add("rules.checked.script_error", n);
+  if (auto n = js(noise::kind::resize_observer)) add("rules.checked.resize_observer", n);
 }
 
-std::vector<std::string> write_checked(const session_view& view, const report_input& in) {
+std::vector<message> write_checked_msgs(const session_view& view, const report_input& in) {
   const tallies& c = view.counts;
   const rule_settings& st = view.settings;
-  std::vector<std::string> out;
+  const auto n = [](std::size_t x) { return static_cast<std::int64_t>(x); };
+  std::vector<message> out;
   if (c.page_loads == 0 && c.vital_measurements == 0) {
-    out.push_back("no page loads recorded");
+    out.emplace_back("rules.checked.no_page_loads");
   } else {
-    std::string s =
-        plural(c.page_loads, "page load", "page loads") + ", " +
-        plural(c.vital_measurements, "Web Vitals measurement", "Web Vitals measurements");
-    s += c.slow_vitals == 0 ? ": all Web Vitals good"
-                            : ": " + std::to_string(c.slow_vitals) + " above the good threshold";
-    out.push_back(std::move(s));
+    message m(c.slow_vitals == 0 ? "rules.checked.vitals_good" : "rules.checked.vitals_slow");
+    m.count("loads", n(c.page_loads)).count("measurements", n(c.vital_measurements));
+    if (c.slow_vitals != 0) m.count("slow", n(c.slow_vitals));
+    out.push_back(std::move(m));
   }
   if (c.api_calls == 0) {
-    out.push_back("no API calls recorded");
+    out.emplace_back("rules.checked.no_api_calls");
   } else if (c.api_failed == 0 && c.api_slow == 0 && c.api_recovered == 0 &&
              c.api_refused.empty()) {
-    out.push_back(plural(c.api_calls, "API call", "API calls") + ": none failed or slow (> " +
-                  fmt_duration(st.slow_api_ms) + ")");
+    out.push_back(message("rules.checked.api_fine")
+                      .count("n", n(c.api_calls))
+                      .duration("slow", static_cast<double>(st.slow_api_ms)));
   } else {
     std::string failed_statuses;
+    std::vector<message> statuses;
     for (const draft& d : view.drafts) {
       if (d.rule != rule_id::api_failed) continue;
-      for (const auto& x : d.statuses) {
-        if (failed_statuses.find(x) == std::string::npos)
+      for (std::size_t i = 0; i < d.statuses.size(); ++i) {
+        const auto& x = d.statuses[i];
+        if (failed_statuses.find(x) == std::string::npos) {
           failed_statuses += (failed_statuses.empty() ? "" : ", ") + x;
+          if (i < d.status_msgs.size()) statuses.push_back(d.status_msgs[i]);
+        }
       }
     }
-    std::string s = plural(c.api_calls, "API call", "API calls") + ": " +
-                    std::to_string(c.api_failed) + " failed";
-    if (!failed_statuses.empty()) s += " (" + failed_statuses + ")";
+    message m("rules.checked.api");
+    m.count("n", n(c.api_calls)).count("failed", n(c.api_failed));
+    if (statuses.empty()) {
+      m.literal("statuses", "");
+    } else {
+      m.nested("statuses", message("rules.checked.statuses").list("statuses", std::move(statuses)));
+    }
+    std::vector<message> details;
     for (const auto& [status, count] : c.api_refused) {
       const bool refusal =
           status == 401 || status == 402 || status == 403 || status == 422 || status == 429;
-      s += ", " + std::to_string(count) + (refusal ? " refused (" : " answered ") +
-           std::to_string(status) + (refusal ? ")" : "");
+      details.push_back(message(refusal ? "rules.checked.refused" : "rules.checked.answered")
+                            .count("n", n(count))
+                            .literal("status", std::to_string(status)));
     }
-    if (c.api_recovered > 0) s += ", " + std::to_string(c.api_recovered) + " recovered on retry";
-    s += ", " + std::to_string(c.api_slow) + " slow (> " + fmt_duration(st.slow_api_ms) + ")";
-    out.push_back(std::move(s));
+    if (c.api_recovered > 0) {
+      details.push_back(message("rules.checked.recovered").count("n", n(c.api_recovered)));
+    }
+    if (details.empty()) {
+      m.literal("details", "");
+    } else {
+      m.nested("details", message("rules.checked.details").list("items", std::move(details)));
+    }
+    m.count("slow_calls", n(c.api_slow)).duration("slow", static_cast<double>(st.slow_api_ms));
+    out.push_back(std::move(m));
   }
   write_noise_checked(view, out);
   out.push_back(c.resource_errors == 0
-                    ? "no failed resources"
-                    : plural(c.resource_errors, "failed resource", "failed resources"));
-  out.push_back(c.js_errors == 0 ? "no JavaScript errors"
-                                 : plural(c.js_errors, "JavaScript error", "JavaScript errors") +
-                                       " (" + std::to_string(c.js_groups) + " distinct)");
+                    ? message("rules.checked.no_resources")
+                    : message("rules.checked.resources").count("n", n(c.resource_errors)));
+  out.push_back(c.js_errors == 0 ? message("rules.checked.no_js_errors")
+                                 : message("rules.checked.js_errors")
+                                       .count("n", n(c.js_errors))
+                                       .count("groups", n(c.js_groups)));
   if (c.ui_errors == 0 && c.ui_warnings == 0) {
-    out.push_back("no error messages shown");
+    out.emplace_back("rules.checked.no_ui_messages");
   } else {
-    out.push_back(plural(c.ui_errors, "error message", "error messages") + " and " +
-                  plural(c.ui_warnings, "warning", "warnings") + " shown to the customer");
+    out.push_back(message("rules.checked.ui_messages")
+                      .count("errors", n(c.ui_errors))
+                      .count("warnings", n(c.ui_warnings)));
   }
   out.push_back(c.backend_errors == 0
-                    ? "no backend errors"
-                    : plural(c.backend_errors, "backend error", "backend errors"));
-  std::string clicks = plural(c.clicks, "click", "clicks") + ": ";
+                    ? message("rules.checked.no_backend_errors")
+                    : message("rules.checked.backend_errors").count("n", n(c.backend_errors)));
   if (c.rage == 0 && c.dead == 0 && c.error_clicks == 0) {
-    clicks += "no rage, dead or error clicks";
+    out.push_back(message("rules.checked.clicks_fine").count("n", n(c.clicks)));
   } else {
-    clicks += std::to_string(c.rage) + " rage, " + std::to_string(c.dead) + " dead, " +
-              std::to_string(c.error_clicks) + " error clicks";
+    out.push_back(message("rules.checked.clicks")
+                      .count("n", n(c.clicks))
+                      .count("rage", n(c.rage))
+                      .count("dead", n(c.dead))
+                      .count("errors", n(c.error_clicks)));
   }
-  out.push_back(std::move(clicks));
   if (c.long_tasks == 0) {
-    out.push_back("no long tasks (≥ " + fmt_duration(st.long_task_ms) + ")");
+    out.push_back(message("rules.checked.no_long_tasks")
+                      .duration("threshold", static_cast<double>(st.long_task_ms)));
   } else {
     const bool m = c.tbt_mobile_bands;
     const double good = m ? st.tbt_good_mobile_ms : st.tbt_good_desktop_ms;
-    out.push_back(
-        plural(c.long_tasks, "long task", "long tasks") + " (≥ " + fmt_duration(st.long_task_ms) +
-        "): total blocking time " + fmt_duration(c.worst_tbt_ms) +
-        (c.worst_tbt_page.empty() ? std::string() : " on " + clip(c.worst_tbt_page, 60)) +
-        (c.worst_tbt_ms <= good ? " (good ≤ " : " (above good ≤ ") + fmt_duration(good) + ", " +
-        (m ? "mobile" : "desktop") + "), worst task " + fmt_duration(c.worst_task_ms));
+    message x("rules.checked.long_tasks");
+    x.count("n", n(c.long_tasks))
+        .duration("threshold", static_cast<double>(st.long_task_ms))
+        .duration("tbt", c.worst_tbt_ms);
+    if (c.worst_tbt_page.empty()) {
+      x.literal("on_page", "");
+    } else {
+      x.nested("on_page", message("rules.ev.on_page").data("page", clip(c.worst_tbt_page, 60)));
+    }
+    x.nested(
+         "band",
+         message(c.worst_tbt_ms <= good ? "rules.checked.tbt_good" : "rules.checked.tbt_above_good")
+             .duration("good", good)
+             .nested("device", message(m ? "rules.checked.mobile" : "rules.checked.desktop")))
+        .duration("worst", c.worst_task_ms);
+    out.push_back(std::move(x));
   }
   if (!in.context.app_version.empty()) {
     if (in.context.outdated_app) {
-      out.push_back("app version " + in.context.app_version + ": outdated, newest seen " +
-                    in.context.newest_app_version);
+      out.push_back(message("rules.checked.app_outdated")
+                        .data("version", in.context.app_version)
+                        .data("newest", in.context.newest_app_version));
     } else if (!in.context.newest_app_version.empty()) {
-      out.push_back("app version " + in.context.app_version + ": the newest seen");
+      out.push_back(message("rules.checked.app_newest").data("version", in.context.app_version));
     } else {
-      out.push_back("app version " + in.context.app_version);
+      out.push_back(message("rules.checked.app").data("version", in.context.app_version));
     }
   }
   if (in.events_truncated) {
-    out.push_back("only the most recent " + plural(view.events.size(), "event", "events") + " of " +
-                  std::to_string(in.event_count) + " analysed");
+    out.push_back(message("rules.checked.truncated")
+                      .count("n", n(view.events.size()))
+                      .count("total", in.event_count));
   }
+  return out;
+}
+
+std::vector<std::string> write_checked(const session_view& view, const report_input& in) {
+  std::vector<std::string> out;
+  for (const message& m : write_checked_msgs(view, in)) out.push_back(english(m));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "bot/rules/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace sessiondx::bot::detail {
 namespace {
@@ -49,9 +50,16 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
     n.rule = rule_id::interface_long_task;
     n.f.category = category::interface;
     n.f.severity = severity::warning;
-    n.f.title = std::string(is_poor ? "Page froze" : "Page busy") + ": total blocking time " +
-                fmt_duration(worst->tbt_ms) + on_page + " (" + band + "), worst task " +
-                fmt_duration(worst->worst_ms);
+    message title(is_poor ? "rules.title.page_froze" : "rules.title.page_busy");
+    title.duration("tbt", worst->tbt_ms);
+    if (worst->page.empty()) {
+      title.literal("on_page", "");
+    } else {
+      title.nested("on_page", message("rules.ev.on_page").data("page", clip(worst->page, 80)));
+    }
+    title.nested("band", message(is_poor ? "rules.band.poor" : "rules.band.needs_improvement"))
+        .duration("worst", worst->worst_ms);
+    put(n.f.title, n.f.title_msg, std::move(title));
     n.f.threshold = "total blocking time " + fmt_duration(worst->tbt_ms) + on_page + " > " +
                     fmt_duration(is_poor ? poor : good) + " (" + band + ", " + cls +
                     " bands: good ≤ " + fmt_duration(good) + ", poor > " + fmt_duration(poor) +
@@ -63,7 +71,7 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
     n.escalation = "main thread: total blocking time " + fmt_duration(worst->tbt_ms) + on_page +
                    ", worst task " + fmt_duration(worst->worst_ms) +
                    (view.device.empty() ? std::string() : ", " + view.device);
-    n.cause_phrase = "the page was blocked for " + fmt_duration(worst->tbt_ms);
+    put(n.cause_phrase, n.cause_msg, message("rules.cause.blocked").duration("tbt", worst->tbt_ms));
     n.notice_what = customer_notice::what::page_unresponsive;
     n.notice_step = customer_notice::step::reload_page;
     return n;
@@ -81,13 +89,14 @@ struct rage_episode {
 
 // Adds an episode (several events, one evidence line) to a draft.
 void add_episode(session_view& view, draft& d, const std::vector<std::size_t>& positions,
-                 std::string summary) {
+                 message summary) {
   const store::event& first = *view.events[positions.front()].ev;
   if (d.events.empty() || first.ts_ms < d.f.first_seen_ms) d.f.first_seen_ms = first.ts_ms;
   d.events.insert(d.events.end(), positions.begin(), positions.end());
   ++d.f.count;
   if (d.f.evidence.size() < view.settings.max_evidence) {
-    d.f.evidence.push_back({first.ts_ms, first.type, std::move(summary)});
+    std::string text = english(summary);
+    d.f.evidence.push_back({first.ts_ms, first.type, std::move(text), std::move(summary)});
   }
 }
 
@@ -97,10 +106,12 @@ draft& rage_draft(session_view& view, const std::string& target) {
     n.rule = rule_id::interface_rage_click;
     n.f.category = category::interface;
     n.f.severity = severity::warning;
-    n.f.title = "Rage clicks on " + clip(target, 80);
+    put(n.f.title, n.f.title_msg,
+        message("rules.title.rage_click").data("target", clip(target, 80)));
     n.symptom = true;
     n.plain = "the customer clicked " + clip(target, 80) + " again and again without a response";
-    n.symptom_phrase = "the customer rage-clicked " + clip(target, 80);
+    put(n.symptom_phrase, n.symptom_msg,
+        message("rules.symptom.rage_click").data("target", clip(target, 80)));
     n.escalation = "element " + clip(target, 80);
     n.notice_what = customer_notice::what::page_error;
     n.notice_step = customer_notice::step::reload_page;
@@ -108,11 +119,17 @@ draft& rage_draft(session_view& view, const std::string& target) {
   });
 }
 
-std::string rage_text(session_view& view, const rage_episode& ep) {
+message rage_msg(session_view& view, const rage_episode& ep) {
   const auto span =
       view.events[ep.clicks.back()].ev->ts_ms - view.events[ep.clicks.front()].ev->ts_ms;
-  return std::to_string(ep.clicks.size()) + " clicks on " + clip(ep.target, 80) + " in " +
-         fmt_duration(static_cast<double>(span));
+  return message("rules.ev.rage_episode")
+      .count("n", static_cast<std::int64_t>(ep.clicks.size()))
+      .data("target", clip(ep.target, 80))
+      .duration("duration", static_cast<double>(span));
+}
+
+std::string rage_text(session_view& view, const rage_episode& ep) {
+  return english(rage_msg(view, ep));
 }
 
 // Rage clicks: episodes collected from the clicks and the sender's rage_click events while the
@@ -141,7 +158,7 @@ class rage_tracker {
     for (const rage_episode& ep : episodes_) {
       ++view_.counts.rage;
       element& el = element_of(ep.target);
-      add_episode(view_, view_.drafts[el.draft], ep.clicks, rage_text(view_, ep));
+      add_episode(view_, view_.drafts[el.draft], ep.clicks, rage_msg(view_, ep));
       if (el.biggest == nullptr || ep.clicks.size() > el.biggest->clicks.size()) el.biggest = &ep;
     }
     // The sender's rage_click events, unless they describe an episode already found in the clicks.
@@ -161,9 +178,16 @@ class rage_tracker {
         continue;
       }
       ++view_.counts.rage;
-      std::string text = "rage_click reported by the sender on " + clip(target, 80);
-      if (auto n = num_attr(e.attrs, "count")) text += " (" + fmt_number(*n, 0) + " clicks)";
-      add_episode(view_, d, {pos}, text);
+      message text("rules.ev.rage_reported");
+      text.data("target", clip(target, 80));
+      if (auto n = num_attr(e.attrs, "count")) {
+        text.nested(
+            "clicks",
+            message("rules.ev.clicks").count("n", static_cast<std::int64_t>(std::llround(*n))));
+      } else {
+        text.literal("clicks", "");
+      }
+      add_episode(view_, d, {pos}, std::move(text));
     }
     // Threshold texts: the biggest episode found in the clicks, else the sender's report.
     const std::string rule = " (rage: " + std::to_string(s.rage_click_count) +
@@ -235,7 +259,8 @@ void detect_interface(session_view& view) {
         n.rule = rule_id::interface_dead_click;
         n.f.category = category::interface;
         n.f.severity = severity::warning;
-        n.f.title = "Dead click: " + clip(target, 80) + " did nothing";
+        put(n.f.title, n.f.title_msg,
+            message("rules.title.dead_click").data("target", clip(target, 80)));
         n.f.threshold = "dead_click reported by the sender on " + clip(target, 80) +
                         " (no page activity after the click)";
         n.plain = "clicking " + clip(target, 80) + " did nothing";
@@ -256,7 +281,8 @@ void detect_interface(session_view& view) {
           n.rule = rule_id::interface_error_click;
           n.f.category = category::interface;
           n.f.severity = severity::error;
-          n.f.title = "Error click: clicking " + clip(target, 80) + " raised a JavaScript error";
+          put(n.f.title, n.f.title_msg,
+              message("rules.title.error_click").data("target", clip(target, 80)));
           n.f.threshold = "click on " + clip(target, 80) + " followed " +
                           fmt_duration(static_cast<double>(gap)) + " later by JavaScript error " +
                           quoted(e.message, 80) + " (window " +
@@ -264,15 +290,18 @@ void detect_interface(session_view& view) {
           n.symptom = true;
           n.blocks = true;
           n.plain = "clicking " + clip(target, 80) + " made the page fail with an error";
-          n.symptom_phrase = "the customer's click on " + clip(target, 80) + " failed";
+          put(n.symptom_phrase, n.symptom_msg,
+              message("rules.symptom.error_click").data("target", clip(target, 80)));
           n.escalation = "element " + clip(target, 80) + ", error " + quoted(e.message, 80);
           n.notice_what = customer_notice::what::page_error;
           n.notice_step = customer_notice::step::reload_page;
           return n;
         });
         add_episode(view, d, {last_click, pos},
-                    "click on " + clip(target, 80) + ", then " + summarize(e) + " " +
-                        fmt_duration(static_cast<double>(gap)) + " later");
+                    message("rules.ev.error_click")
+                        .data("target", clip(target, 80))
+                        .nested("event", summarize_msg(e))
+                        .duration("gap", static_cast<double>(gap)));
         last_click = npos;  // one error click per click
       }
     } else if (type == "page_view") {

@@ -18,28 +18,41 @@ std::string_view first_of(const flat_attrs& a, const char* x, const char* y) {
 // URL and load time (LCPAttribution target/element, url, resourceLoadDuration/resourceLoadTime),
 // the INP interaction (INPAttribution interactionTarget/eventTarget, interactionType/eventType),
 // the CLS largest shift (CLSAttribution largestShiftTarget, largestShiftValue).
-std::string attribution(std::string_view metric, const flat_attrs& a) {
-  std::string out;
-  auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+std::vector<message> attribution_msgs(std::string_view metric, const flat_attrs& a) {
+  std::vector<message> out;
   if (metric == "LCP") {
-    if (auto t = first_of(a, "target", "element"); !t.empty()) add("element " + clip(t, 80));
-    if (auto u = str_attr(a, "url"); !u.empty()) add("image " + clip(u, 100));
+    if (auto t = first_of(a, "target", "element"); !t.empty()) {
+      out.push_back(message("rules.attr.element").data("target", clip(t, 80)));
+    }
+    if (auto u = str_attr(a, "url"); !u.empty()) {
+      out.push_back(message("rules.attr.image").data("url", clip(u, 100)));
+    }
     auto load = num_attr(a, "resourceLoadDuration");
     if (!load) load = num_attr(a, "resourceLoadTime");
-    if (load && *load > 0) add("loaded in " + fmt_duration(*load));
+    if (load && *load > 0)
+      out.push_back(message("rules.attr.loaded_in").duration("duration", *load));
     if (auto size = num_attr(a, "size"); size && *size > 0) {
-      add(fmt_number(*size / 1024.0, 0) + " KiB");
+      out.push_back(message("rules.attr.size").literal("kib", fmt_number(*size / 1024.0, 0)));
     }
   } else if (metric == "INP") {
     if (auto t = first_of(a, "interactionTarget", "eventTarget"); !t.empty()) {
-      add("on " + clip(t, 80));
+      out.push_back(message("rules.attr.on").data("target", clip(t, 80)));
     }
-    if (auto t = first_of(a, "interactionType", "eventType"); !t.empty()) add(clip(t, 20));
+    if (auto t = first_of(a, "interactionType", "eventType"); !t.empty()) {
+      out.push_back(message("rules.attr.type").data("type", clip(t, 20)));
+    }
   } else if (metric == "CLS") {
     if (auto t = str_attr(a, "largestShiftTarget"); !t.empty()) {
-      add("largest shift " + clip(t, 80));
+      out.push_back(message("rules.attr.largest_shift").data("target", clip(t, 80)));
     }
   }
+  return out;
+}
+
+std::string attribution(std::string_view metric, const flat_attrs& a) {
+  std::string out;
+  for (const message& m : attribution_msgs(metric, a))
+    out += (out.empty() ? "" : ", ") + english(m);
   return out;
 }
 
@@ -174,12 +187,29 @@ void vital_tracker::finish(session_view& view) {
       n.rule = m.rule;
       n.f.category = m.category;
       n.f.severity = poor ? severity::error : severity::warning;
-      const std::string band = poor ? "poor" : "needs improvement";
-      const char* what = m.category == category::interface   ? "Slow response to input"
-                         : std::string_view(m.name) == "CLS" ? "Layout shifts"
-                                                             : "Slow loading";
-      n.f.title = std::string(what) + ": " + m.name + " " + worst +
-                  (page.empty() ? std::string() : " on " + clip(page, 80)) + " (" + band + ")";
+      auto attributed_msgs = attribution_msgs(m.name, view.events[m.worst_pos].attrs);
+      message title(m.category == category::interface   ? "rules.title.vital_input"
+                    : std::string_view(m.name) == "CLS" ? "rules.title.vital_shifts"
+                                                        : "rules.title.vital_loading");
+      title.literal("metric", m.name);
+      if (m.unitless) {
+        title.decimal("value", m.worst, 2);
+      } else {
+        title.duration("value", m.worst);
+      }
+      if (page.empty()) {
+        title.literal("on_page", "");
+      } else {
+        title.nested("on_page", message("rules.ev.on_page").data("page", clip(page, 80)));
+      }
+      title.nested("band", message(poor ? "rules.band.poor" : "rules.band.needs_improvement"));
+      if (attributed_msgs.empty()) {
+        title.literal("attribution", "");
+      } else {
+        title.nested("attribution",
+                     message("rules.title.attribution").list("parts", std::move(attributed_msgs)));
+      }
+      put(n.f.title, n.f.title_msg, std::move(title));
       if (poor) {
         n.f.threshold =
             std::string(m.name) + " " + worst + " > " + fmt_value(m.poor, m.unitless) + ", poor";
@@ -194,7 +224,6 @@ void vital_tracker::finish(session_view& view) {
       }
       const std::string attributed = attribution(m.name, view.events[m.worst_pos].attrs);
       if (!attributed.empty()) {
-        n.f.title += ": " + attributed;
         n.f.threshold += "; " + attributed;
       }
       // The connection and device explain a slow load.
@@ -207,7 +236,14 @@ void vital_tracker::finish(session_view& view) {
       n.plain = plain_for(m.name, worst);
       n.escalation = std::string(m.name) + " " + worst +
                      (page.empty() ? std::string() : " on " + clip(page, 80));
-      n.cause_phrase = std::string(m.name) + " " + worst;
+      message cause("rules.cause.vital");
+      cause.literal("metric", m.name);
+      if (m.unitless) {
+        cause.decimal("value", m.worst, 2);
+      } else {
+        cause.duration("value", m.worst);
+      }
+      put(n.cause_phrase, n.cause_msg, std::move(cause));
       const bool input = m.category == category::interface;
       n.notice_what =
           input ? customer_notice::what::page_unresponsive : customer_notice::what::page_slow;

@@ -338,3 +338,202 @@ TEST_CASE("the English playbooks of the catalog say what the rules say, in every
   }
   CHECK(playbooks.size() >= 8);
 }
+
+// ---- Rules texts (keys "rules.*"): titles, headlines, evidence and checked in the team language
+
+TEST_CASE("rules messages: each plural argument covers the language's CLDR categories",
+          "[i18n][rules]") {
+  std::size_t plurals = 0;
+  for (const auto& lang : shipped) {
+    const auto categories = cldr_plural_keywords(lang);
+    for (const auto& [key, pattern] : *find_catalog(lang)) {
+      if (!key.starts_with("rules.")) continue;
+      INFO("catalog " << lang << ", key " << key << ": " << pattern);
+      for (const auto& used : plural_arguments(pattern)) {
+        ++plurals;
+        CHECK(used == categories);  // every category, nothing else (pl: one, few, many, other)
+      }
+    }
+  }
+  CHECK(plurals >= 5 * 30);
+}
+
+TEST_CASE("rules messages: Polish plurals of a rules text, 1, 2-4, 5+, 12, 22, 25",
+          "[i18n][rules]") {
+  auto backend = [](std::int64_t n) {
+    return format("pl", "rules.checked.backend_errors", {{"n", n}});
+  };
+  CHECK(backend(1) == "1 błąd backendu");
+  CHECK(backend(3) == "3 błędy backendu");
+  CHECK(backend(5) == "5 błędów backendu");
+  CHECK(backend(12) == "12 błędów backendu");
+  CHECK(backend(22) == "22 błędy backendu");
+  CHECK(backend(25) == "25 błędów backendu");
+  CHECK(format("fr", "rules.checked.backend_errors", {{"n", std::int64_t{1000000}}}) ==
+        "1\u202F000\u202F000 d’erreurs backend");
+  CHECK(format_decimal("de", 7.4, 1) == "7,4");
+  CHECK(format_decimal("en", 7.4, 1) == "7.4");
+}
+
+namespace {
+
+// Every rules message of a diagnosis, nested ones included.
+void collect(const bot::message& m, std::set<std::string>& ids) {
+  if (m.empty()) return;
+  ids.insert(m.id);
+  for (const auto& a : m.args) {
+    for (const auto& sub : a.items) collect(sub, ids);
+  }
+}
+
+std::string sentence_case(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+std::vector<std::filesystem::path> fixtures() {
+  const auto dir = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / ".." / "fixtures";
+  std::vector<std::filesystem::path> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".json") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rules messages say in English exactly what the rules' strings say, in every scenario",
+          "[i18n][rules]") {
+  // English replies show the rules' strings; other languages the messages: the catalog's English
+  // (the translators' source) must be those strings, byte for byte.
+  std::set<std::string> ids;
+  for (const auto& path : fixtures()) {
+    INFO("scenario " << path.filename());
+    const bot::diagnosis d = diagnose_fixture(path);
+    REQUIRE_FALSE(d.headline_msg.empty());
+    CHECK(sentence_case(bot::english_text(d.headline_msg)) == d.headline);
+    collect(d.headline_msg, ids);
+    REQUIRE(d.checked_msgs.size() == d.checked.size());
+    for (std::size_t i = 0; i < d.checked.size(); ++i) {
+      CHECK(bot::english_text(d.checked_msgs[i]) == d.checked[i]);
+      collect(d.checked_msgs[i], ids);
+    }
+    for (const auto& f : d.findings) {
+      INFO("finding " << f.rule);
+      REQUIRE_FALSE(f.title_msg.empty());
+      CHECK(bot::english_text(f.title_msg) == f.title);
+      collect(f.title_msg, ids);
+      for (const auto& e : f.evidence) {
+        REQUIRE_FALSE(e.summary_msg.empty());
+        CHECK(bot::english_text(e.summary_msg) == e.summary);
+        collect(e.summary_msg, ids);
+      }
+    }
+  }
+  const catalog* en = find_catalog("en");
+  for (const auto& id : ids) {
+    INFO("message " << id);
+    CHECK(en->count(id) == 1);
+  }
+  CHECK(ids.size() >= 60);  // the scenarios exercise most of the catalog
+}
+
+namespace {
+
+// The literal English words of a rules pattern: the text between its placeholders, each piece
+// trimmed, long enough to be a phrase (10+ bytes with a space).
+std::vector<std::string> english_phrases(const std::string& pattern) {
+  std::vector<std::string> out;
+  std::string piece;
+  int depth = 0;
+  auto flush = [&] {
+    auto b = piece.find_first_not_of(" :;,()");
+    auto e = piece.find_last_not_of(" :;,()");
+    if (b != std::string::npos) {
+      std::string t = piece.substr(b, e - b + 1);
+      if (t.size() >= 10 && t.find(' ') != std::string::npos) out.push_back(t);
+    }
+    piece.clear();
+  };
+  for (char c : pattern) {
+    if (c == '{') {
+      if (depth == 0) flush();
+      ++depth;
+    } else if (c == '}') {
+      --depth;
+    } else if (depth == 0) {
+      piece += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+// Headline, finding titles, evidence lines and the checked list of a reply, as plain text.
+std::string rules_parts(const bot::render::reply_document& doc) {
+  using bot::render::emit_plain;
+  std::string out = emit_plain(doc.headline) + "\n";
+  for (const auto& f : doc.findings) {
+    out += emit_plain(f.title) + "\n";
+    for (const auto& e : f.evidence) out += emit_plain(e) + "\n";
+  }
+  return out + emit_plain(doc.checked.value) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a golden scenario in every team language: rules texts translated, none left in English",
+          "[i18n][rules][snapshot]") {
+  const auto dir = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / ".." / "fixtures";
+  const catalog* en = find_catalog("en");
+  for (const char* name : {"payment_502_backend_error", "auth_refresh_chain",
+                           "release_within_session", "noise_cancel_favicon_retry", "long_tasks"}) {
+    const bot::diagnosis d = diagnose_fixture(dir / (std::string(name) + ".json"));
+    const bot::reply r = bot::diagnosis_reply{d, bot::view::full};
+    for (const auto& lang : shipped) {
+      INFO("scenario " << name << ", language " << lang);
+      bot::render::render_options o;
+      o.now_ms = test::render_now;
+      o.team_language = lang;
+      bot::render::reply_options ro;
+      ro.now_ms = o.now_ms;
+      ro.team_language = lang;
+      const std::string parts = rules_parts(bot::render::build_reply(r, ro));
+      INFO(parts);
+      CHECK(parts.find("rules.") == std::string::npos);  // no key shown raw
+      CHECK(parts.find('\x1F') == std::string::npos);
+      if (lang == "en") continue;
+      const catalog* c = find_catalog(lang);
+      for (const auto& [key, pattern] : *en) {
+        if (!key.starts_with("rules.")) continue;
+        const std::string& translated = c->at(key);
+        for (const auto& phrase : english_phrases(pattern)) {
+          if (translated.find(phrase) != std::string::npos) continue;  // the same in both
+          INFO("English phrase of " << key << ": " << phrase);
+          CHECK(parts.find(phrase) == std::string::npos);
+        }
+      }
+      if (std::string_view(name) == "payment_502_backend_error") {
+        check_snapshot(std::string("rules.") + name + ".full.team_" + lang + ".md",
+                       bot::render::render_markdown(r, o));
+      }
+    }
+  }
+}
+
+TEST_CASE("English replies of the rules stay the rules' own strings", "[i18n][rules]") {
+  // The renderer keeps English on the rules' strings: the same bytes as before messages existed.
+  for (const auto& path : fixtures()) {
+    INFO("scenario " << path.filename());
+    const bot::diagnosis d = diagnose_fixture(path);
+    const auto doc = bot::render::build_reply(bot::diagnosis_reply{d, bot::view::full});
+    REQUIRE(doc.headline.runs.size() == 1);
+    CHECK(doc.headline.runs[0].text == d.headline);
+    REQUIRE(doc.findings.size() == d.findings.size());
+    for (std::size_t i = 0; i < d.findings.size(); ++i) {
+      REQUIRE(doc.findings[i].title.runs.size() == 1);
+      CHECK(doc.findings[i].title.runs[0].text == d.findings[i].title);
+    }
+  }
+}
