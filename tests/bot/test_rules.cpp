@@ -368,7 +368,7 @@ TEST_CASE("rules: truncated sessions say so in the checked list") {
   in.summary = summary;
   const auto d = bot::run_rules(in, {});
   CHECK(d.events_truncated);
-  CHECK(d.checked.back() == "only the most recent 2 events of 30000 analysed");
+  CHECK(d.checked.back() == "only the most recent 2 events of 30,000 analysed");
 }
 
 TEST_CASE("rules: the timeline is bounded and keeps every problem") {
