@@ -4,6 +4,7 @@
 #include "bot/issue_key.hpp"
 #include "bot/rules/engine.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -179,7 +180,35 @@ std::string english(const message& m) {
       }
     }
   }
-  return i18n::format("en", m.id, args);
+  // Most rules texts have plain {name} placeholders and no number: substituted here, without
+  // ICU, which the rules would otherwise pay for every evidence line and timeline entry. Plurals
+  // and numbers (ICU's plural rules and digit grouping) go through the catalog's formatter.
+  static const i18n::catalog* const en = i18n::find_catalog("en");
+  const auto it = en != nullptr ? en->find(m.id) : i18n::catalog::const_iterator();
+  const bool plain =
+      en != nullptr && it != en->end() &&
+      std::none_of(m.args.begin(), m.args.end(),
+                   [](const message_arg& a) { return a.type == message_arg::kind::count; }) &&
+      it->second.find_first_of("#'") == std::string::npos;
+  if (!plain) return i18n::format("en", m.id, args);
+  const std::string& pattern = it->second;
+  std::string out;
+  out.reserve(pattern.size() + 32);
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '{') {
+      out += pattern[i];
+      continue;
+    }
+    const std::size_t end = pattern.find('}', i);
+    if (end == std::string::npos) return i18n::format("en", m.id, args);
+    const std::string_view name = std::string_view(pattern).substr(i + 1, end - i - 1);
+    const auto arg =
+        std::find_if(args.begin(), args.end(), [&](const auto& a) { return a.first == name; });
+    if (arg == args.end()) return i18n::format("en", m.id, args);
+    out += std::get<std::string>(arg->second);
+    i = end;
+  }
+  return out;
 }
 
 void put(std::string& text, message& msg, message m) {
