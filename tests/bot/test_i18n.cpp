@@ -537,3 +537,31 @@ TEST_CASE("English replies of the rules stay the rules' own strings", "[i18n][ru
     }
   }
 }
+
+TEST_CASE("JSON: a release regression as its own field, only where the rule found one",
+          "[render][rules]") {
+  const auto dir = std::filesystem::path(SESSIONDX_SNAPSHOT_DIR) / ".." / "fixtures";
+  for (const char* name : {"release_within_session", "release_across_sessions"}) {
+    INFO("scenario " << name);
+    const bot::diagnosis d = diagnose_fixture(dir / (std::string(name) + ".json"));
+    const auto j = bot::render::to_json(bot::diagnosis_reply{d, bot::view::full});
+    std::size_t with = 0;
+    for (std::size_t i = 0; i < d.findings.size(); ++i) {
+      const auto& f = j["findings"][i];
+      CHECK(f.contains("release") == d.findings[i].release_info.has_value());
+      if (!f.contains("release")) continue;
+      ++with;
+      CHECK_FALSE(f["release"]["version"].get<std::string>().empty());
+      CHECK(f["release"]["first_seen"].is_string());
+      CHECK_FALSE(f["release"]["not_seen_with"].empty());
+      CHECK(d.findings[i].release.find(f["release"]["version"].get<std::string>()) !=
+            std::string::npos);
+    }
+    CHECK(with >= 1);
+    CHECK(j["escalation_details"].contains("release") == d.escalation.release.has_value());
+  }
+  const bot::diagnosis plain = diagnose_fixture(dir / "api_5xx.json");
+  const auto j = bot::render::to_json(bot::diagnosis_reply{plain, bot::view::full});
+  for (const auto& f : j["findings"]) CHECK_FALSE(f.contains("release"));
+  CHECK_FALSE(j["escalation_details"].contains("release"));
+}
