@@ -719,7 +719,7 @@ class event_reader {
   bool null() {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::null)) return set(*v, kind::null);
+      if (field_value* v = member()) return set(*v, kind::null);
       if (!raw_member_) return true;
     }
     raw_value(kind::null);
@@ -729,7 +729,7 @@ class event_reader {
   bool boolean(bool b) {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::boolean)) return set(*v, kind::boolean);
+      if (field_value* v = member()) return set(*v, kind::boolean);
       if (!raw_member_) return true;
     }
     if (json* note = raw_value(kind::boolean)) *note = b;
@@ -739,7 +739,7 @@ class event_reader {
   bool number_integer(std::int64_t n) {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::integer)) {
+      if (field_value* v = member()) {
         v->integer = n;
         return set(*v, kind::integer);
       }
@@ -752,7 +752,7 @@ class event_reader {
   bool number_unsigned(std::uint64_t n) {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::unsigned_integer)) {
+      if (field_value* v = member()) {
         v->unsigned_integer = n;
         return set(*v, kind::unsigned_integer);
       }
@@ -765,7 +765,7 @@ class event_reader {
   bool number_float(double d, const std::string&) {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::floating)) return set(*v, kind::floating);
+      if (field_value* v = member()) return set(*v, kind::floating);
       if (!raw_member_) return true;
     }
     if (json* note = raw_value(kind::floating)) *note = d;
@@ -775,7 +775,7 @@ class event_reader {
   bool string(std::string& s) {
     if (skipping()) return true;
     if (frames_.empty()) {
-      if (field_value* v = member(kind::string)) {
+      if (field_value* v = member()) {
         v->text = std::move(s);
         return set(*v, kind::string);
       }
@@ -876,7 +876,7 @@ class event_reader {
   /// A scalar outside any captured container. Returns the event member it fills, or nullptr:
   /// with raw_member_ set, it is an unknown member's value for the raw writer; otherwise it
   /// was handled here (a top-level scalar, a scalar element of the batch).
-  field_value* member(kind type) {
+  field_value* member() {
     if (in_event_ && depth_ == event_depth_) {
       if (member_rule_ != nullptr) return &clear_member(member_rule_->slot);
       out_ = &extra_text();
@@ -894,7 +894,6 @@ class event_reader {
       std::string why = verdict(index);
       reject(index, why.empty() ? std::string("event: must be an object") : std::move(why));
     }
-    (void)type;
     return nullptr;
   }
 
