@@ -31,11 +31,9 @@ LOAD_CPUS=${BENCH_LOAD_CPUS:-}
 PORT_SDX=18490
 PORT_PEER=18491
 
-log() { printf '[bench-peer %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-pin() {  # $1 = CPU list (may be empty), rest = command; replaces the (sub)shell it runs in
-  local cpus=$1; shift
-  if [[ -n $cpus ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
-}
+BENCH_NAME=bench-peer
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"  # log, pin
 
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
   log "building (Release) in $BUILD"
