@@ -6,9 +6,7 @@ namespace sessiondx::bot::render {
 
 std::string markdown_of(const rich& r, const markdown_dialect& d) {
   auto text = [&](std::string_view s) { return d.text ? d.text(s) : std::string(s); };
-  auto code = [&](std::string_view s) {
-    return d.code ? d.code(s) : "`" + std::string(s) + "`";
-  };
+  auto code = [&](std::string_view s) { return d.code ? d.code(s) : "`" + std::string(s) + "`"; };
   auto data = [&](std::string_view s, std::size_t max_chars) {
     return d.data ? d.data(s, max_chars) : neutralize(s, target::markdown, max_chars);
   };

@@ -14,8 +14,7 @@ net::awaitable<std::string> retrying_poster::deliver(std::string channel, nlohma
   for (int attempt_no = 1;; ++attempt_no) {
     const post_attempt a = co_await attempt(channel, message);
     if (a.delivered) co_return a.id;
-    if (!a.rate_limited || attempt_no >= retry_.max_attempts)
-      throw post_error(a.failure);
+    if (!a.rate_limited || attempt_no >= retry_.max_attempts) throw post_error(a.failure);
     const auto wait =
         std::min(a.retry_after.value_or(retry_.default_retry_after), retry_.max_retry_after);
     net::steady_timer timer(co_await net::this_coro::executor, wait);

@@ -1,8 +1,8 @@
 #include "connectors/chat/websocket_client.hpp"
 
 #include "connectors/chat/errc.hpp"
-#include "connectors/chat/websocket_session.hpp"
 #include "connectors/chat/url.hpp"
+#include "connectors/chat/websocket_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

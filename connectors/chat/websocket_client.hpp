@@ -74,8 +74,9 @@ class websocket_connection : public std::enable_shared_from_this<websocket_conne
 /// How a connector opens its websockets. Empty (the default): websocket_connection::open, over
 /// the network. Protocol tests give one that hands out websockets over beast::test::stream
 /// (connectors/chat/websocket_session.hpp, make_websocket_connection).
-using websocket_opener = std::function<boost::asio::awaitable<std::shared_ptr<websocket_connection>>(
-    std::string url, websocket_settings settings)>;
+using websocket_opener =
+    std::function<boost::asio::awaitable<std::shared_ptr<websocket_connection>>(
+        std::string url, websocket_settings settings)>;
 
 /// `opener(url, settings)` when set, else websocket_connection::open(url, settings). Throws as
 /// they do.

@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace sessiondx::mattermost {
 
 namespace net = boost::asio;
@@ -48,7 +47,8 @@ net::awaitable<chat::post_attempt> poster::attempt(std::string channel, json mes
   out.delivered = answer.status == 201 || answer.status == 200;
   if (out.delivered) {
     const auto j = json::parse(answer.body, nullptr, false);
-    if (j.is_object() && j.contains("id") && j["id"].is_string()) out.id = j["id"].get<std::string>();
+    if (j.is_object() && j.contains("id") && j["id"].is_string())
+      out.id = j["id"].get<std::string>();
   }
   out.rate_limited = answer.status == 429;
   out.retry_after = chat::parse_retry_after(answer.retry_after);

@@ -27,7 +27,7 @@ class prometheus_writer {
 
   /// `name{labels} value`; integers in decimal, doubles in their shortest exact form.
   template <class T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void sample(std::string_view name, label_list labels, T value) {
     sample_text(name, labels, text_of(value));
   }
@@ -66,7 +66,7 @@ class prometheus_writer {
   static std::string format(std::int64_t v);
   static std::string format(std::uint64_t v);
   template <class T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   static std::string text_of(T value) {
     if constexpr (std::is_floating_point_v<T>)
       return format(static_cast<double>(value));

@@ -22,8 +22,11 @@ bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0
 std::string code(std::string_view s) { return "`" + escape_reserved(s) + "`"; }
 
 /// The reply document's inline text as mrkdwn: single-star bold, & < > as entities everywhere.
-constexpr render::markdown_dialect slack_mrkdwn{
-    .strong = "*", .marker = ":warning:", .text = escape_reserved, .code = code, .data = mrkdwn_text};
+constexpr render::markdown_dialect slack_mrkdwn{.strong = "*",
+                                                .marker = ":warning:",
+                                                .text = escape_reserved,
+                                                .code = code,
+                                                .data = mrkdwn_text};
 
 std::string mrkdwn(const render::rich& r) { return render::markdown_of(r, slack_mrkdwn); }
 std::string mrkdwn(const render::labeled& l) { return render::markdown_of(l, slack_mrkdwn); }

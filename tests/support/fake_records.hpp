@@ -12,10 +12,11 @@ namespace sessiondx::test {
 
 /// One HTTP request a fake answered, as the tests inspect it.
 struct recorded_request {
-  std::string method;      ///< "POST", "PATCH", …
-  std::string target;      ///< with the query
-  std::string path;        ///< without the query
-  std::string api_method;  ///< the fake's name for the call, where it has one (Slack: "chat.postMessage")
+  std::string method;  ///< "POST", "PATCH", …
+  std::string target;  ///< with the query
+  std::string path;    ///< without the query
+  std::string
+      api_method;  ///< the fake's name for the call, where it has one (Slack: "chat.postMessage")
   std::string authorization, user_agent, content_type;
   nlohmann::json body;  ///< parsed JSON body (null when empty or not JSON)
   unsigned status = 0;  ///< what the fake answered

@@ -19,8 +19,7 @@ using json = nlohmann::json;
 response answer(const request& req, http::status status, std::string body,
                 std::string_view content_type) {
   response res{status, req.version()};
-  if (!body.empty() || !content_type.empty())
-    res.set(http::field::content_type, content_type);
+  if (!body.empty() || !content_type.empty()) res.set(http::field::content_type, content_type);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();

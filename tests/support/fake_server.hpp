@@ -8,6 +8,8 @@
 // fake_server and keeps only its platform's documented protocol: route() for REST, the
 // websocket hooks for its gateway. Test code only; included by the fakes' .cpp files (Beast).
 
+#include "tests/support/fake_records.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,8 +18,6 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
-#include "tests/support/fake_records.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -143,8 +143,8 @@ class server {
   std::vector<recorded_request> requests_where(
       const std::function<bool(const recorded_request&)>& pred) const;
   /// Waits until `n` requests satisfy `pred`.
-  bool wait_for_requests(const std::function<bool(const recorded_request&)>& pred,
-                         std::size_t n, std::chrono::milliseconds timeout);
+  bool wait_for_requests(const std::function<bool(const recorded_request&)>& pred, std::size_t n,
+                         std::chrono::milliseconds timeout);
   bool wait_ended(int socket, std::chrono::milliseconds timeout);
 
   // ---- sockets (server thread only) ----

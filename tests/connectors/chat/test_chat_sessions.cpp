@@ -144,9 +144,8 @@ namespace {
 
 net::awaitable<void> slack_link(std::shared_ptr<test::server_end> end,
                                 std::shared_ptr<test::script_log> log) {
-  co_await end->write(frame_text({{"type", "hello"},
-                                  {"num_connections", 1},
-                                  {"connection_info", {{"app_id", "A111"}}}}));
+  co_await end->write(frame_text(
+      {{"type", "hello"}, {"num_connections", 1}, {"connection_info", {{"app_id", "A111"}}}}));
   log->note("hello " + std::to_string(end->index));
   if (end->index == 0) {
     co_await end->write(frame_text(test::slack_frames::app_mention(
@@ -205,15 +204,15 @@ net::awaitable<void> mattermost_link(std::shared_ptr<test::server_end> end,
   log->note("auth " + std::string(end->upgrade[http::field::authorization]));
   log->note("target " + std::string(end->upgrade.target()));
   if (end->index == 0) {
-    const json broadcast{{"omit_users", nullptr}, {"user_id", ""},       {"channel_id", ""},
-                         {"team_id", ""},         {"connection_id", ""}, {"omit_connection_id", ""}};
-    co_await end->write(frame_text({{"event", "hello"},
-                                    {"data",
-                                     {{"connection_id", "conn-a"},
-                                      {"server_version", "9.11.0"},
-                                      {"server_hostname", "mm-0"}}},
-                                    {"broadcast", broadcast},
-                                    {"seq", 0}}));
+    const json broadcast{{"omit_users", nullptr}, {"user_id", ""},
+                         {"channel_id", ""},      {"team_id", ""},
+                         {"connection_id", ""},   {"omit_connection_id", ""}};
+    co_await end->write(frame_text(
+        {{"event", "hello"},
+         {"data",
+          {{"connection_id", "conn-a"}, {"server_version", "9.11.0"}, {"server_hostname", "mm-0"}}},
+         {"broadcast", broadcast},
+         {"seq", 0}}));
     co_await end->write(frame_text({{"event", "typing"},
                                     {"data", {{"parent_id", ""}, {"user_id", "u1"}}},
                                     {"broadcast", broadcast},

@@ -30,7 +30,9 @@ json error_body(const std::string& message, int code) {
   return {{"message", message}, {"code", code}};
 }
 
-json op(int code, json d) { return {{"op", code}, {"d", std::move(d)}, {"s", nullptr}, {"t", nullptr}}; }
+json op(int code, json d) {
+  return {{"op", code}, {"d", std::move(d)}, {"s", nullptr}, {"t", nullptr}};
+}
 
 /// Discord's embed limits; the first violation, "" when none.
 std::string embed_violation(const json& body) {
@@ -258,11 +260,10 @@ fake::response fake_discord::state::create_message(const fake::request& req,
     return answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump());
   const auto violation = embed_violation(b);
   if (!violation.empty())
-    return answer(req, http::status::bad_request,
-                  json{{"message", "Invalid Form Body"},
-                       {"code", 50035},
-                       {"errors", {{"embeds", violation}}}}
-                      .dump());
+    return answer(
+        req, http::status::bad_request,
+        json{{"message", "Invalid Form Body"}, {"code", 50035}, {"errors", {{"embeds", violation}}}}
+            .dump());
   json reference = nullptr;
   if (b.contains("message_reference") && b["message_reference"].is_object()) {
     const auto& r = b["message_reference"];
@@ -271,15 +272,15 @@ fake::response fake_discord::state::create_message(const fake::request& req,
     if (it == channel_messages.end() || it->second != channel) {
       // fail_if_not_exists defaults to true; false sends the message as a plain one.
       if (r.value("fail_if_not_exists", true))
-        return answer(req, http::status::bad_request,
-                      json{{"message", "Invalid Form Body"},
-                           {"code", 50035},
-                           {"errors",
-                            {{"message_reference",
-                              {{"_errors",
-                                json::array({{{"code", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE"},
-                                              {"message", "Unknown message"}}})}}}}}}
-                          .dump());
+        return answer(
+            req, http::status::bad_request,
+            json{{"message", "Invalid Form Body"},
+                 {"code", 50035},
+                 {"errors",
+                  {{"message_reference",
+                    {{"_errors", json::array({{{"code", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE"},
+                                               {"message", "Unknown message"}}})}}}}}}
+                .dump());
     } else {
       reference = {{"type", 0}, {"message_id", ref}, {"channel_id", channel}};
     }
@@ -311,8 +312,7 @@ void fake_discord::state::on_open(fake::socket& s, const fake::request& req) {
     std::lock_guard lock(mutex);
     interval = heartbeat_interval;
   }
-  if (target.find("v=10") == std::string::npos ||
-      target.find("encoding=json") == std::string::npos)
+  if (target.find("v=10") == std::string::npos || target.find("encoding=json") == std::string::npos)
     s.close(4012);
   else
     s.send(op(10, {{"heartbeat_interval", interval}}));
@@ -400,9 +400,7 @@ fake_discord::fake_discord() : state_(std::make_shared<state>()) { state_->start
 
 fake_discord::~fake_discord() { state_->stop(); }
 
-std::string fake_discord::api_url() const {
-  return state_->base_url() + "/api/v10";
-}
+std::string fake_discord::api_url() const { return state_->base_url() + "/api/v10"; }
 
 void fake_discord::set_heartbeat_interval(int ms) {
   std::lock_guard lock(state_->mutex);

@@ -81,7 +81,7 @@ class fake_discord {
   // ---- records ----
   std::vector<discord_call> calls(const std::string& path_part = "") const;
   std::vector<discord_call> edits() const;  ///< successful PATCH @original and follow-ups
-  std::vector<discord_call> channel_messages() const;  ///< POST /channels/{id}/messages, all
+  std::vector<discord_call> channel_messages() const;    ///< POST /channels/{id}/messages, all
   std::vector<gateway_frame> frames(int op = -1) const;  ///< received from the client
   int sockets() const;
   int identifies() const;

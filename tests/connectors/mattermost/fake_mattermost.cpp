@@ -258,9 +258,7 @@ fake_mattermost::fake_mattermost() : state_(std::make_shared<state>()) { state_-
 
 fake_mattermost::~fake_mattermost() { state_->stop(); }
 
-std::string fake_mattermost::url() const {
-  return state_->base_url();
-}
+std::string fake_mattermost::url() const { return state_->base_url(); }
 
 std::string fake_mattermost::user_posts(const std::string& message, const std::string& channel,
                                         const std::string& channel_type,
@@ -326,9 +324,8 @@ bool fake_mattermost::wait_for_replies(std::size_t n, ms timeout) {
 }
 
 std::vector<mm_call> fake_mattermost::calls(const std::string& part) const {
-  return state_->requests_where([&](const mm_call& c) {
-    return part.empty() || c.target.find(part) != std::string::npos;
-  });
+  return state_->requests_where(
+      [&](const mm_call& c) { return part.empty() || c.target.find(part) != std::string::npos; });
 }
 
 std::vector<mm_call> fake_mattermost::replies() const { return state_->requests_where(is_reply); }

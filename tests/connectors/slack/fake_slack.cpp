@@ -119,13 +119,12 @@ std::optional<fake::response> fake_slack::state::check_upgrade(const fake::reque
 void fake_slack::state::on_open(fake::socket& s, const fake::request&) {
   std::lock_guard lock(mutex);
   if (!send_hello) return;
-  s.send(json{{"type", "hello"},
-              {"num_connections", 1},
-              {"debug_info",
-               {{"host", "applink-fake"},
-                {"build_number", 10},
-                {"approximate_connection_time", 18060}}},
-              {"connection_info", {{"app_id", "A111"}}}});
+  s.send(json{
+      {"type", "hello"},
+      {"num_connections", 1},
+      {"debug_info",
+       {{"host", "applink-fake"}, {"build_number", 10}, {"approximate_connection_time", 18060}}},
+      {"connection_info", {{"app_id", "A111"}}}});
   ++hello_sent;
 }
 
@@ -141,9 +140,7 @@ fake_slack::~fake_slack() { state_->stop(); }
 
 std::string fake_slack::api_url() const { return state_->base_url() + "/api/"; }
 
-std::string fake_slack::response_url() const {
-  return state_->base_url() + "/response/T111/1/xyz";
-}
+std::string fake_slack::response_url() const { return state_->base_url() + "/response/T111/1/xyz"; }
 
 void fake_slack::fail_connections_open(std::string error) {
   std::lock_guard lock(state_->mutex);
