@@ -18,6 +18,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

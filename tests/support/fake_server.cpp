@@ -133,8 +133,8 @@ bool server::wait_for_requests(const std::function<bool(const recorded_request&)
       timeout);
 }
 
-bool server::wait_ended(int socket, std::chrono::milliseconds timeout) {
-  return wait([&] { return ended.count(socket) != 0; }, timeout);
+bool server::wait_ended(int index, std::chrono::milliseconds timeout) {
+  return wait([&] { return ended.count(index) != 0; }, timeout);
 }
 
 net::awaitable<void> server::accept_loop() {

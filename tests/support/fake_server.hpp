@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -145,7 +146,7 @@ class server {
   /// Waits until `n` requests satisfy `pred`.
   bool wait_for_requests(const std::function<bool(const recorded_request&)>& pred, std::size_t n,
                          std::chrono::milliseconds timeout);
-  bool wait_ended(int socket, std::chrono::milliseconds timeout);
+  bool wait_ended(int index, std::chrono::milliseconds timeout);
 
   // ---- sockets (server thread only) ----
   std::vector<std::shared_ptr<socket>>& sockets() { return sockets_; }

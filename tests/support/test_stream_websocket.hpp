@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>

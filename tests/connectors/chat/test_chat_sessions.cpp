@@ -123,7 +123,7 @@ TEST_CASE("discord over test::stream: hello, identify, heartbeats with seq, op 7
   s.identify_window = 50ms;
   s.open_websocket = test::in_memory_websockets(
       [log](std::shared_ptr<test::server_end> end) { return discord_gateway(end, log); });
-  const bot::command_handler handler = unknown;
+  const bot::command_handler handler(unknown);
   running<discord::discord_connector> r(s, handler);
 
   REQUIRE(log->wait_for("op 2"));  // Identify, right after Hello
@@ -176,7 +176,7 @@ TEST_CASE("slack over test::stream: hello, ack, disconnect opens a new socket be
   s.looking_up_after = 10s;
   s.open_websocket = test::in_memory_websockets(
       [log](std::shared_ptr<test::server_end> end) { return slack_link(end, log); });
-  const bot::command_handler handler = unknown;
+  const bot::command_handler handler(unknown);
   running<slack::socket_mode_connector> r(s, handler);
 
   REQUIRE(log->wait_for("hello 0"));
@@ -247,7 +247,7 @@ TEST_CASE("mattermost over test::stream: header auth, hello, reconnect asks for 
   s.backoff.cap = 50ms;
   s.open_websocket = test::in_memory_websockets(
       [log](std::shared_ptr<test::server_end> end) { return mattermost_link(end, log); });
-  const bot::command_handler handler = unknown;
+  const bot::command_handler handler(unknown);
   running<mattermost::mattermost_connector> r(s, handler);
 
   REQUIRE(log->wait_for(std::string("auth Bearer ") + test::fake_mattermost::token));

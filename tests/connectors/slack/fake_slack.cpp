@@ -2,6 +2,7 @@
 
 #include "tests/support/fake_server.hpp"
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
