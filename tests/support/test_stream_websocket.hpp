@@ -131,7 +131,8 @@ inline boost::asio::awaitable<std::shared_ptr<chat::websocket_connection>> open_
   const auto scheme_end = url.find("://");
   const auto path_at = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
   const std::string target = path_at == std::string::npos ? "/" : url.substr(path_at);
-  co_await ws.async_handshake("test", target, net::use_awaitable);
+  const std::string host = "test";  // named: GCC 12 mishandles literals in a co_await
+  co_await ws.async_handshake(host, target, net::use_awaitable);
   co_return chat::make_websocket_connection(std::move(ws), settings, "test://" + target);
 }
 

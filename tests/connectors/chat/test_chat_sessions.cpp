@@ -58,15 +58,16 @@ std::string frame_text(const json& j) { return j.dump(); }
 net::awaitable<void> discord_gateway(std::shared_ptr<test::server_end> end,
                                      std::shared_ptr<test::script_log> log) {
   if (end->index == 0) {
-    co_await end->write(frame_text(
-        {{"op", 10}, {"d", {{"heartbeat_interval", 40}}}, {"s", nullptr}, {"t", nullptr}}));
+    const std::string frame1 = frame_text(
+        {{"op", 10}, {"d", {{"heartbeat_interval", 40}}}, {"s", nullptr}, {"t", nullptr}});
+    co_await end->write(frame1);
     const json identify = co_await end->read_json();
     log->note("op " + std::to_string(identify.value("op", -1)));
     if (identify.value("op", -1) == 2) {
       log->note("token " + identify["d"].value("token", ""));
       log->note("intents " + std::to_string(identify["d"].value("intents", -1)));
     }
-    co_await end->write(frame_text(
+    const std::string frame2 = frame_text(
         {{"op", 0},
          {"t", "READY"},
          {"s", 1},
@@ -76,15 +77,20 @@ net::awaitable<void> discord_gateway(std::shared_ptr<test::server_end> end,
            {"guilds", json::array()},
            {"session_id", "sess-a"},
            {"resume_gateway_url", "ws://resume.invalid"},
-           {"application", {{"id", test::fake_discord::application_id}, {"flags", 0}}}}}}));
+           {"application", {{"id", test::fake_discord::application_id}, {"flags", 0}}}}}});
+    co_await end->write(frame2);
     // Two beats, each carrying the last sequence seen (1), each acknowledged.
     for (int beat = 1; beat <= 2; ++beat) {
       const json hb = co_await end->read_json();
       log->note("beat " + std::to_string(hb.value("op", -1)) + " d=" + hb["d"].dump());
-      co_await end->write(frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}}));
+      const std::string frame3 =
+          frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+      co_await end->write(frame3);
     }
     // Op 7: the client must close with a resumable code and come back with Resume.
-    co_await end->write(frame_text({{"op", 7}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}}));
+    const std::string frame4 =
+        frame_text({{"op", 7}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+    co_await end->write(frame4);
     for (;;) {
       const std::string text = co_await end->read();
       if (text.empty()) break;
@@ -93,17 +99,21 @@ net::awaitable<void> discord_gateway(std::shared_ptr<test::server_end> end,
     co_return;
   }
   log->note("url " + end->url);
-  co_await end->write(frame_text(
-      {{"op", 10}, {"d", {{"heartbeat_interval", 40}}}, {"s", nullptr}, {"t", nullptr}}));
+  const std::string frame5 =
+      frame_text({{"op", 10}, {"d", {{"heartbeat_interval", 40}}}, {"s", nullptr}, {"t", nullptr}});
+  co_await end->write(frame5);
   const json resume = co_await end->read_json();
   if (resume.value("op", -1) == 6)
     log->note("resume " + resume["d"].value("session_id", "") + " " + resume["d"]["seq"].dump());
-  co_await end->write(frame_text({{"op", 0}, {"t", "RESUMED"}, {"s", 2}, {"d", nullptr}}));
+  const std::string frame6 = frame_text({{"op", 0}, {"t", "RESUMED"}, {"s", 2}, {"d", nullptr}});
+  co_await end->write(frame6);
   for (;;) {
     const json j = co_await end->read_json();
     if (j.is_null()) break;
     if (j.value("op", -1) == 1)
-      co_await end->write(frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}}));
+      const std::string frame7 =
+          frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+    co_await end->write(frame7);
   }
 }
 
@@ -144,15 +154,18 @@ namespace {
 
 net::awaitable<void> slack_link(std::shared_ptr<test::server_end> end,
                                 std::shared_ptr<test::script_log> log) {
-  co_await end->write(frame_text(
-      {{"type", "hello"}, {"num_connections", 1}, {"connection_info", {{"app_id", "A111"}}}}));
+  const std::string frame8 = frame_text(
+      {{"type", "hello"}, {"num_connections", 1}, {"connection_info", {{"app_id", "A111"}}}});
+  co_await end->write(frame8);
   log->note("hello " + std::to_string(end->index));
   if (end->index == 0) {
-    co_await end->write(frame_text(test::slack_frames::app_mention(
-        "env-1", "Ev1", "<@UBOT0001> session abcd1234efgh5678", "C1", "U1")));
+    const std::string frame9 = frame_text(test::slack_frames::app_mention(
+        "env-1", "Ev1", "<@UBOT0001> session abcd1234efgh5678", "C1", "U1"));
+    co_await end->write(frame9);
     const json ack = co_await end->read_json();
     log->note("ack " + ack.value("envelope_id", ""));
-    co_await end->write(frame_text(test::slack_frames::disconnect("refresh_requested")));
+    const std::string frame10 = frame_text(test::slack_frames::disconnect("refresh_requested"));
+    co_await end->write(frame10);
   }
   for (;;) {
     const std::string text = co_await end->read();
@@ -207,20 +220,23 @@ net::awaitable<void> mattermost_link(std::shared_ptr<test::server_end> end,
     const json broadcast{{"omit_users", nullptr}, {"user_id", ""},
                          {"channel_id", ""},      {"team_id", ""},
                          {"connection_id", ""},   {"omit_connection_id", ""}};
-    co_await end->write(frame_text(
+    const std::string frame11 = frame_text(
         {{"event", "hello"},
          {"data",
           {{"connection_id", "conn-a"}, {"server_version", "9.11.0"}, {"server_hostname", "mm-0"}}},
          {"broadcast", broadcast},
-         {"seq", 0}}));
-    co_await end->write(frame_text({{"event", "typing"},
-                                    {"data", {{"parent_id", ""}, {"user_id", "u1"}}},
-                                    {"broadcast", broadcast},
-                                    {"seq", 1}}));
-    co_await end->write(frame_text({{"event", "typing"},
-                                    {"data", {{"parent_id", ""}, {"user_id", "u1"}}},
-                                    {"broadcast", broadcast},
-                                    {"seq", 2}}));
+         {"seq", 0}});
+    co_await end->write(frame11);
+    const std::string frame12 = frame_text({{"event", "typing"},
+                                            {"data", {{"parent_id", ""}, {"user_id", "u1"}}},
+                                            {"broadcast", broadcast},
+                                            {"seq", 1}});
+    co_await end->write(frame12);
+    const std::string frame13 = frame_text({{"event", "typing"},
+                                            {"data", {{"parent_id", ""}, {"user_id", "u1"}}},
+                                            {"broadcast", broadcast},
+                                            {"seq", 2}});
+    co_await end->write(frame13);
     log->note("events sent");
     // Lost link: no close frame.
     end->ws.next_layer().close();
