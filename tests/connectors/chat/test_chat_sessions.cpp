@@ -110,9 +110,9 @@ net::awaitable<void> discord_gateway(std::shared_ptr<test::server_end> end,
   for (;;) {
     const json j = co_await end->read_json();
     if (j.is_null()) break;
-    if (j.value("op", -1) == 1)
-      const std::string frame7 =
-          frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+    if (j.value("op", -1) != 1) continue;
+    const std::string frame7 =
+        frame_text({{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
     co_await end->write(frame7);
   }
 }
