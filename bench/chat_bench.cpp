@@ -14,6 +14,7 @@
 // next when the reply has arrived), then in bursts of --concurrency. Every reply is checked to be
 // the diagnosis of the session asked for.
 
+#include "bench/harness.hpp"
 #include "bench/latency.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
@@ -41,7 +42,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -71,28 +71,9 @@ struct options {
   bool verbose = false;
 };
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// User + system CPU time of the whole process (connector, fake, driver), in seconds.
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  const auto s = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::cpu_seconds;
+using bench::loadavg;
+using bench::wall_ms;
 
 /// Sessions of `events` events each with a failing checkout in the middle, and a crowd of 30
 /// short ones hitting the same 502 (the blast radius). Returns the ids asked about.
@@ -153,36 +134,87 @@ struct run_result {
   double cpu_ms_per_command = 0;  ///< the whole process: connector, fake and driver
 };
 
-template <class Connector, class Settings>
-class running {
- public:
-  running(const Settings& s, const bot::command_handler& handler)
-      : connector_(std::make_unique<Connector>(ioc_, s, handler)) {
-    connector_->start();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~running() {
-    connector_->stop();
-    thread_.join();
-    ioc_.restart();
-    ioc_.run();
-    connector_.reset();
-  }
-  running(const running&) = delete;
-  running& operator=(const running&) = delete;
-
- private:
-  boost::asio::io_context ioc_;
-  std::unique_ptr<Connector> connector_;
-  std::thread thread_;
-};
-
-// ---- Discord ----
-
-struct discord_sent {
+struct command_sent {
   std::string session_id;
   steady::time_point at;
   bool measured;
+};
+
+/// A reply as the fake read it: the key of the command it answers, its text, when it arrived.
+struct reply_seen {
+  std::string key;
+  std::string text;
+  steady::time_point at;
+};
+
+/// The two runs (one at a time, then bursts) through one platform's fake. `Platform` has
+/// `std::string send(session_id, n)` (sends command n, returns its key), `bool wait(n)` (n
+/// replies arrived), `std::vector<reply_seen> replies()` (in arrival order) and
+/// `bool answers(reply, session_id)` (the reply is that session's diagnosis).
+template <class Platform>
+void measure(Platform& p, const std::string& platform, const options& opt,
+             const std::vector<std::string>& ids, std::vector<run_result>& out) {
+  std::map<std::string, command_sent> sent;  // by key
+  auto drive = [&](std::size_t count, std::size_t group, std::size_t warmup) {
+    for (std::size_t i = 0; i < count;) {
+      for (std::size_t k = 0; k < group && i < count; ++k, ++i) {
+        const std::string& id = ids[sent.size() % ids.size()];
+        const auto at = steady::now();
+        const std::string key = p.send(id, sent.size());
+        sent.emplace(key, command_sent{id, at, i >= warmup});
+      }
+      if (!p.wait(sent.size())) throw std::runtime_error(platform + ": no reply within 30 s");
+    }
+  };
+  auto collect = [&](run_result& r, std::size_t from, std::size_t to) {
+    const auto replies = p.replies();
+    for (std::size_t n = from; n < to; ++n) {
+      const auto& reply = replies.at(n);
+      const auto& command = sent.at(reply.key);
+      if (!p.answers(reply, command.session_id))
+        throw std::runtime_error(platform + ": unexpected reply: " + reply.text.substr(0, 80));
+      if (command.measured)
+        r.latency_us.push_back(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(reply.at - command.at).count()));
+    }
+  };
+  run_result one{platform, "one at a time", 1, {}, 0};
+  double cpu = cpu_seconds();
+  drive(opt.sequential, 1, opt.warmup);
+  one.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 / static_cast<double>(opt.sequential);
+  collect(one, 0, opt.sequential);
+  run_result bursts{platform, "bursts", opt.concurrency, {}, 0};
+  cpu = cpu_seconds();
+  drive(opt.concurrent, opt.concurrency, 0);
+  bursts.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 /
+                              static_cast<double>(std::max<std::size_t>(1, opt.concurrent));
+  collect(bursts, opt.sequential, opt.sequential + opt.concurrent);
+  out.push_back(std::move(one));
+  out.push_back(std::move(bursts));
+}
+
+// ---- Discord: INTERACTION_CREATE in, PATCH @original with the embeds out ----
+
+struct discord_platform {
+  test::fake_discord& fake;
+
+  std::string send(const std::string& session_id, std::size_t n) {
+    return fake.send_command(session_id, "", "9" + std::to_string(100'000 + n));
+  }
+  bool wait(std::size_t n) { return fake.wait_for_edits(n, 30s); }
+  std::vector<reply_seen> replies() {
+    std::vector<reply_seen> out;
+    for (const auto& e : fake.edits()) {
+      // "/api/v10/webhooks/333/<token>/messages/@original"
+      const auto start = e.path.find("/webhooks/333/") + 14;
+      out.push_back({e.path.substr(start, e.path.find('/', start) - start),
+                     e.body["embeds"][0].value("title", ""), e.at});
+    }
+    return out;
+  }
+  static bool answers(const reply_seen& r, const std::string& session_id) {
+    return r.text.rfind("Session " + session_id + ": ", 0) == 0;
+  }
 };
 
 void discord_runs(const options& opt, const bot::command_handler& handler,
@@ -193,54 +225,31 @@ void discord_runs(const options& opt, const bot::command_handler& handler,
   s.api_url = fake.api_url();
   s.allow_plaintext = true;
   s.lookup_threads = opt.lookup_threads;
-  running<discord::discord_connector, discord::discord_settings> c(s, handler);
+  bench::running<discord::discord_connector> c(s, handler);
   if (!fake.wait_for_ready(1, 10s)) throw std::runtime_error("discord: no READY");
-  std::map<std::string, discord_sent> sent;  // by interaction token
-  auto drive = [&](std::size_t count, std::size_t group, std::size_t warmup) {
-    for (std::size_t i = 0; i < count;) {
-      for (std::size_t k = 0; k < group && i < count; ++k, ++i) {
-        const std::string& id = ids[sent.size() % ids.size()];
-        const auto at = steady::now();
-        const std::string token =
-            fake.send_command(id, "", "9" + std::to_string(100'000 + sent.size()));
-        sent.emplace(token, discord_sent{id, at, i >= warmup});
-      }
-      if (!fake.wait_for_edits(sent.size(), 30s))
-        throw std::runtime_error("discord: no reply within 30 s");
-    }
-  };
-  auto collect = [&](run_result& r, std::size_t from, std::size_t to) {
-    const auto edits = fake.edits();
-    for (std::size_t n = from; n < to; ++n) {
-      const auto& e = edits.at(n);
-      // "/api/v10/webhooks/333/<token>/messages/@original"
-      const auto start = e.path.find("/webhooks/333/") + 14;
-      const std::string token = e.path.substr(start, e.path.find('/', start) - start);
-      const auto& s0 = sent.at(token);
-      const std::string title = e.body["embeds"][0].value("title", "");
-      if (title.rfind("Session " + s0.session_id + ": ", 0) != 0)
-        throw std::runtime_error("discord: unexpected reply: " + title);
-      if (s0.measured)
-        r.latency_us.push_back(static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(e.at - s0.at).count()));
-    }
-  };
-  run_result one{"discord", "one at a time", 1, {}, 0};
-  double cpu = cpu_seconds();
-  drive(opt.sequential, 1, opt.warmup);
-  one.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 / static_cast<double>(opt.sequential);
-  collect(one, 0, opt.sequential);
-  run_result bursts{"discord", "bursts", opt.concurrency, {}, 0};
-  cpu = cpu_seconds();
-  drive(opt.concurrent, opt.concurrency, 0);
-  bursts.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 /
-                              static_cast<double>(std::max<std::size_t>(1, opt.concurrent));
-  collect(bursts, opt.sequential, opt.sequential + opt.concurrent);
-  out.push_back(std::move(one));
-  out.push_back(std::move(bursts));
+  discord_platform p{fake};
+  measure(p, "discord", opt, ids, out);
 }
 
-// ---- Mattermost ----
+// ---- Mattermost: a `posted` event in, POST /api/v4/posts in its thread out ----
+
+struct mattermost_platform {
+  test::fake_mattermost& fake;
+
+  std::string send(const std::string& session_id, std::size_t n) {
+    return fake.user_posts("!session " + session_id, "ch" + std::to_string(100'000 + n));
+  }
+  bool wait(std::size_t n) { return fake.wait_for_replies(n, 30s); }
+  std::vector<reply_seen> replies() {
+    std::vector<reply_seen> out;
+    for (const auto& p : fake.replies())
+      out.push_back({p.body.value("root_id", ""), p.body.value("message", ""), p.at});
+    return out;
+  }
+  static bool answers(const reply_seen& r, const std::string& session_id) {
+    return r.text.find(session_id) != std::string::npos;
+  }
+};
 
 void mattermost_runs(const options& opt, const bot::command_handler& handler,
                      const std::vector<std::string>& ids, std::vector<run_result>& out) {
@@ -250,50 +259,10 @@ void mattermost_runs(const options& opt, const bot::command_handler& handler,
   s.url = fake.url();
   s.allow_plaintext = true;
   s.lookup_threads = opt.lookup_threads;
-  running<mattermost::mattermost_connector, mattermost::mattermost_settings> c(s, handler);
+  bench::running<mattermost::mattermost_connector> c(s, handler);
   if (!fake.wait_for_hellos(1, 10s)) throw std::runtime_error("mattermost: no hello");
-  std::map<std::string, discord_sent> sent;  // by post id
-  std::size_t commands = 0;
-  auto drive = [&](std::size_t count, std::size_t group, std::size_t warmup) {
-    for (std::size_t i = 0; i < count;) {
-      for (std::size_t k = 0; k < group && i < count; ++k, ++i) {
-        const std::string& id = ids[commands % ids.size()];
-        const auto at = steady::now();
-        const std::string post =
-            fake.user_posts("!session " + id, "ch" + std::to_string(100'000 + commands));
-        ++commands;
-        sent.emplace(post, discord_sent{id, at, i >= warmup});
-      }
-      if (!fake.wait_for_replies(commands, 30s))
-        throw std::runtime_error("mattermost: no reply within 30 s");
-    }
-  };
-  auto collect = [&](run_result& r, std::size_t from, std::size_t to) {
-    const auto replies = fake.replies();
-    for (std::size_t n = from; n < to; ++n) {
-      const auto& p = replies.at(n);
-      const auto& s0 = sent.at(p.body.value("root_id", ""));
-      const std::string text = p.body.value("message", "");
-      if (text.find(s0.session_id) == std::string::npos)
-        throw std::runtime_error("mattermost: unexpected reply: " + text.substr(0, 80));
-      if (s0.measured)
-        r.latency_us.push_back(static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(p.at - s0.at).count()));
-    }
-  };
-  run_result one{"mattermost", "one at a time", 1, {}, 0};
-  double cpu = cpu_seconds();
-  drive(opt.sequential, 1, opt.warmup);
-  one.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 / static_cast<double>(opt.sequential);
-  collect(one, 0, opt.sequential);
-  run_result bursts{"mattermost", "bursts", opt.concurrency, {}, 0};
-  cpu = cpu_seconds();
-  drive(opt.concurrent, opt.concurrency, 0);
-  bursts.cpu_ms_per_command = (cpu_seconds() - cpu) * 1000.0 /
-                              static_cast<double>(std::max<std::size_t>(1, opt.concurrent));
-  collect(bursts, opt.sequential, opt.sequential + opt.concurrent);
-  out.push_back(std::move(one));
-  out.push_back(std::move(bursts));
+  mattermost_platform p{fake};
+  measure(p, "mattermost", opt, ids, out);
 }
 
 int run(const options& opt) {
@@ -343,8 +312,8 @@ int run(const options& opt) {
   std::printf("command -> reply on loopback (load average before %s, after %s; %u cores)\n",
               load_before.c_str(), out["load_after"].get<std::string>().c_str(),
               std::thread::hardware_concurrency());
-  std::printf("%-11s %-14s %5s %7s %9s %9s %9s %9s\n", "platform", "run", "conc", "count", "p50 ms",
-              "p90 ms", "p99 ms", "max ms");
+  std::printf("%-11s %-14s %5s %7s %9s %9s %9s %9s %9s\n", "platform", "run", "conc", "count",
+              "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu ms");
   for (const auto& r : out["runs"])
     std::printf("%-11s %-14s %5zu %7zu %9.2f %9.2f %9.2f %9.2f %9.2f\n",
                 r["platform"].get<std::string>().c_str(), r["name"].get<std::string>().c_str(),

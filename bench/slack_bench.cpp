@@ -16,6 +16,7 @@
 // Two runs: commands one at a time (the next is sent when the reply has arrived), then bursts of
 // --concurrency commands sent back to back (the next burst when all replies have arrived).
 
+#include "bench/harness.hpp"
 #include "bench/latency.hpp"
 #include "bot/commands.hpp"
 #include "bot/diagnoser.hpp"
@@ -45,7 +46,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -76,27 +76,9 @@ struct options {
   std::uint64_t seed = 42;
 };
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  const auto s = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::cpu_seconds;
+using bench::loadavg;
+using bench::wall_ms;
 
 // ---- the sessions in the store --------------------------------------------------------------
 
@@ -323,37 +305,17 @@ class driver {
 };
 
 /// The connector on one io_context thread, as `sessiondx serve` runs it.
-class running_connector {
- public:
-  running_connector(test::fake_slack& fake, const bot::command_handler& handler,
-                    std::size_t lookup_threads) {
-    slack::slack_settings s;
-    s.app_token = "xapp-1-A111-bench";
-    s.bot_token = "xoxb-bench";
-    s.api_url = fake.api_url();
-    s.allow_plaintext = true;
-    s.lookup_threads = lookup_threads;
-    // Every post is then the reply itself; a lookup that slow would be reported as one anyway.
-    s.looking_up_after = 60s;
-    connector_ = std::make_unique<slack::socket_mode_connector>(ioc_, s, handler);
-    connector_->start();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~running_connector() {
-    connector_->stop();
-    thread_.join();
-    ioc_.restart();
-    ioc_.run();
-    connector_.reset();
-  }
-  running_connector(const running_connector&) = delete;
-  running_connector& operator=(const running_connector&) = delete;
-
- private:
-  boost::asio::io_context ioc_;
-  std::unique_ptr<slack::socket_mode_connector> connector_;
-  std::thread thread_;
-};
+slack::slack_settings bench_settings(test::fake_slack& fake, std::size_t lookup_threads) {
+  slack::slack_settings s;
+  s.app_token = "xapp-1-A111-bench";
+  s.bot_token = "xoxb-bench";
+  s.api_url = fake.api_url();
+  s.allow_plaintext = true;
+  s.lookup_threads = lookup_threads;
+  // Every post is then the reply itself; a lookup that slow would be reported as one anyway.
+  s.looking_up_after = 60s;
+  return s;
+}
 
 /// Wall time of each diagnosis (the handler's call into the diagnoser), in completion order.
 class diagnose_timer {
@@ -424,7 +386,8 @@ int run(const options& opt) {
 
     test::fake_slack fake;
     {
-      running_connector connector(fake, handler, opt.lookup_threads);
+      bench::running<slack::socket_mode_connector> connector(
+          bench_settings(fake, opt.lookup_threads), handler);
       if (!fake.wait_for_sockets(1, 10s)) throw std::runtime_error("the connector did not connect");
       driver d(fake, ids);
       results[0].name = "one at a time";

@@ -1,6 +1,6 @@
 #include "connectors/chat/connector_metrics.hpp"
 
-#include <fmt/format.h>
+#include "connectors/net/prometheus_writer.hpp"
 
 namespace sessiondx::chat {
 
@@ -45,55 +45,39 @@ std::uint64_t connector_metrics::latency_bucket(std::size_t i) const {
 }
 
 std::string prometheus(const std::vector<const connector_metrics*>& connectors) {
-  std::string out;
-  if (connectors.empty()) return out;
-  auto line = [&out](const std::string& text) {
-    out.append(text);
-    out.push_back('\n');
-  };
-  auto header = [&line](std::string_view name, std::string_view type, std::string_view help) {
-    line(fmt::format("# HELP {} {}", name, help));
-    line(fmt::format("# TYPE {} {}", name, type));
-  };
-  header("sessiondx_connector_up", "gauge", "1 when the chat connector is connected, else 0.");
+  metrics::prometheus_writer w;
+  if (connectors.empty()) return w.take();
+  w.family("sessiondx_connector_up", "gauge", "1 when the chat connector is connected, else 0.");
   for (const auto* c : connectors)
-    line(fmt::format("sessiondx_connector_up{{platform=\"{}\"}} {}", c->platform(),
-                     c->up() ? 1 : 0));
-  header("sessiondx_connector_state", "gauge",
-         "The chat connector's link state: 1 for the current one.");
+    w.sample("sessiondx_connector_up", {{"platform", c->platform()}}, c->up() ? 1 : 0);
+  w.family("sessiondx_connector_state", "gauge",
+           "The chat connector's link state: 1 for the current one.");
   for (const auto* c : connectors)
     for (auto s : {link_state::starting, link_state::connected, link_state::reconnecting,
                    link_state::fatal, link_state::stopped})
-      line(fmt::format("sessiondx_connector_state{{platform=\"{}\",state=\"{}\"}} {}",
-                       c->platform(), to_string(s), c->state() == s ? 1 : 0));
-  header("sessiondx_connector_reconnects_total", "counter",
-         "New connections after a lost one, per chat connector.");
+      w.sample("sessiondx_connector_state", {{"platform", c->platform()}, {"state", to_string(s)}},
+               c->state() == s ? 1 : 0);
+  w.family("sessiondx_connector_reconnects_total", "counter",
+           "New connections after a lost one, per chat connector.");
   for (const auto* c : connectors)
-    line(fmt::format("sessiondx_connector_reconnects_total{{platform=\"{}\"}} {}", c->platform(),
-                     c->reconnects()));
-  header("sessiondx_chat_replies_total", "counter", "Commands answered, by outcome.");
+    w.sample("sessiondx_connector_reconnects_total", {{"platform", c->platform()}},
+             c->reconnects());
+  w.family("sessiondx_chat_replies_total", "counter", "Commands answered, by outcome.");
   for (const auto* c : connectors)
     for (auto o : {reply_outcome::sent, reply_outcome::failed})
-      line(fmt::format("sessiondx_chat_replies_total{{platform=\"{}\",outcome=\"{}\"}} {}",
-                       c->platform(), to_string(o), c->replies(o)));
-  header("sessiondx_chat_reply_duration_seconds", "histogram",
-         "Time from a command's arrival to its reply's last message delivered.");
+      w.sample("sessiondx_chat_replies_total",
+               {{"platform", c->platform()}, {"outcome", to_string(o)}}, c->replies(o));
+  w.family("sessiondx_chat_reply_duration_seconds", "histogram",
+           "Time from a command's arrival to its reply's last message delivered.");
   for (const auto* c : connectors) {
     const auto& bounds = connector_metrics::bucket_bounds_s;
-    for (std::size_t i = 0; i < bounds.size(); ++i)
-      line(fmt::format(
-          "sessiondx_chat_reply_duration_seconds_bucket{{platform=\"{}\",le=\"{}\"}} {}",
-          c->platform(), bounds[i], c->latency_bucket(i)));
-    const auto count = c->latency_bucket(bounds.size());
-    line(fmt::format(
-        "sessiondx_chat_reply_duration_seconds_bucket{{platform=\"{}\",le=\"+Inf\"}} {}",
-        c->platform(), count));
-    line(fmt::format("sessiondx_chat_reply_duration_seconds_sum{{platform=\"{}\"}} {}",
-                     c->platform(), c->latency_sum_s()));
-    line(fmt::format("sessiondx_chat_reply_duration_seconds_count{{platform=\"{}\"}} {}",
-                     c->platform(), count));
+    std::array<std::uint64_t, connector_metrics::bucket_bounds_s.size() + 1> cumulative{};
+    for (std::size_t i = 0; i < cumulative.size(); ++i) cumulative[i] = c->latency_bucket(i);
+    w.histogram("sessiondx_chat_reply_duration_seconds", {{"platform", c->platform()}},
+                std::span<const double>(bounds), std::span<const std::uint64_t>(cumulative),
+                c->latency_sum_s(), cumulative.back());
   }
-  return out;
+  return w.take();
 }
 
 }  // namespace sessiondx::chat

@@ -71,4 +71,16 @@ class websocket_connection : public std::enable_shared_from_this<websocket_conne
   virtual const std::string& label() const = 0;
 };
 
+/// How a connector opens its websockets. Empty (the default): websocket_connection::open, over
+/// the network. Protocol tests give one that hands out websockets over beast::test::stream
+/// (connectors/chat/websocket_session.hpp, make_websocket_connection).
+using websocket_opener =
+    std::function<boost::asio::awaitable<std::shared_ptr<websocket_connection>>(
+        std::string url, websocket_settings settings)>;
+
+/// `opener(url, settings)` when set, else websocket_connection::open(url, settings). Throws as
+/// they do.
+boost::asio::awaitable<std::shared_ptr<websocket_connection>> open_websocket(
+    websocket_opener opener, std::string url, websocket_settings settings);
+
 }  // namespace sessiondx::chat

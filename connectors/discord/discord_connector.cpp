@@ -426,7 +426,7 @@ net::awaitable<void> supervise(connector_impl self) {
         ws.handshake_timeout = self->settings.request_timeout;
         ws.idle_timeout = self->settings.idle_timeout;
         ws.user_agent = user_agent(self->settings);
-        socket = co_await chat::websocket_connection::open(next.url, ws);
+        socket = co_await chat::open_websocket(self->settings.open_websocket, next.url, ws);
       } catch (const boost::system::system_error& e) {
         spdlog::warn("discord: connecting to the gateway failed: {}", e.code().message());
       } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // document; this file only maps it onto titles, descriptions, fields and footers.
 
 #include "bot/render/limits.hpp"
+#include "bot/render/markdown.hpp"
 #include "bot/render/neutralize.hpp"
 #include "bot/render/reply.hpp"
 #include "connectors/discord/messages.hpp"
@@ -35,38 +36,12 @@ constexpr int help_colour = 0x5865F2;
 constexpr std::string_view zero_width_space = "\u200b";  // a field value may not be empty
 
 /// Inline text as Discord Markdown. Customer text is neutralised (escaped, mentions broken);
-/// mentions are never parsed from embeds anyway, and allowed_mentions says so too.
-std::string md(const render::rich& r) {
-  std::string out;
-  bool strong = false;
-  for (const auto& x : r.runs) {
-    if (x.strong != strong) out += "**";
-    strong = x.strong;
-    switch (x.kind) {
-      case render::run::kind::text:
-        out += x.text;
-        break;
-      case render::run::kind::code:
-        out += "`" + x.text + "`";
-        break;
-      case render::run::kind::data:
-        out += render::neutralize(x.text, render::target::markdown, x.max_chars);
-        break;
-      case render::run::kind::token:
-        out += render::is_plain_token(x.text)
-                   ? "`" + x.text + "`"
-                   : render::neutralize(x.text, render::target::markdown, x.max_chars);
-        break;
-      case render::run::kind::marker:
-        out += "\u26A0\uFE0F";  // WARNING SIGN, emoji presentation: bots' :shortcodes: stay text
-        break;
-    }
-  }
-  if (strong) out += "**";
-  return out;
-}
+/// mentions are never parsed from embeds anyway, and allowed_mentions says so too. The marker is
+/// WARNING SIGN in emoji presentation: bots' :shortcodes: stay text.
+constexpr render::markdown_dialect discord_markdown{.strong = "**", .marker = "\u26A0\uFE0F"};
 
-std::string md(const render::labeled& l) { return md(l.label) + " " + md(l.value); }
+std::string md(const render::rich& r) { return render::markdown_of(r, discord_markdown); }
+std::string md(const render::labeled& l) { return render::markdown_of(l, discord_markdown); }
 
 /// Titles, field names and footers take no Markdown.
 std::string plain(const render::rich& r) { return render::emit_plain(r); }

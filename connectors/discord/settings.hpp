@@ -4,6 +4,7 @@
 
 #include "connectors/chat/delivery_policy.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
+#include "connectors/chat/websocket_client.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -52,6 +53,9 @@ struct discord_settings {
   std::string team_language = "en";  ///< bot.language
   /// Returns a number in [0, 1] (heartbeat and reconnect jitter); empty: a seeded std::mt19937.
   std::function<double()> jitter;
+  /// Opens the websockets; empty: over the network (chat::websocket_connection::open). Protocol
+  /// tests hand out websockets over beast::test::stream.
+  chat::websocket_opener open_websocket;
 };
 
 /// "DiscordBot (url, version)".

@@ -1,6 +1,7 @@
 #include "connectors/mattermost/markdown.hpp"
 
 #include "bot/render/limits.hpp"
+#include "bot/render/markdown.hpp"
 #include "bot/render/neutralize.hpp"
 #include "bot/render/reply.hpp"
 #include "connectors/mattermost/events.hpp"
@@ -14,37 +15,10 @@ namespace render = bot::render;
 namespace {
 
 /// Inline text as Mattermost Markdown (GFM-like; :emoji: shortcodes render).
-std::string md(const render::rich& r) {
-  std::string out;
-  bool strong = false;
-  for (const auto& x : r.runs) {
-    if (x.strong != strong) out += "**";
-    strong = x.strong;
-    switch (x.kind) {
-      case render::run::kind::text:
-        out += x.text;
-        break;
-      case render::run::kind::code:
-        out += "`" + x.text + "`";
-        break;
-      case render::run::kind::data:
-        out += render::neutralize(x.text, render::target::markdown, x.max_chars);
-        break;
-      case render::run::kind::token:
-        out += render::is_plain_token(x.text)
-                   ? "`" + x.text + "`"
-                   : render::neutralize(x.text, render::target::markdown, x.max_chars);
-        break;
-      case render::run::kind::marker:
-        out += ":warning:";
-        break;
-    }
-  }
-  if (strong) out += "**";
-  return out;
-}
+constexpr render::markdown_dialect mattermost_markdown{.strong = "**", .marker = ":warning:"};
 
-std::string md(const render::labeled& l) { return md(l.label) + " " + md(l.value); }
+std::string md(const render::rich& r) { return render::markdown_of(r, mattermost_markdown); }
+std::string md(const render::labeled& l) { return render::markdown_of(l, mattermost_markdown); }
 
 render::rich not_strong(render::rich r) {
   for (auto& x : r.runs) x.strong = false;

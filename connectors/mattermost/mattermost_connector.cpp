@@ -307,7 +307,7 @@ net::awaitable<void> supervise(connector_impl self) {
         // The header on the upgrade: the only authentication that can resume a connection.
         ws.headers = {{"Authorization", "Bearer " + self->settings.token}};
         std::string url = base + self->sequence.target();
-        socket = co_await chat::websocket_connection::open(url, ws);
+        socket = co_await chat::open_websocket(self->settings.open_websocket, url, ws);
       } catch (const boost::system::system_error& e) {
         spdlog::warn("mattermost: connecting failed: {}", e.code().message());
       } catch (const std::exception& e) {

@@ -3,8 +3,8 @@
 // Posts digests and alerts to a Mattermost channel: POST /api/v4/posts with the report's
 // Markdown, threaded with root_id, mass mentions neutralised, long reports split.
 
-#include "connectors/chat/channel_poster.hpp"
 #include "connectors/chat/https_client.hpp"
+#include "connectors/chat/retrying_poster.hpp"
 
 #include <chrono>
 #include <memory>
@@ -22,7 +22,7 @@ struct poster_settings {
   std::chrono::seconds max_retry_after{60};
 };
 
-class poster final : public chat::channel_poster {
+class poster final : public chat::retrying_poster {
  public:
   explicit poster(poster_settings settings);
   ~poster() override;
@@ -33,6 +33,9 @@ class poster final : public chat::channel_poster {
                                            std::string thread_id) override;
 
  private:
+  boost::asio::awaitable<chat::post_attempt> attempt(std::string channel,
+                                                     nlohmann::json message) override;
+
   poster_settings settings_;
   std::unique_ptr<chat::https_client> http_;
 };

@@ -4,6 +4,7 @@
 
 #include "connectors/chat/delivery_policy.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
+#include "connectors/chat/websocket_client.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -34,6 +35,9 @@ struct mattermost_settings {
   std::size_t lookup_threads = 2;
   std::string team_language = "en";  ///< bot.language
   std::function<double()> jitter;
+  /// Opens the websockets; empty: over the network (chat::websocket_connection::open). Protocol
+  /// tests hand out websockets over beast::test::stream.
+  chat::websocket_opener open_websocket;
 };
 
 /// Fills the token from MATTERMOST_TOKEN into `base`; nullopt when it is unset or empty or

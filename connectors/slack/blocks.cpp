@@ -1,6 +1,7 @@
 #include "connectors/slack/blocks.hpp"
 
 #include "bot/render/limits.hpp"
+#include "bot/render/markdown.hpp"
 #include "bot/render/neutralize.hpp"
 #include "bot/render/reply.hpp"
 #include "connectors/slack/socket_mode_frames.hpp"
@@ -20,36 +21,15 @@ bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0
 /// Our own literal text as code; & < > still need their entities inside a code span.
 std::string code(std::string_view s) { return "`" + escape_reserved(s) + "`"; }
 
-/// The reply document's inline text as mrkdwn.
-std::string mrkdwn(const render::rich& r) {
-  std::string out;
-  bool strong = false;
-  for (const auto& x : r.runs) {
-    if (x.strong != strong) out += "*";
-    strong = x.strong;
-    switch (x.kind) {
-      case render::run::kind::text:
-        out += escape_reserved(x.text);
-        break;
-      case render::run::kind::code:
-        out += code(x.text);
-        break;
-      case render::run::kind::data:
-        out += mrkdwn_text(x.text, x.max_chars);
-        break;
-      case render::run::kind::token:
-        out += render::is_plain_token(x.text) ? code(x.text) : mrkdwn_text(x.text, x.max_chars);
-        break;
-      case render::run::kind::marker:
-        out += ":warning:";
-        break;
-    }
-  }
-  if (strong) out += "*";
-  return out;
-}
+/// The reply document's inline text as mrkdwn: single-star bold, & < > as entities everywhere.
+constexpr render::markdown_dialect slack_mrkdwn{.strong = "*",
+                                                .marker = ":warning:",
+                                                .text = escape_reserved,
+                                                .code = code,
+                                                .data = mrkdwn_text};
 
-std::string mrkdwn(const render::labeled& l) { return mrkdwn(l.label) + " " + mrkdwn(l.value); }
+std::string mrkdwn(const render::rich& r) { return render::markdown_of(r, slack_mrkdwn); }
+std::string mrkdwn(const render::labeled& l) { return render::markdown_of(l, slack_mrkdwn); }
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;

@@ -3,8 +3,8 @@
 // Posts digests and alerts to a Slack channel: chat.postMessage with Block Kit mrkdwn sections,
 // threaded with thread_ts. Retries a 429 after its Retry-After, a bounded number of times.
 
-#include "connectors/chat/channel_poster.hpp"
 #include "connectors/chat/https_client.hpp"
+#include "connectors/chat/retrying_poster.hpp"
 
 #include <chrono>
 #include <memory>
@@ -22,7 +22,7 @@ struct poster_settings {
   std::chrono::seconds max_retry_after{60};
 };
 
-class poster final : public chat::channel_poster {
+class poster final : public chat::retrying_poster {
  public:
   explicit poster(poster_settings settings);
   ~poster() override;
@@ -32,6 +32,9 @@ class poster final : public chat::channel_poster {
                                            std::string thread_id) override;
 
  private:
+  boost::asio::awaitable<chat::post_attempt> attempt(std::string channel,
+                                                     nlohmann::json message) override;
+
   poster_settings settings_;
   std::unique_ptr<web_api> api_;
 };

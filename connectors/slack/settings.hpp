@@ -4,6 +4,7 @@
 
 #include "connectors/chat/delivery_policy.hpp"
 #include "connectors/chat/reconnect_policy.hpp"
+#include "connectors/chat/websocket_client.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -48,6 +49,9 @@ struct slack_settings {
   std::chrono::milliseconds dedupe_ttl = std::chrono::minutes(15);
   /// Returns a number in [0, 1] for the reconnect jitter; empty means a seeded std::mt19937.
   std::function<double()> jitter;
+  /// Opens the websockets; empty: over the network (chat::websocket_connection::open). Protocol
+  /// tests hand out websockets over beast::test::stream.
+  chat::websocket_opener open_websocket;
 };
 
 /// Fills the tokens from SLACK_APP_TOKEN and SLACK_BOT_TOKEN into `base`. nullopt when either is

@@ -364,7 +364,7 @@ net::awaitable<bool> open_socket(connector_impl self) {
       ws.allow_plaintext = self->settings.allow_plaintext;
       ws.handshake_timeout = self->settings.request_timeout;
       ws.idle_timeout = self->settings.idle_timeout;
-      auto socket = co_await chat::websocket_connection::open(url, ws);
+      auto socket = co_await chat::open_websocket(self->settings.open_websocket, url, ws);
       const auto id = ++self->next_socket;
       self->sockets.emplace(id, socket);
       self->fsm.opened(id);

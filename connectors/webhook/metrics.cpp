@@ -1,6 +1,8 @@
 #include "connectors/webhook/metrics.hpp"
 
-#include <fmt/format.h>
+#include "connectors/net/prometheus_writer.hpp"
+
+#include <span>
 
 namespace sessiondx::webhook {
 
@@ -54,95 +56,71 @@ void ingest_metrics::observe_rejection(std::string_view error) {
 
 std::string ingest_metrics::prometheus(const store::store_stats& store,
                                        const receiver_gauges& gauges) const {
-  std::string out;
-  auto line = [&out](std::string_view text) {
-    out.append(text);
-    out.push_back('\n');
-  };
-  const auto header = [&line](std::string_view name, std::string_view type, std::string_view help) {
-    line(fmt::format("# HELP {} {}", name, help));
-    line(fmt::format("# TYPE {} {}", name, type));
-  };
-  header("sessiondx_http_requests_total", "counter", "Webhook requests answered, by status code.");
-  for (std::size_t i = 0; i + 1 < tracked_status.size(); ++i)
-    line(fmt::format("sessiondx_http_requests_total{{code=\"{}\"}} {}", tracked_status[i],
-                     by_status_[i].load()));
-  line(fmt::format("sessiondx_http_requests_total{{code=\"other\"}} {}",
-                   by_status_[tracked_status.size() - 1].load()));
+  metrics::prometheus_writer w;
+  w.family("sessiondx_http_requests_total", "counter",
+           "Webhook requests answered, by status code.");
+  for (std::size_t i = 0; i + 1 < tracked_status.size(); ++i) {
+    const std::string code = std::to_string(tracked_status[i]);
+    w.sample("sessiondx_http_requests_total", {{"code", code}}, by_status_[i].load());
+  }
+  w.sample("sessiondx_http_requests_total", {{"code", "other"}},
+           by_status_[tracked_status.size() - 1].load());
 
-  header("sessiondx_http_request_duration_seconds", "histogram",
-         "Time from request read to answer ready.");
+  w.family("sessiondx_http_request_duration_seconds", "histogram",
+           "Time from request read to answer ready.");
+  std::array<std::uint64_t, bucket_bounds_s.size() + 1> latency{};
   std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < bucket_bounds_s.size(); ++i) {
-    cumulative += buckets_[i].load();
-    line(fmt::format("sessiondx_http_request_duration_seconds_bucket{{le=\"{}\"}} {}",
-                     bucket_bounds_s[i], cumulative));
-  }
-  cumulative += buckets_[bucket_bounds_s.size()].load();
-  line(fmt::format("sessiondx_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}", cumulative));
-  line(fmt::format("sessiondx_http_request_duration_seconds_sum {}",
-                   static_cast<double>(latency_sum_us_.load()) / 1e6));
-  line(fmt::format("sessiondx_http_request_duration_seconds_count {}", requests_.load()));
+  for (std::size_t i = 0; i < latency.size(); ++i) latency[i] = cumulative += buckets_[i].load();
+  w.histogram("sessiondx_http_request_duration_seconds", {},
+              std::span<const double>(bucket_bounds_s), std::span<const std::uint64_t>(latency),
+              static_cast<double>(latency_sum_us_.load()) / 1e6, requests_.load());
 
-  header("sessiondx_ingest_batch_events", "histogram",
-         "Events per parsed POST /v1/events body (valid and rejected).");
+  w.family("sessiondx_ingest_batch_events", "histogram",
+           "Events per parsed POST /v1/events body (valid and rejected).");
+  std::array<std::uint64_t, batch_bounds.size() + 1> batch{};
   cumulative = 0;
-  for (std::size_t i = 0; i < batch_bounds.size(); ++i) {
-    cumulative += batch_buckets_[i].load();
-    line(fmt::format("sessiondx_ingest_batch_events_bucket{{le=\"{}\"}} {}", batch_bounds[i],
-                     cumulative));
-  }
-  cumulative += batch_buckets_[batch_bounds.size()].load();
-  line(fmt::format("sessiondx_ingest_batch_events_bucket{{le=\"+Inf\"}} {}", cumulative));
-  line(fmt::format("sessiondx_ingest_batch_events_sum {}", batch_sum_.load()));
-  line(fmt::format("sessiondx_ingest_batch_events_count {}", batches_.load()));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = cumulative += batch_buckets_[i].load();
+  w.histogram("sessiondx_ingest_batch_events", {}, std::span<const std::size_t>(batch_bounds),
+              std::span<const std::uint64_t>(batch), batch_sum_.load(), batches_.load());
 
-  const auto counter = [&](std::string_view name, std::string_view help, auto value) {
-    header(name, "counter", help);
-    line(fmt::format("{} {}", name, value));
-  };
-  const auto gauge = [&](std::string_view name, std::string_view help, auto value) {
-    header(name, "gauge", help);
-    line(fmt::format("{} {}", name, value));
-  };
-  counter("sessiondx_events_accepted_total", "Events stored.", events_accepted.load());
-  counter("sessiondx_events_duplicate_total", "Events already stored (same id, same session).",
-          events_duplicate.load());
-  counter("sessiondx_events_rejected_total", "Events refused by validation.",
-          events_rejected.load());
-  header("sessiondx_events_rejected_by_reason_total", "counter",
-         "Events refused by validation, by the field their error names.");
+  w.counter("sessiondx_events_accepted_total", "Events stored.", events_accepted.load());
+  w.counter("sessiondx_events_duplicate_total", "Events already stored (same id, same session).",
+            events_duplicate.load());
+  w.counter("sessiondx_events_rejected_total", "Events refused by validation.",
+            events_rejected.load());
+  w.family("sessiondx_events_rejected_by_reason_total", "counter",
+           "Events refused by validation, by the field their error names.");
   for (std::size_t i = 0; i < rejection_reasons.size(); ++i)
-    line(fmt::format("sessiondx_events_rejected_by_reason_total{{reason=\"{}\"}} {}",
-                     rejection_reasons[i], by_reason_[i].load()));
+    w.sample("sessiondx_events_rejected_by_reason_total", {{"reason", rejection_reasons[i]}},
+             by_reason_[i].load());
 
   static constexpr std::array<std::string_view, static_cast<std::size_t>(refusal::count_)>
       refusal_names{"connections", "inflight",  "body_buffer", "queued_bytes",
                     "header_slow", "body_slow", "malformed"};
-  header("sessiondx_http_refused_total", "counter",
-         "Connections or requests turned away by a receiver limit, by limit.");
+  w.family("sessiondx_http_refused_total", "counter",
+           "Connections or requests turned away by a receiver limit, by limit.");
   for (std::size_t i = 0; i < refusal_names.size(); ++i)
-    line(fmt::format("sessiondx_http_refused_total{{limit=\"{}\"}} {}", refusal_names[i],
-                     refused_[i].load()));
-  counter("sessiondx_http_accept_errors_total",
-          "Failed accept() calls (EMFILE, ENFILE...), each followed by a backoff.",
-          accept_errors.load());
-  gauge("sessiondx_http_connections_open", "Open connections to the receiver.",
-        gauges.connections_open);
-  gauge("sessiondx_http_inflight_requests", "POST requests between header and answer.",
-        gauges.inflight_requests);
-  gauge("sessiondx_http_body_buffer_bytes", "Bytes of request bodies held in memory.",
-        gauges.body_buffer_bytes);
-  gauge("sessiondx_ingest_queued_bytes",
-        "Estimated bytes of events handed to the writer, not yet committed.", gauges.queued_bytes);
+    w.sample("sessiondx_http_refused_total", {{"limit", refusal_names[i]}}, refused_[i].load());
+  w.counter("sessiondx_http_accept_errors_total",
+            "Failed accept() calls (EMFILE, ENFILE...), each followed by a backoff.",
+            accept_errors.load());
+  w.gauge("sessiondx_http_connections_open", "Open connections to the receiver.",
+          gauges.connections_open);
+  w.gauge("sessiondx_http_inflight_requests", "POST requests between header and answer.",
+          gauges.inflight_requests);
+  w.gauge("sessiondx_http_body_buffer_bytes", "Bytes of request bodies held in memory.",
+          gauges.body_buffer_bytes);
+  w.gauge("sessiondx_ingest_queued_bytes",
+          "Estimated bytes of events handed to the writer, not yet committed.",
+          gauges.queued_bytes);
 
-  counter("sessiondx_store_commits_total", "Write transactions committed.", store.commits);
-  counter("sessiondx_store_commit_errors_total", "Write transactions that failed.",
-          store.commit_errors);
-  counter("sessiondx_store_pruned_events_total", "Events deleted by retention.",
-          store.pruned_events);
-  gauge("sessiondx_store_queued_events", "Events waiting for the writer.", store.queued_events);
-  return out;
+  w.counter("sessiondx_store_commits_total", "Write transactions committed.", store.commits);
+  w.counter("sessiondx_store_commit_errors_total", "Write transactions that failed.",
+            store.commit_errors);
+  w.counter("sessiondx_store_pruned_events_total", "Events deleted by retention.",
+            store.pruned_events);
+  w.gauge("sessiondx_store_queued_events", "Events waiting for the writer.", store.queued_events);
+  return w.take();
 }
 
 }  // namespace sessiondx::webhook

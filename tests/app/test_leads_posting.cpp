@@ -7,6 +7,7 @@
 #include "connectors/discord/poster.hpp"
 #include "connectors/mattermost/poster.hpp"
 #include "connectors/slack/poster.hpp"
+#include "tests/connectors/discord/fake_discord.hpp"
 #include "tests/connectors/mattermost/fake_mattermost.hpp"
 #include "tests/connectors/slack/fake_slack.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -18,14 +19,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 namespace app = sessiondx::app;
 namespace bot = sessiondx::bot;
@@ -33,6 +30,7 @@ namespace chat = sessiondx::chat;
 namespace store = sessiondx::store;
 namespace net = boost::asio;
 using nlohmann::json;
+using sessiondx::test::fake_discord;
 using sessiondx::test::fake_mattermost;
 using sessiondx::test::fake_slack;
 
@@ -147,115 +145,14 @@ std::vector<sessiondx::test::mm_call> mm_posts_to(const fake_mattermost& f, cons
   return out;
 }
 
-/// Discord's channel-messages route, as documented (POST /api/v10/channels/{id}/messages answers
-/// 200 with the message object, its id a snowflake string), over plain HTTP/1.1 with
-/// keep-alive: the one route the fake Discord of tests/connectors/discord does not serve.
-class fake_discord_channels {
- public:
-  struct request {
-    std::string target, authorization, user_agent;
-    json body;
-  };
-
-  fake_discord_channels() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(listener_, 8) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~fake_discord_channels() {
-    ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
-    thread_.join();
-  }
-  std::string api_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v10"; }
-  std::vector<request> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  static std::string header(const std::string& head, const std::string& name) {
-    std::string lower = head;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto at = lower.find("\r\n" + name + ":");
-    if (at == std::string::npos) return "";
-    const auto start = head.find_first_not_of(' ', at + 3 + name.size());
-    return head.substr(start, head.find("\r\n", start) - start);
-  }
-
-  void serve() {
-    for (;;) {
-      const int fd = ::accept(listener_, nullptr, nullptr);
-      if (fd < 0) return;
-      std::string buffer;
-      char chunk[4096];
-      for (;;) {  // requests on this connection, one after another
-        std::size_t end;
-        while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
-          const auto n = ::read(fd, chunk, sizeof chunk);
-          if (n <= 0) break;
-          buffer.append(chunk, static_cast<std::size_t>(n));
-        }
-        if (end == std::string::npos) break;
-        const std::string head = buffer.substr(0, end + 2);
-        const std::size_t length = std::stoul("0" + header(head, "content-length"));
-        while (buffer.size() < end + 4 + length) {
-          const auto n = ::read(fd, chunk, sizeof chunk);
-          if (n <= 0) break;
-          buffer.append(chunk, static_cast<std::size_t>(n));
-        }
-        request r;
-        r.target = head.substr(head.find(' ') + 1,
-                               head.find(' ', head.find(' ') + 1) - head.find(' ') - 1);
-        r.authorization = header(head, "authorization");
-        r.user_agent = header(head, "user-agent");
-        r.body = json::parse(buffer.substr(end + 4, length), nullptr, false);
-        buffer.erase(0, end + 4 + length);
-        json message = r.body;
-        std::string status = "200 OK";
-        {
-          std::lock_guard lock(mutex_);
-          message["id"] = std::to_string(1'200'000'000'000'000'000LL + requests_.size());
-          requests_.push_back(r);
-        }
-        if (!r.target.starts_with("/api/v10/channels/") || !r.target.ends_with("/messages") ||
-            r.authorization.rfind("Bot ", 0) != 0 || !r.user_agent.starts_with("DiscordBot ")) {
-          status = "404 Not Found";
-          message = {{"message", "404: Not Found"}, {"code", 0}};
-        }
-        const std::string body = message.dump();
-        const std::string answer =
-            "HTTP/1.1 " + status +
-            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n\r\n" + body;
-        if (::write(fd, answer.data(), answer.size()) < 0) break;
-      }
-      ::close(fd);
-    }
-  }
-
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  mutable std::mutex mutex_;
-  std::vector<request> requests_;
-  std::thread thread_;
-};
-
 }  // namespace
 
 TEST_CASE("leads: an alert and its update reach a Discord channel as embeds", "[leads][e2e]") {
   world w;
-  fake_discord_channels discord;
+  fake_discord discord;
   sessiondx::discord::poster_settings ds;
   ds.api_url = discord.api_url();
-  ds.bot_token = "MTE.fake.bot-token";
+  ds.bot_token = fake_discord::token;
   ds.user_agent = "DiscordBot (https://github.com/sessiondx/sessiondx, 1.0)";
   ds.http.allow_plaintext = true;
   auto settings = w.settings();
@@ -275,13 +172,14 @@ TEST_CASE("leads: an alert and its update reach a Discord channel as embeds", "[
   w.hit("js:checkout", 24);
   w.look(*loop);
 
-  const auto r = discord.requests();
+  const auto r = discord.channel_messages();
   REQUIRE(r.size() == 3);  // the digest, the alert, its update
-  CHECK(r[0].target == "/api/v10/channels/645027906669510667/messages");
-  CHECK(r[0].authorization == "Bot MTE.fake.bot-token");
+  for (const auto& m : r) CHECK(m.status == 200);
+  CHECK(r[0].path == "/api/v10/channels/645027906669510667/messages");
+  CHECK(r[0].authorization == std::string("Bot ") + fake_discord::token);
   CHECK(r[0].body["embeds"][0]["description"].get<std::string>().find("js:checkout") !=
         std::string::npos);
-  CHECK(r[1].target == "/api/v10/channels/645027906669510668/messages");
+  CHECK(r[1].path == "/api/v10/channels/645027906669510668/messages");
   const std::string opened = r[1].body["embeds"][0]["description"];
   INFO(opened);
   CHECK(opened.find("Possible incident") != std::string::npos);
@@ -452,4 +350,28 @@ TEST_CASE("leads: Discord channel messages are embeds replying to the alert", "[
   CHECK(first[0]["allowed_mentions"]["parse"].empty());
   const auto reply = sessiondx::discord::channel_messages(r, "1234567890");
   CHECK(reply[0]["message_reference"]["message_id"] == "1234567890");
+}
+
+TEST_CASE("leads: a 429 from Discord's Create Message is waited out, in order", "[leads][e2e]") {
+  world w;
+  fake_discord discord;
+  sessiondx::discord::poster_settings ds;
+  ds.api_url = discord.api_url();
+  ds.bot_token = fake_discord::token;
+  ds.user_agent = "DiscordBot (https://github.com/sessiondx/sessiondx, 1.0)";
+  ds.http.allow_plaintext = true;
+  sessiondx::discord::poster poster(ds);
+  discord.rate_limit_channel_messages(1, 0.2);
+  bot::report_reply r{"title", "text", "**md**", "*mrkdwn*"};
+  const std::string channel = "645027906669510667", no_thread;
+  auto done = net::co_spawn(w.ioc, poster.post(channel, r, no_thread), net::use_future);
+  REQUIRE(done.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  const std::string id = done.get();
+  const auto calls = discord.channel_messages();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].status == 429);
+  CHECK(calls[1].status == 200);
+  // Retry-After is 0.2 s: the second try waited at least that long.
+  CHECK(calls[1].at - calls[0].at >= std::chrono::milliseconds(200));
+  CHECK(id == "1200000000000000000");
 }

@@ -1,52 +1,17 @@
 #include "tests/connectors/discord/fake_discord.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/channel.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "tests/support/fake_server.hpp"
 
 #include <cmath>
-#include <condition_variable>
 #include <map>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <thread>
 
 namespace sessiondx::test {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
-using clock = std::chrono::steady_clock;
+namespace http = fake::http;
+using fake::answer;
 
 namespace {
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
-/// Text to send; an empty optional with a code closes the socket.
-struct out_frame {
-  std::string text;
-  std::uint16_t close_code = 0;
-};
-using outbox = net::experimental::channel<void(boost::system::error_code, out_frame)>;
-
-struct fake_socket {
-  fake_socket(beast::tcp_stream stream, net::any_io_executor ex)
-      : ws(std::move(stream)), out(ex, 256) {}
-  websocket::stream<beast::tcp_stream> ws;
-  outbox out;
-  std::string session;  ///< after Identify/Resume
-  int index = 0;
-};
 
 struct session_log {
   std::int64_t seq = 0;
@@ -61,79 +26,12 @@ bool ok_user_agent(const std::string& ua) { return ua.rfind("DiscordBot (", 0) =
 
 constexpr int privileged_intents = (1 << 1) | (1 << 8) | (1 << 15);
 
-}  // namespace
-
-struct fake_discord::state {
-  mutable std::mutex mutex;
-  std::condition_variable changed;
-  // Guarded by mutex:
-  std::vector<discord_call> calls;
-  std::vector<gateway_frame> frames;
-  std::map<std::string, session_log> sessions;
-  std::map<std::string, interaction_state> interactions;
-  std::map<int, std::uint16_t> client_close;
-  std::set<int> ended;
-  int heartbeat_interval = 41'250;
-  bool ack = true, hold = false;
-  int rate_limited = 0;
-  double retry_after_s = 0.2;
-  int ready_sent = 0, resumed_sent = 0, identifies = 0, resumes = 0, accepted = 0;
-  int next_session = 0, next_interaction = 0, next_message = 0;
-  std::uint16_t port = 0;
-
-  // Only on the server thread:
-  std::vector<std::shared_ptr<fake_socket>> sockets;
-
-  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::thread thread;
-
-  template <class Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, timeout, pred);
-  }
-  void notify() { changed.notify_all(); }
-
-  std::shared_ptr<fake_socket> newest() { return sockets.empty() ? nullptr : sockets.back(); }
-
-  /// Numbers `t`/`d` in `session` and sends it unless held. Call on the server thread, unlocked.
-  void dispatch(const std::string& session, const std::string& t, const json& d) {
-    std::string text;
-    bool held = false;
-    {
-      std::lock_guard lock(mutex);
-      auto& log = sessions[session];
-      const auto s = ++log.seq;
-      text = json{{"op", 0}, {"t", t}, {"s", s}, {"d", d}}.dump();
-      log.dispatched.emplace_back(s, text);
-      held = hold;
-      if (t == "READY") ++ready_sent;
-      if (t == "RESUMED") ++resumed_sent;
-    }
-    notify();
-    if (held && t != "READY" && t != "RESUMED") return;
-    for (auto& s : sockets)
-      if (s->session == session) s->out.try_send(boost::system::error_code{}, out_frame{text, 0});
-  }
-};
-
-namespace {
-
-using state = fake_discord::state;
-
-http::response<http::string_body> answer(const http::request<http::string_body>& req,
-                                         http::status status, const std::string& body) {
-  http::response<http::string_body> res{status, req.version()};
-  if (!body.empty()) res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  res.body() = body;
-  res.prepare_payload();
-  return res;
-}
-
 json error_body(const std::string& message, int code) {
   return {{"message", message}, {"code", code}};
+}
+
+json op(int code, json d) {
+  return {{"op", code}, {"d", std::move(d)}, {"s", nullptr}, {"t", nullptr}};
 }
 
 /// Discord's embed limits; the first violation, "" when none.
@@ -175,75 +73,108 @@ std::string embed_violation(const json& body) {
   return "";
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    const auto j = path.find('/', i);
-    if (j == std::string::npos) {
-      parts.push_back(path.substr(i));
-      break;
-    }
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
+/// Discord's per-route rate-limit headers (rate-limits.mdx): the bucket's size, what is left,
+/// when it refills (epoch seconds and seconds from now, fractional) and its hash.
+void rate_limit_headers(fake::response& res, int limit, int remaining, double reset_after,
+                        const std::string& bucket) {
+  const double epoch =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  res.set("X-RateLimit-Limit", std::to_string(limit));
+  res.set("X-RateLimit-Remaining", std::to_string(remaining));
+  res.set("X-RateLimit-Reset", std::to_string(epoch + reset_after));
+  res.set("X-RateLimit-Reset-After", std::to_string(reset_after));
+  res.set("X-RateLimit-Bucket", bucket);
 }
 
-http::response<http::string_body> route(state* st, const http::request<http::string_body>& req) {
-  const std::string target(req.target());
-  discord_call call;
-  call.method = std::string(req.method_string());
-  call.path = target.substr(0, target.find('?'));
-  call.authorization = std::string(req[http::field::authorization]);
-  call.user_agent = std::string(req[http::field::user_agent]);
-  call.body = req.body().empty() ? json() : json::parse(req.body(), nullptr, false);
-  if (call.body.is_discarded()) call.body = json();
-  call.at = clock::now();
+fake::response rate_limited(const fake::request& req, double retry_after_s,
+                            const std::string& bucket) {
+  auto res = answer(req, http::status::too_many_requests,
+                    json{{"message", "You are being rate limited."},
+                         {"retry_after", retry_after_s},
+                         {"global", false}}
+                        .dump());
+  res.set(http::field::retry_after, std::to_string(static_cast<int>(std::ceil(retry_after_s))));
+  rate_limit_headers(res, 5, 0, retry_after_s, bucket);
+  res.set("X-RateLimit-Scope", "user");
+  return res;
+}
 
-  auto record = [&](http::response<http::string_body> res) {
-    call.status = res.result_int();
+}  // namespace
+
+struct fake_discord::state final : fake::server {
+  // Guarded by mutex:
+  std::map<std::string, session_log> sessions;
+  std::map<std::string, interaction_state> interactions;
+  std::map<std::string, std::string> channel_messages;  ///< message id -> channel id
+  int heartbeat_interval = 41'250;
+  bool ack = true, hold = false;
+  int webhooks_limited = 0, channel_messages_limited = 0;
+  double retry_after_s = 0.2;
+  int ready_sent = 0, resumed_sent = 0, identifies = 0, resumes = 0;
+  int next_session = 0, next_interaction = 0, next_message = 0;
+  std::int64_t next_channel_message = 0;
+
+  ~state() override { stop(); }
+
+  fake::response route(const fake::request& req, recorded_request& call) override;
+  fake::response create_message(const fake::request& req, const recorded_request& call,
+                                const std::string& channel);
+  void on_open(fake::socket& s, const fake::request& req) override;
+  void on_message(fake::socket& s, const std::string& text) override;
+  void on_payload(fake::socket& s, const json& p);
+
+  /// Numbers `t`/`d` in `session` and sends it unless held. Server thread, unlocked.
+  void dispatch(const std::string& session, const std::string& t, const json& d) {
+    std::string text;
+    bool held = false;
     {
-      std::lock_guard lock(st->mutex);
-      st->calls.push_back(call);
+      std::lock_guard lock(mutex);
+      auto& log = sessions[session];
+      const auto s = ++log.seq;
+      text = json{{"op", 0}, {"t", t}, {"s", s}, {"d", d}}.dump();
+      log.dispatched.emplace_back(s, text);
+      held = hold;
+      if (t == "READY") ++ready_sent;
+      if (t == "RESUMED") ++resumed_sent;
     }
-    st->notify();
-    return res;
-  };
-  const bool bot_auth = call.authorization == std::string("Bot ") + fake_discord::token;
+    notify();
+    if (held && t != "READY" && t != "RESUMED") return;
+    for (auto& s : sockets())
+      if (s->session == session) s->send(text);
+  }
+};
 
+fake::response fake_discord::state::route(const fake::request& req, recorded_request& call) {
+  const bool bot_auth = call.authorization == std::string("Bot ") + fake_discord::token;
   if (!ok_user_agent(call.user_agent))
-    return record(
-        answer(req, http::status::bad_request,
-               error_body("A User-Agent of DiscordBot (url, version) is required", 0).dump()));
-  const auto p = split_path(call.path);
+    return answer(req, http::status::bad_request,
+                  error_body("A User-Agent of DiscordBot (url, version) is required", 0).dump());
+  const auto p = fake::split_path(call.path);
   if (p.size() < 2 || p[0] != "api" || p[1] != "v10")
-    return record(answer(req, http::status::not_found, error_body("404: Not Found", 0).dump()));
+    return answer(req, http::status::not_found, error_body("404: Not Found", 0).dump());
+  const auto unauthorized = [&] {
+    return answer(req, http::status::unauthorized, error_body("401: Unauthorized", 0).dump());
+  };
 
   // GET /gateway/bot
   if (p.size() == 4 && p[2] == "gateway" && p[3] == "bot" && req.method() == http::verb::get) {
-    if (!bot_auth)
-      return record(
-          answer(req, http::status::unauthorized, error_body("401: Unauthorized", 0).dump()));
-    json body{{"url", "ws://127.0.0.1:" + std::to_string(st->port) + "/gateway"},
+    if (!bot_auth) return unauthorized();
+    json body{{"url", base_url("ws") + "/gateway"},
               {"shards", 1},
               {"session_start_limit",
                {{"total", 1000},
                 {"remaining", 999},
                 {"reset_after", 14'400'000},
                 {"max_concurrency", 1}}}};
-    return record(answer(req, http::status::ok, body.dump()));
+    return answer(req, http::status::ok, body.dump());
   }
 
   // PUT /applications/{app}/commands, PUT /applications/{app}/guilds/{g}/commands
   if (p.size() >= 5 && p[2] == "applications" && p.back() == "commands" &&
       req.method() == http::verb::put) {
-    if (!bot_auth)
-      return record(
-          answer(req, http::status::unauthorized, error_body("401: Unauthorized", 0).dump()));
+    if (!bot_auth) return unauthorized();
     if (p[3] != fake_discord::application_id || !call.body.is_array())
-      return record(
-          answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump()));
+      return answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump());
     json out = json::array();
     int n = 0;
     for (auto c : call.body) {
@@ -252,33 +183,31 @@ http::response<http::string_body> route(state* st, const http::request<http::str
       c["version"] = "1";
       out.push_back(c);
     }
-    return record(answer(req, http::status::ok, out.dump()));
+    return answer(req, http::status::ok, out.dump());
+  }
+
+  // POST /channels/{id}/messages (Create Message)
+  if (p.size() == 5 && p[2] == "channels" && p[4] == "messages" &&
+      req.method() == http::verb::post) {
+    if (!bot_auth) return unauthorized();
+    return create_message(req, call, p[3]);
   }
 
   // POST /interactions/{id}/{token}/callback
   if (p.size() == 6 && p[2] == "interactions" && p[5] == "callback" &&
       req.method() == http::verb::post) {
-    std::unique_lock lock(st->mutex);
-    auto it = st->interactions.find(p[4]);
-    if (it == st->interactions.end()) {
-      lock.unlock();
-      return record(
-          answer(req, http::status::not_found, error_body("Unknown interaction", 10062).dump()));
-    }
-    if (it->second.callbacks > 0) {
-      lock.unlock();
-      return record(answer(req, http::status::bad_request,
-                           error_body("Interaction has already been acknowledged.", 40060).dump()));
-    }
+    std::lock_guard lock(mutex);
+    auto it = interactions.find(p[4]);
+    if (it == interactions.end())
+      return answer(req, http::status::not_found, error_body("Unknown interaction", 10062).dump());
+    if (it->second.callbacks > 0)
+      return answer(req, http::status::bad_request,
+                    error_body("Interaction has already been acknowledged.", 40060).dump());
     const int type = call.body.is_object() ? call.body.value("type", 0) : 0;
-    if (type != 4 && type != 5 && type != 6 && type != 7) {
-      lock.unlock();
-      return record(
-          answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump()));
-    }
+    if (type != 4 && type != 5 && type != 6 && type != 7)
+      return answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump());
     ++it->second.callbacks;
-    lock.unlock();
-    return record(answer(req, http::status::no_content, ""));
+    return answer(req, http::status::no_content, "", "");
   }
 
   // PATCH /webhooks/{app}/{token}/messages/@original, POST /webhooks/{app}/{token}
@@ -287,124 +216,165 @@ http::response<http::string_body> route(state* st, const http::request<http::str
                       req.method() == http::verb::patch;
     const bool followup = p.size() == 5 && req.method() == http::verb::post;
     if (!edit && !followup)
-      return record(answer(req, http::status::not_found, error_body("404: Not Found", 0).dump()));
-    std::unique_lock lock(st->mutex);
-    if (st->rate_limited > 0) {
-      --st->rate_limited;
-      auto res = answer(req, http::status::too_many_requests,
-                        json{{"message", "You are being rate limited."},
-                             {"retry_after", st->retry_after_s},
-                             {"global", false}}
-                            .dump());
-      res.set(http::field::retry_after,
-              std::to_string(static_cast<int>(std::ceil(st->retry_after_s))));
-      res.set("X-RateLimit-Limit", "5");
-      res.set("X-RateLimit-Remaining", "0");
-      res.set("X-RateLimit-Reset-After", std::to_string(st->retry_after_s));
-      res.set("X-RateLimit-Bucket", "webhook-bucket");
-      res.set("X-RateLimit-Scope", "user");
-      lock.unlock();
-      return record(std::move(res));
+      return answer(req, http::status::not_found, error_body("404: Not Found", 0).dump());
+    std::lock_guard lock(mutex);
+    if (webhooks_limited > 0) {
+      --webhooks_limited;
+      return rate_limited(req, retry_after_s, "webhook-bucket");
     }
-    auto it = st->interactions.find(p[4]);
-    if (p[3] != fake_discord::application_id || it == st->interactions.end() ||
-        it->second.callbacks == 0) {
-      lock.unlock();
-      return record(
-          answer(req, http::status::not_found, error_body("Unknown Webhook", 10015).dump()));
-    }
+    auto it = interactions.find(p[4]);
+    if (p[3] != fake_discord::application_id || it == interactions.end() ||
+        it->second.callbacks == 0)
+      return answer(req, http::status::not_found, error_body("Unknown Webhook", 10015).dump());
     const auto violation = embed_violation(call.body);
-    if (!violation.empty()) {
-      lock.unlock();
-      return record(answer(req, http::status::bad_request,
-                           json{{"message", "Invalid Form Body"},
-                                {"code", 50035},
-                                {"errors", {{"embeds", violation}}}}
-                               .dump()));
-    }
+    if (!violation.empty())
+      return answer(req, http::status::bad_request,
+                    json{{"message", "Invalid Form Body"},
+                         {"code", 50035},
+                         {"errors", {{"embeds", violation}}}}
+                        .dump());
     json msg = call.body;
-    msg["id"] = "7" + std::to_string(++st->next_message);
-    lock.unlock();
+    msg["id"] = "7" + std::to_string(++next_message);
     auto res = answer(req, http::status::ok, msg.dump());
-    res.set("X-RateLimit-Limit", "5");
-    res.set("X-RateLimit-Remaining", "4");
-    res.set("X-RateLimit-Reset-After", "1.000");
-    res.set("X-RateLimit-Bucket", "webhook-bucket");
-    return record(std::move(res));
+    rate_limit_headers(res, 5, 4, 1.0, "webhook-bucket");
+    return res;
   }
-  return record(answer(req, http::status::not_found, error_body("404: Not Found", 0).dump()));
+  return answer(req, http::status::not_found, error_body("404: Not Found", 0).dump());
 }
 
-net::awaitable<void> write_frames(std::shared_ptr<fake_socket> s) {
-  for (;;) {
-    auto [ec, frame] = co_await s->out.async_receive(nothrow);
-    if (ec) co_return;
-    if (frame.close_code != 0) {
-      auto [cec] = co_await s->ws.async_close(websocket::close_reason(frame.close_code), nothrow);
-      (void)cec;
-      co_return;
-    }
-    auto [wec, n] = co_await s->ws.async_write(net::buffer(frame.text), nothrow);
-    if (wec) co_return;
+fake::response fake_discord::state::create_message(const fake::request& req,
+                                                   const recorded_request& call,
+                                                   const std::string& channel) {
+  std::lock_guard lock(mutex);
+  const std::string bucket = "channel-" + channel;
+  if (channel_messages_limited > 0) {
+    --channel_messages_limited;
+    return rate_limited(req, retry_after_s, bucket);
   }
-}
-
-void send(const std::shared_ptr<fake_socket>& s, const json& j) {
-  s->out.try_send(boost::system::error_code{}, out_frame{j.dump(), 0});
-}
-
-void close(const std::shared_ptr<fake_socket>& s, std::uint16_t code) {
-  s->out.try_send(boost::system::error_code{}, out_frame{{}, code});
-}
-
-void on_payload(state* st, const std::shared_ptr<fake_socket>& s, const json& p) {
-  const int op = p.value("op", -1);
-  if (op == 1) {
-    bool ack = false;
-    {
-      std::lock_guard lock(st->mutex);
-      ack = st->ack;
+  const auto& b = call.body;
+  if (!b.is_object() || (!b.contains("content") && !b.contains("embeds")))
+    return answer(req, http::status::bad_request,
+                  error_body("Cannot send an empty message", 50006).dump());
+  if (b.contains("content") && b["content"].is_string() &&
+      b["content"].get<std::string>().size() > 2000 * 4)
+    return answer(req, http::status::bad_request, error_body("Invalid Form Body", 50035).dump());
+  const auto violation = embed_violation(b);
+  if (!violation.empty())
+    return answer(
+        req, http::status::bad_request,
+        json{{"message", "Invalid Form Body"}, {"code", 50035}, {"errors", {{"embeds", violation}}}}
+            .dump());
+  json reference = nullptr;
+  if (b.contains("message_reference") && b["message_reference"].is_object()) {
+    const auto& r = b["message_reference"];
+    const std::string ref = r.value("message_id", "");
+    const auto it = channel_messages.find(ref);
+    if (it == channel_messages.end() || it->second != channel) {
+      // fail_if_not_exists defaults to true; false sends the message as a plain one.
+      if (r.value("fail_if_not_exists", true))
+        return answer(
+            req, http::status::bad_request,
+            json{{"message", "Invalid Form Body"},
+                 {"code", 50035},
+                 {"errors",
+                  {{"message_reference",
+                    {{"_errors", json::array({{{"code", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE"},
+                                               {"message", "Unknown message"}}})}}}}}}
+                .dump());
+    } else {
+      reference = {{"type", 0}, {"message_id", ref}, {"channel_id", channel}};
     }
-    if (ack) send(s, {{"op", 11}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+  }
+  // A snowflake-sized id, increasing; ids are strings in the API.
+  const std::string id = std::to_string(1'200'000'000'000'000'000LL + next_channel_message++);
+  channel_messages[id] = channel;
+  json msg{{"id", id},
+           {"type", reference.is_null() ? 0 : 19},  // DEFAULT, or REPLY
+           {"channel_id", channel},
+           {"author", {{"id", "111"}, {"username", "sessiondx"}, {"bot", true}}},
+           {"content", b.value("content", "")},
+           {"embeds", b.value("embeds", json::array())},
+           {"mentions", json::array()},
+           {"mention_everyone", false},
+           {"timestamp", "2025-01-13T08:01:00.000000+00:00"},
+           {"tts", false},
+           {"pinned", false}};
+  if (!reference.is_null()) msg["message_reference"] = reference;
+  auto res = answer(req, http::status::ok, msg.dump());
+  rate_limit_headers(res, 5, 4, 5.0, bucket);
+  return res;
+}
+
+void fake_discord::state::on_open(fake::socket& s, const fake::request& req) {
+  const std::string target(req.target());
+  int interval = 0;
+  {
+    std::lock_guard lock(mutex);
+    interval = heartbeat_interval;
+  }
+  if (target.find("v=10") == std::string::npos || target.find("encoding=json") == std::string::npos)
+    s.close(4012);
+  else
+    s.send(op(10, {{"heartbeat_interval", interval}}));
+}
+
+void fake_discord::state::on_message(fake::socket& s, const std::string& text) {
+  const auto p = json::parse(text, nullptr, false);
+  if (!p.is_object()) {
+    s.close(4002);  // decode error, as Discord does
     return;
   }
-  if (op == 2) {
+  on_payload(s, p);
+}
+
+void fake_discord::state::on_payload(fake::socket& s, const json& p) {
+  const int code = p.value("op", -1);
+  if (code == 1) {
+    bool acked = false;
+    {
+      std::lock_guard lock(mutex);
+      acked = ack;
+    }
+    if (acked) s.send(op(11, nullptr));
+    return;
+  }
+  if (code == 2) {
     const auto& d = p["d"];
     if (!d.is_object() || d.value("token", "") != fake_discord::token) {
-      close(s, 4004);
+      s.close(4004);
       return;
     }
     if (d.value("intents", 0) & privileged_intents) {
-      close(s, 4014);
+      s.close(4014);
       return;
     }
     std::string id;
     {
-      std::lock_guard lock(st->mutex);
-      ++st->identifies;
-      id = "sess-" + std::to_string(++st->next_session);
-      st->sessions[id] = {};
+      std::lock_guard lock(mutex);
+      ++identifies;
+      id = "sess-" + std::to_string(++next_session);
+      sessions[id] = {};
     }
-    s->session = id;
-    st->dispatch(id, "READY",
-                 {{"v", 10},
-                  {"user", {{"id", "111"}, {"username", "sessiondx"}, {"bot", true}}},
-                  {"guilds", json::array({{{"id", "290926798626357999"}, {"unavailable", true}}})},
-                  {"session_id", id},
-                  {"resume_gateway_url", "ws://127.0.0.1:" + std::to_string(st->port) + "/resume"},
-                  {"application", {{"id", fake_discord::application_id}, {"flags", 0}}}});
+    s.session = id;
+    dispatch(id, "READY",
+             {{"v", 10},
+              {"user", {{"id", "111"}, {"username", "sessiondx"}, {"bot", true}}},
+              {"guilds", json::array({{{"id", "290926798626357999"}, {"unavailable", true}}})},
+              {"session_id", id},
+              {"resume_gateway_url", base_url("ws") + "/resume"},
+              {"application", {{"id", fake_discord::application_id}, {"flags", 0}}}});
     return;
   }
-  if (op == 6) {
+  if (code == 6) {
     const auto& d = p["d"];
     const std::string id = d.is_object() ? d.value("session_id", "") : "";
     std::vector<std::string> replay;
     bool known = false;
     {
-      std::lock_guard lock(st->mutex);
-      ++st->resumes;
-      auto it = st->sessions.find(id);
-      known = it != st->sessions.end() && d.value("token", "") == fake_discord::token &&
+      std::lock_guard lock(mutex);
+      ++resumes;
+      auto it = sessions.find(id);
+      known = it != sessions.end() && d.value("token", "") == fake_discord::token &&
               d.contains("seq") && d["seq"].is_number_integer();
       if (known) {
         const auto seq = d["seq"].get<std::int64_t>();
@@ -413,124 +383,24 @@ void on_payload(state* st, const std::shared_ptr<fake_socket>& s, const json& p)
       }
     }
     if (!known) {
-      send(s, {{"op", 9}, {"d", false}, {"s", nullptr}, {"t", nullptr}});
+      s.send(op(9, false));
       return;
     }
-    s->session = id;
-    for (auto& text : replay) s->out.try_send(boost::system::error_code{}, out_frame{text, 0});
+    s.session = id;
+    for (auto& text : replay) s.send(text);
     {
-      std::lock_guard lock(st->mutex);
-      st->hold = false;  // the link is alive again
+      std::lock_guard lock(mutex);
+      hold = false;  // the link is alive again
     }
-    st->dispatch(id, "RESUMED", json(nullptr));
-    return;
+    dispatch(id, "RESUMED", json(nullptr));
   }
 }
 
-net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
-                                http::request<http::string_body> req) {
-  const std::string target(req.target());
-  auto ex = stream.get_executor();
-  auto s = std::make_shared<fake_socket>(std::move(stream), ex);
-  beast::get_lowest_layer(s->ws).expires_never();
-  auto [aec] = co_await s->ws.async_accept(req, nothrow);
-  if (aec) co_return;
-  s->index = static_cast<int>(st->sockets.size());
-  st->sockets.push_back(s);
-  net::co_spawn(ex, write_frames(s), net::detached);
-  int interval = 0;
-  {
-    std::lock_guard lock(st->mutex);
-    ++st->accepted;
-    interval = st->heartbeat_interval;
-  }
-  st->notify();
-  if (target.find("v=10") == std::string::npos ||
-      target.find("encoding=json") == std::string::npos) {
-    close(s, 4012);
-  } else {
-    send(s,
-         {{"op", 10}, {"d", {{"heartbeat_interval", interval}}}, {"s", nullptr}, {"t", nullptr}});
-  }
-  beast::flat_buffer buffer;
-  for (;;) {
-    auto [ec, n] = co_await s->ws.async_read(buffer, nothrow);
-    if (ec) {
-      std::lock_guard lock(st->mutex);
-      if (ec == websocket::error::closed)
-        st->client_close[s->index] = static_cast<std::uint16_t>(s->ws.reason().code);
-      st->ended.insert(s->index);
-      st->notify();
-      break;
-    }
-    const auto p = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-    buffer.consume(buffer.size());
-    if (!p.is_object()) {
-      close(s, 4002);  // decode error, as Discord does
-      continue;
-    }
-    {
-      std::lock_guard lock(st->mutex);
-      st->frames.push_back({s->index, p});
-    }
-    st->notify();
-    on_payload(st, s, p);
-  }
-  s->out.close();
-}
+fake_discord::fake_discord() : state_(std::make_shared<state>()) { state_->start(); }
 
-net::awaitable<void> serve(state* st, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request<http::string_body> req;
-    auto [ec, n] = co_await http::async_read(stream, buffer, req, nothrow);
-    if (ec) co_return;
-    if (websocket::is_upgrade(req)) {
-      co_await run_socket(st, std::move(stream), std::move(req));
-      co_return;
-    }
-    auto res = route(st, req);
-    auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
-    if (wec || !res.keep_alive()) co_return;
-  }
-}
+fake_discord::~fake_discord() { state_->stop(); }
 
-net::awaitable<void> accept_loop(state* st) {
-  for (;;) {
-    auto [ec, socket] = co_await st->acceptor->async_accept(nothrow);
-    if (ec) co_return;
-    // As the real servers do (Go's net package sets TCP_NODELAY by default): without it two
-    // small frames written back to back wait ~40 ms for the peer's delayed ACK (Nagle).
-    boost::system::error_code ignored;
-    socket.set_option(net::ip::tcp::no_delay(true), ignored);
-    net::co_spawn(st->acceptor->get_executor(), serve(st, std::move(socket)), net::detached);
-  }
-}
-
-}  // namespace
-
-fake_discord::fake_discord() : state_(std::make_shared<state>()) {
-  auto* st = state_.get();
-  st->acceptor = std::make_unique<tcp::acceptor>(
-      *st->ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  st->port = st->acceptor->local_endpoint().port();
-  net::co_spawn(*st->ioc, accept_loop(st), net::detached);
-  st->thread = std::thread([st] { st->ioc->run(); });
-}
-
-fake_discord::~fake_discord() {
-  auto* st = state_.get();
-  st->ioc->stop();
-  st->thread.join();
-  st->sockets.clear();
-  st->acceptor.reset();
-  st->ioc.reset();
-}
-
-std::string fake_discord::api_url() const {
-  return "http://127.0.0.1:" + std::to_string(state_->port) + "/api/v10";
-}
+std::string fake_discord::api_url() const { return state_->base_url() + "/api/v10"; }
 
 void fake_discord::set_heartbeat_interval(int ms) {
   std::lock_guard lock(state_->mutex);
@@ -549,7 +419,13 @@ void fake_discord::hold_dispatches(bool yes) {
 
 void fake_discord::rate_limit_webhooks(int count, double retry_after_s) {
   std::lock_guard lock(state_->mutex);
-  state_->rate_limited = count;
+  state_->webhooks_limited = count;
+  state_->retry_after_s = retry_after_s;
+}
+
+void fake_discord::rate_limit_channel_messages(int count, double retry_after_s) {
+  std::lock_guard lock(state_->mutex);
+  state_->channel_messages_limited = count;
   state_->retry_after_s = retry_after_s;
 }
 
@@ -592,7 +468,7 @@ void fake_discord::send_dispatch(const std::string& t, const json& d) {
     std::lock_guard lock(st->mutex);
     st->interactions.emplace(d["token"].get<std::string>(), interaction_state{});
   }
-  net::post(*st->ioc, [st, t, d] {
+  st->on_server([st, t, d] {
     auto s = st->newest();
     if (!s || s->session.empty()) return;
     st->dispatch(s->session, t, d);
@@ -601,26 +477,26 @@ void fake_discord::send_dispatch(const std::string& t, const json& d) {
 
 void fake_discord::send_raw(std::string text) {
   auto* st = state_.get();
-  net::post(*st->ioc, [st, text = std::move(text)] {
-    if (auto s = st->newest()) s->out.try_send(boost::system::error_code{}, out_frame{text, 0});
+  st->on_server([st, text = std::move(text)] {
+    if (auto s = st->newest()) s->send(text);
   });
 }
 
 void fake_discord::close_socket(std::uint16_t code) {
   auto* st = state_.get();
-  net::post(*st->ioc, [st, code] {
-    if (auto s = st->newest()) close(s, code);
+  st->on_server([st, code] {
+    if (auto s = st->newest()) s->close(code);
   });
 }
 
 void fake_discord::invalidate_session() {
   auto* st = state_.get();
-  net::post(*st->ioc, [st] {
+  st->on_server([st] {
     {
       std::lock_guard lock(st->mutex);
       st->sessions.clear();
     }
-    if (auto s = st->newest()) send(s, {{"op", 9}, {"d", false}, {"s", nullptr}, {"t", nullptr}});
+    if (auto s = st->newest()) s->send(op(9, false));
   });
 }
 
@@ -631,8 +507,8 @@ void fake_discord::forget_sessions() {
 
 void fake_discord::send_reconnect() {
   auto* st = state_.get();
-  net::post(*st->ioc, [st] {
-    if (auto s = st->newest()) send(s, {{"op", 7}, {"d", nullptr}, {"s", nullptr}, {"t", nullptr}});
+  st->on_server([st] {
+    if (auto s = st->newest()) s->send(op(7, nullptr));
   });
 }
 
@@ -648,68 +524,58 @@ namespace {
 bool is_edit(const discord_call& c) {
   return c.status == 200 && c.path.find("/webhooks/") != std::string::npos;
 }
+
+/// The gateway payloads among the frames received (a frame that is not a JSON object is not one).
+std::vector<gateway_frame> payloads(const std::vector<received_frame>& frames, int op) {
+  std::vector<gateway_frame> out;
+  for (const auto& f : frames) {
+    auto p = json::parse(f.text, nullptr, false);
+    if (!p.is_object()) continue;
+    if (op < 0 || p.value("op", -1) == op) out.push_back({f.socket, std::move(p)});
+  }
+  return out;
+}
 }  // namespace
 
 bool fake_discord::wait_for_edits(std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t k = 0;
-        for (const auto& c : state_->calls)
-          if (is_edit(c)) ++k;
-        return k >= n;
-      },
-      timeout);
+  return state_->wait_for_requests(is_edit, n, timeout);
 }
 
 bool fake_discord::wait_for_calls(const std::string& method, const std::string& path_part,
                                   std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t k = 0;
-        for (const auto& c : state_->calls)
-          if (c.method == method && c.path.find(path_part) != std::string::npos) ++k;
-        return k >= n;
+  return state_->wait_for_requests(
+      [&](const discord_call& c) {
+        return c.method == method && c.path.find(path_part) != std::string::npos;
       },
-      timeout);
+      n, timeout);
 }
 
 bool fake_discord::wait_for_frames(int op, std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t k = 0;
-        for (const auto& f : state_->frames)
-          if (f.payload.value("op", -1) == op) ++k;
-        return k >= n;
-      },
-      timeout);
+  return state_->wait([&] { return payloads(state_->frames, op).size() >= n; }, timeout);
 }
 
 bool fake_discord::wait_closed(int socket, ms timeout) {
-  return state_->wait([&] { return state_->ended.count(socket) != 0; }, timeout);
+  return state_->wait_ended(socket, timeout);
 }
 
 std::vector<discord_call> fake_discord::calls(const std::string& path_part) const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<discord_call> out;
-  for (const auto& c : state_->calls)
-    if (path_part.empty() || c.path.find(path_part) != std::string::npos) out.push_back(c);
-  return out;
+  return state_->requests_where([&](const discord_call& c) {
+    return path_part.empty() || c.path.find(path_part) != std::string::npos;
+  });
 }
 
-std::vector<discord_call> fake_discord::edits() const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<discord_call> out;
-  for (const auto& c : state_->calls)
-    if (is_edit(c)) out.push_back(c);
-  return out;
+std::vector<discord_call> fake_discord::edits() const { return state_->requests_where(is_edit); }
+
+std::vector<discord_call> fake_discord::channel_messages() const {
+  return state_->requests_where([](const discord_call& c) {
+    return c.method == "POST" && c.path.find("/channels/") != std::string::npos &&
+           c.path.ends_with("/messages");
+  });
 }
 
 std::vector<gateway_frame> fake_discord::frames(int op) const {
   std::lock_guard lock(state_->mutex);
-  std::vector<gateway_frame> out;
-  for (const auto& f : state_->frames)
-    if (op < 0 || f.payload.value("op", -1) == op) out.push_back(f);
-  return out;
+  return payloads(state_->frames, op);
 }
 
 int fake_discord::sockets() const {

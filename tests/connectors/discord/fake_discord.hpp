@@ -5,7 +5,11 @@
 // Gateway over plain ws, both on 127.0.0.1 at an ephemeral port. The gateway says Hello, ACKs
 // heartbeats, answers Identify with READY and Resume with a replay and RESUMED (or op 9), and
 // numbers dispatches per session. REST checks the User-Agent, the bot token where Discord
-// wants it, the interaction token state (one callback, then edits) and the embed limits.
+// wants it, the interaction token state (one callback, then edits) and the embed limits, and
+// serves Create Message (POST /channels/{id}/messages, with replies by message_reference) with
+// its per-route X-RateLimit-* headers.
+
+#include "tests/support/fake_records.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,14 +22,8 @@
 
 namespace sessiondx::test {
 
-struct discord_call {
-  std::string method;  ///< "PATCH"
-  std::string path;    ///< "/api/v10/webhooks/333/tok/messages/@original" (no query)
-  std::string authorization, user_agent;
-  nlohmann::json body;  ///< null when not JSON
-  unsigned status = 0;
-  std::chrono::steady_clock::time_point at;
-};
+/// A REST call: method "PATCH", path "/api/v10/webhooks/333/tok/messages/@original" (no query).
+using discord_call = recorded_request;
 
 struct gateway_frame {
   int socket = 0;  ///< in accept order from 0
@@ -53,6 +51,8 @@ class fake_discord {
   void hold_dispatches(bool yes);
   /// The next `count` webhook calls (edit original, follow-up) answer 429 with `retry_after_s`.
   void rate_limit_webhooks(int count, double retry_after_s);
+  /// The next `count` Create Message calls answer 429 with `retry_after_s`.
+  void rate_limit_channel_messages(int count, double retry_after_s);
 
   // ---- the gateway ----
   /// Sends an INTERACTION_CREATE (a /session command) on the current session; returns its id.
@@ -81,6 +81,7 @@ class fake_discord {
   // ---- records ----
   std::vector<discord_call> calls(const std::string& path_part = "") const;
   std::vector<discord_call> edits() const;  ///< successful PATCH @original and follow-ups
+  std::vector<discord_call> channel_messages() const;    ///< POST /channels/{id}/messages, all
   std::vector<gateway_frame> frames(int op = -1) const;  ///< received from the client
   int sockets() const;
   int identifies() const;

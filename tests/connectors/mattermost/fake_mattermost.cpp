@@ -1,44 +1,16 @@
 #include "tests/connectors/mattermost/fake_mattermost.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/channel.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "tests/support/fake_server.hpp"
 
-#include <condition_variable>
-#include <functional>
 #include <map>
-#include <mutex>
-#include <thread>
 
 namespace sessiondx::test {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
-using clock = std::chrono::steady_clock;
+namespace http = fake::http;
+using fake::answer;
 
 namespace {
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
-using outbox = net::experimental::channel<void(boost::system::error_code, std::string)>;
-
-struct fake_socket {
-  fake_socket(beast::tcp_stream stream, net::any_io_executor ex)
-      : ws(std::move(stream)), out(ex, 256) {}
-  websocket::stream<beast::tcp_stream> ws;
-  outbox out;
-  std::string connection;
-};
 
 /// One logical connection: its events, numbered from 0 (hello).
 struct connection_log {
@@ -46,47 +18,22 @@ struct connection_log {
   std::vector<std::pair<std::int64_t, std::string>> events;
 };
 
-std::string query_value(const std::string& target, const std::string& key) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return {};
-  std::string rest = target.substr(q + 1);
-  std::size_t i = 0;
-  while (i <= rest.size()) {
-    auto amp = rest.find('&', i);
-    if (amp == std::string::npos) amp = rest.size();
-    const std::string pair = rest.substr(i, amp - i);
-    const auto eq = pair.find('=');
-    if (eq != std::string::npos && pair.substr(0, eq) == key) return pair.substr(eq + 1);
-    i = amp + 1;
-  }
-  return {};
-}
 }  // namespace
 
-struct fake_mattermost::state {
-  mutable std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<mm_call> calls;
+struct fake_mattermost::state final : fake::server {
+  // Guarded by mutex:
   std::vector<std::string> targets, auths;
   std::map<std::string, connection_log> connections;
   std::map<std::string, std::vector<json>> channel_posts;  ///< oldest first
   bool hold = false;
   int rate_limited = 0, retry_after = 1;
-  int hellos = 0, accepted = 0, next_id = 0;
+  int hellos = 0, next_id = 0;
   std::int64_t clock_ms = 1'700'000'000'000;
-  std::uint16_t port = 0;
 
-  std::vector<std::shared_ptr<fake_socket>> sockets;  // server thread only
-  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::thread thread;
+  ~state() override { stop(); }
 
-  template <class Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, timeout, pred);
-  }
-  void notify() { changed.notify_all(); }
+  fake::response route(const fake::request& req, recorded_request& call) override;
+  void on_open(fake::socket& s, const fake::request& req) override;
 
   std::string new_id(const char* prefix) {
     // 26 characters like Mattermost's ids, the number right-aligned ("p0…010"), so that no two
@@ -127,7 +74,7 @@ struct fake_mattermost::state {
   /// Broadcasts a `posted` event to every connection (server thread, unlocked).
   void broadcast(const json& post, const std::string& channel_type,
                  const std::vector<std::string>& mentions) {
-    std::vector<std::pair<std::shared_ptr<fake_socket>, std::string>> sends;
+    std::vector<std::pair<std::shared_ptr<fake::socket>, std::string>> sends;
     {
       std::lock_guard lock(mutex);
       for (auto& [id, log] : connections) {
@@ -151,28 +98,15 @@ struct fake_mattermost::state {
                       {"seq", log.next_seq}};
         log.events.emplace_back(log.next_seq++, ev.dump());
         if (hold) continue;
-        for (auto& s : sockets)
-          if (s->connection == id) sends.emplace_back(s, ev.dump());
+        for (auto& s : sockets())
+          if (s->session == id) sends.emplace_back(s, ev.dump());
       }
     }
-    for (auto& [s, text] : sends) s->out.try_send(boost::system::error_code{}, text);
+    for (auto& [s, text] : sends) s->send(text);
   }
 };
 
 namespace {
-
-using state = fake_mattermost::state;
-
-http::response<http::string_body> answer(const http::request<http::string_body>& req,
-                                         http::status status, const std::string& body,
-                                         const char* type = "application/json") {
-  http::response<http::string_body> res{status, req.version()};
-  res.set(http::field::content_type, type);
-  res.keep_alive(req.keep_alive());
-  res.body() = body;
-  res.prepare_payload();
-  return res;
-}
 
 json error(const std::string& id, const std::string& message, int status) {
   return {{"id", id},
@@ -182,24 +116,11 @@ json error(const std::string& id, const std::string& message, int status) {
           {"status_code", status}};
 }
 
-http::response<http::string_body> route(state* st, const http::request<http::string_body>& req) {
-  mm_call call;
-  call.method = std::string(req.method_string());
-  call.target = std::string(req.target());
-  call.authorization = std::string(req[http::field::authorization]);
-  call.body = req.body().empty() ? json() : json::parse(req.body(), nullptr, false);
-  call.at = clock::now();
-  std::vector<std::function<void()>> after;
-  auto record = [&](http::response<http::string_body> res) {
-    call.status = res.result_int();
-    {
-      std::lock_guard lock(st->mutex);
-      st->calls.push_back(call);
-    }
-    st->notify();
-    for (auto& f : after) f();
-    return res;
-  };
+}  // namespace
+
+fake::response fake_mattermost::state::route(const fake::request& req, recorded_request& call) {
+  auto* st = this;
+  auto record = [](fake::response res) { return res; };
   if (call.authorization != std::string("Bearer ") + fake_mattermost::token)
     return record(answer(
         req, http::status::unauthorized,
@@ -254,13 +175,14 @@ http::response<http::string_body> route(state* st, const http::request<http::str
     json p = st->make_post(fake_mattermost::bot_id, b["channel_id"], msg, root, true);
     lock.unlock();
     // The bot's own post comes back to it over the websocket, as on a real server.
-    after.push_back([st, p] { net::post(*st->ioc, [st, p] { st->broadcast(p, "O", {}); }); });
+    // Posted behind this answer on the server thread, so the answer goes out first.
+    st->on_server([st, p] { st->broadcast(p, "O", {}); });
     return record(answer(req, http::status::created, p.dump()));
   }
   if (path.rfind("/api/v4/channels/", 0) == 0 && req.method() == http::verb::get) {
     const std::string rest = path.substr(17);
     const std::string channel = rest.substr(0, rest.find('/'));
-    const std::string since_text = query_value(call.target, "since");
+    const std::string since_text = fake::query_value(call.target, "since");
     const std::int64_t since = since_text.empty() ? 0 : std::stoll(since_text);
     json order = json::array(), posts = json::object();
     {
@@ -282,49 +204,28 @@ http::response<http::string_body> route(state* st, const http::request<http::str
              error("api.context.404.app_error", "Sorry, we could not find the page.", 404).dump()));
 }
 
-net::awaitable<void> write_frames(std::shared_ptr<fake_socket> s) {
-  for (;;) {
-    auto [ec, text] = co_await s->out.async_receive(nothrow);
-    if (ec) co_return;
-    auto [wec, n] = co_await s->ws.async_write(net::buffer(text), nothrow);
-    if (wec) co_return;
-  }
-}
-
-net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
-                                http::request<http::string_body> req) {
+void fake_mattermost::state::on_open(fake::socket& s, const fake::request& req) {
   const std::string target(req.target());
   const std::string auth(req[http::field::authorization]);
-  auto ex = stream.get_executor();
-  auto s = std::make_shared<fake_socket>(std::move(stream), ex);
-  beast::get_lowest_layer(s->ws).expires_never();
-  auto [aec] = co_await s->ws.async_accept(req, nothrow);
-  if (aec) co_return;
-  st->sockets.push_back(s);
-  net::co_spawn(ex, write_frames(s), net::detached);
   const bool authed = auth == std::string("Bearer ") + fake_mattermost::token;
   std::vector<std::string> replay;
-  bool hello = false;
   {
-    std::lock_guard lock(st->mutex);
-    ++st->accepted;
-    st->targets.push_back(target);
-    st->auths.push_back(auth);
-    if (!authed) {
-      // No challenge in this fake: a socket without the header is closed, as a bad token is.
-    } else {
-      const std::string cid = query_value(target, "connection_id");
-      const std::string seq_text = query_value(target, "sequence_number");
-      auto it = st->connections.find(cid);
-      if (!cid.empty() && it != st->connections.end() && !seq_text.empty()) {
+    std::lock_guard lock(mutex);
+    targets.push_back(target);
+    auths.push_back(auth);
+    if (authed) {
+      const std::string cid = fake::query_value(target, "connection_id");
+      const std::string seq_text = fake::query_value(target, "sequence_number");
+      auto it = connections.find(cid);
+      if (!cid.empty() && it != connections.end() && !seq_text.empty()) {
         const std::int64_t from = std::stoll(seq_text);
-        s->connection = cid;
+        s.session = cid;
         for (const auto& [n, text] : it->second.events)
           if (n >= from) replay.push_back(text);
       } else {
-        const std::string id = st->new_id("conn");
-        s->connection = id;
-        auto& log = st->connections[id];
+        const std::string id = new_id("conn");
+        s.session = id;
+        auto& log = connections[id];
         const json h{{"event", "hello"},
                      {"data",
                       {{"connection_id", id},
@@ -340,80 +241,24 @@ net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
                      {"seq", log.next_seq}};
         log.events.emplace_back(log.next_seq++, h.dump());
         replay.push_back(h.dump());
-        hello = true;
-        ++st->hellos;
+        ++hellos;
       }
-      st->hold = false;
+      hold = false;
     }
   }
-  st->notify();
+  // No challenge in this fake: a socket without the header is closed, as a bad token is.
   if (!authed) {
-    beast::get_lowest_layer(s->ws).close();
-    co_return;
+    s.drop();
+    return;
   }
-  (void)hello;
-  for (auto& text : replay) s->out.try_send(boost::system::error_code{}, text);
-  beast::flat_buffer buffer;
-  for (;;) {
-    auto [ec, n] = co_await s->ws.async_read(buffer, nothrow);
-    if (ec) break;
-    buffer.consume(buffer.size());
-  }
-  s->out.close();
+  for (auto& text : replay) s.send(text);
 }
 
-net::awaitable<void> serve(state* st, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request<http::string_body> req;
-    auto [ec, n] = co_await http::async_read(stream, buffer, req, nothrow);
-    if (ec) co_return;
-    if (websocket::is_upgrade(req)) {
-      co_await run_socket(st, std::move(stream), std::move(req));
-      co_return;
-    }
-    auto res = route(st, req);
-    auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
-    if (wec || !res.keep_alive()) co_return;
-  }
-}
+fake_mattermost::fake_mattermost() : state_(std::make_shared<state>()) { state_->start(); }
 
-net::awaitable<void> accept_loop(state* st) {
-  for (;;) {
-    auto [ec, socket] = co_await st->acceptor->async_accept(nothrow);
-    if (ec) co_return;
-    // As the real servers do (Go's net package sets TCP_NODELAY by default): without it two
-    // small frames written back to back wait ~40 ms for the peer's delayed ACK (Nagle).
-    boost::system::error_code ignored;
-    socket.set_option(net::ip::tcp::no_delay(true), ignored);
-    net::co_spawn(st->acceptor->get_executor(), serve(st, std::move(socket)), net::detached);
-  }
-}
+fake_mattermost::~fake_mattermost() { state_->stop(); }
 
-}  // namespace
-
-fake_mattermost::fake_mattermost() : state_(std::make_shared<state>()) {
-  auto* st = state_.get();
-  st->acceptor = std::make_unique<tcp::acceptor>(
-      *st->ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  st->port = st->acceptor->local_endpoint().port();
-  net::co_spawn(*st->ioc, accept_loop(st), net::detached);
-  st->thread = std::thread([st] { st->ioc->run(); });
-}
-
-fake_mattermost::~fake_mattermost() {
-  auto* st = state_.get();
-  st->ioc->stop();
-  st->thread.join();
-  st->sockets.clear();
-  st->acceptor.reset();
-  st->ioc.reset();
-}
-
-std::string fake_mattermost::url() const {
-  return "http://127.0.0.1:" + std::to_string(state_->port);
-}
+std::string fake_mattermost::url() const { return state_->base_url(); }
 
 std::string fake_mattermost::user_posts(const std::string& message, const std::string& channel,
                                         const std::string& channel_type,
@@ -426,8 +271,7 @@ std::string fake_mattermost::user_posts(const std::string& message, const std::s
   }
   std::vector<std::string> mentions;
   if (message.find(std::string("@") + bot_name) != std::string::npos) mentions.push_back(bot_id);
-  net::post(*st->ioc,
-            [st, p, channel_type, mentions] { st->broadcast(p, channel_type, mentions); });
+  st->on_server([st, p, channel_type, mentions] { st->broadcast(p, channel_type, mentions); });
   return p["id"].get<std::string>();
 }
 
@@ -438,8 +282,8 @@ void fake_mattermost::hold_events(bool yes) {
 
 void fake_mattermost::drop_socket() {
   auto* st = state_.get();
-  net::post(*st->ioc, [st] {
-    if (!st->sockets.empty()) beast::get_lowest_layer(st->sockets.back()->ws).close();
+  st->on_server([st] {
+    if (auto s = st->newest()) s->drop();
   });
 }
 
@@ -456,8 +300,8 @@ void fake_mattermost::rate_limit_posts(int count, int seconds) {
 
 void fake_mattermost::send_raw(std::string text) {
   auto* st = state_.get();
-  net::post(*st->ioc, [st, text = std::move(text)] {
-    if (!st->sockets.empty()) st->sockets.back()->out.try_send(boost::system::error_code{}, text);
+  st->on_server([st, text = std::move(text)] {
+    if (auto s = st->newest()) s->send(text);
   });
 }
 
@@ -476,31 +320,15 @@ bool is_reply(const mm_call& c) {
 }  // namespace
 
 bool fake_mattermost::wait_for_replies(std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t k = 0;
-        for (const auto& c : state_->calls)
-          if (is_reply(c)) ++k;
-        return k >= n;
-      },
-      timeout);
+  return state_->wait_for_requests(is_reply, n, timeout);
 }
 
 std::vector<mm_call> fake_mattermost::calls(const std::string& part) const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<mm_call> out;
-  for (const auto& c : state_->calls)
-    if (part.empty() || c.target.find(part) != std::string::npos) out.push_back(c);
-  return out;
+  return state_->requests_where(
+      [&](const mm_call& c) { return part.empty() || c.target.find(part) != std::string::npos; });
 }
 
-std::vector<mm_call> fake_mattermost::replies() const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<mm_call> out;
-  for (const auto& c : state_->calls)
-    if (is_reply(c)) out.push_back(c);
-  return out;
-}
+std::vector<mm_call> fake_mattermost::replies() const { return state_->requests_where(is_reply); }
 
 std::vector<std::string> fake_mattermost::upgrade_targets() const {
   std::lock_guard lock(state_->mutex);

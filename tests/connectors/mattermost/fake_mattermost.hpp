@@ -8,6 +8,8 @@
 // sequence without hello — or, when the connection is forgotten, says a new hello. Posts the
 // bot creates come back to it as `posted` events, as on a real server.
 
+#include "tests/support/fake_records.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -18,12 +20,8 @@
 
 namespace sessiondx::test {
 
-struct mm_call {
-  std::string method, target, authorization;
-  nlohmann::json body;
-  unsigned status = 0;
-  std::chrono::steady_clock::time_point at;
-};
+/// A REST call: method "POST", target "/api/v4/posts" (with the query).
+using mm_call = recorded_request;
 
 class fake_mattermost {
  public:

@@ -1,153 +1,74 @@
 #include "tests/connectors/slack/fake_slack.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/channel.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include "tests/support/fake_server.hpp"
 
-#include <condition_variable>
+#include <cstdlib>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 namespace sessiondx::test {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using clock = std::chrono::steady_clock;
+namespace http = fake::http;
+using fake::answer;
 
-namespace {
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
-using outbox = net::experimental::channel<void(boost::system::error_code, std::string)>;
-
-struct fake_socket {
-  fake_socket(beast::tcp_stream stream, net::any_io_executor ex)
-      : ws(std::move(stream)), out(ex, 64) {}
-  websocket::stream<beast::tcp_stream> ws;
-  outbox out;
-};
-}  // namespace
-
-struct fake_slack::state {
-  mutable std::mutex mutex;
-  std::condition_variable changed;
+struct fake_slack::state final : fake::server {
   // Guarded by mutex:
-  std::vector<api_call> calls;
-  std::vector<socket_frame> frames;
   std::map<std::string, clock::time_point> sent_envelopes;
   std::set<int> unused_tickets;
   int next_ticket = 0;
   int hello_sent = 0;
   int bad_tickets = 0;
-  std::set<int> closed_by_client, ended;
   std::string connections_open_error, post_error;
   int rate_limited = 0, retry_after_s = 1;
   bool send_hello = true;
   int next_ts = 0;
-  std::uint16_t port = 0;
 
-  // Only on the server thread:
-  std::vector<std::shared_ptr<fake_socket>> sockets;
+  state() { outbox_capacity = 64; }
+  ~state() override { stop(); }
 
-  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::thread thread;
-
-  template <class Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, timeout, pred);
-  }
-  void notify() { changed.notify_all(); }
+  fake::response route(const fake::request& req, recorded_request& call) override;
+  std::optional<fake::response> check_upgrade(const fake::request& req) override;
+  void on_open(fake::socket& s, const fake::request& req) override;
 };
 
-namespace {
-
-using state = fake_slack::state;
-
-http::response<http::string_body> answer(const http::request<http::string_body>& req,
-                                         http::status status, const std::string& body,
-                                         const char* type = "application/json; charset=utf-8") {
-  http::response<http::string_body> res{status, req.version()};
-  res.set(http::field::content_type, type);
-  res.keep_alive(req.keep_alive());
-  res.body() = body;
-  res.prepare_payload();
-  return res;
-}
-
-http::response<http::string_body> route(state* st, const http::request<http::string_body>& req) {
-  const std::string target(req.target());
-  api_call call;
-  call.authorization = std::string(req[http::field::authorization]);
-  call.content_type = std::string(req[http::field::content_type]);
-  call.body = json::parse(req.body(), nullptr, false);
-  if (call.body.is_discarded()) call.body = json();
-  call.at = clock::now();
-
-  auto record = [&](http::response<http::string_body> res) {
-    call.status = res.result_int();
-    {
-      std::lock_guard lock(st->mutex);
-      st->calls.push_back(call);
-    }
-    st->notify();
-    return res;
-  };
-
+fake::response fake_slack::state::route(const fake::request& req, recorded_request& call) {
+  const std::string& target = call.target;
+  constexpr const char* json_type = "application/json; charset=utf-8";
   if (target.rfind("/response/", 0) == 0) {
-    call.method = "response_url";
-    return record(answer(req, http::status::ok, "ok", "text/plain"));
+    call.api_method = "response_url";
+    return answer(req, http::status::ok, "ok", "text/plain");
   }
   if (target.rfind("/api/", 0) != 0 || req.method() != http::verb::post) {
-    call.method = target;
-    return record(answer(req, http::status::not_found, R"({"ok":false,"error":"unknown_method"})"));
+    call.api_method = target;
+    return answer(req, http::status::not_found, R"({"ok":false,"error":"unknown_method"})",
+                  json_type);
   }
-  call.method = target.substr(
-      5, target.find('?') == std::string::npos ? std::string::npos : target.find('?') - 5);
-  std::unique_lock lock(st->mutex);
-  if (call.method == "apps.connections.open") {
-    if (call.authorization.rfind("Bearer ", 0) != 0) {
-      lock.unlock();
-      return record(answer(req, http::status::ok, R"({"ok":false,"error":"not_authed"})"));
-    }
-    if (call.authorization.rfind("Bearer xapp-", 0) != 0) {
-      lock.unlock();
-      return record(
-          answer(req, http::status::ok, R"({"ok":false,"error":"not_allowed_token_type"})"));
-    }
-    if (!st->connections_open_error.empty()) {
-      const auto error = st->connections_open_error;
-      lock.unlock();
-      return record(answer(req, http::status::ok, json{{"ok", false}, {"error", error}}.dump()));
-    }
-    const int ticket = ++st->next_ticket;
-    st->unused_tickets.insert(ticket);
-    const std::string url = "ws://127.0.0.1:" + std::to_string(st->port) +
-                            "/link/?ticket=" + std::to_string(ticket) + "&app_id=A111";
-    lock.unlock();
-    return record(answer(req, http::status::ok, json{{"ok", true}, {"url", url}}.dump()));
+  call.api_method = call.path.substr(5);
+  std::lock_guard lock(mutex);
+  if (call.api_method == "apps.connections.open") {
+    if (call.authorization.rfind("Bearer ", 0) != 0)
+      return answer(req, http::status::ok, R"({"ok":false,"error":"not_authed"})", json_type);
+    if (call.authorization.rfind("Bearer xapp-", 0) != 0)
+      return answer(req, http::status::ok, R"({"ok":false,"error":"not_allowed_token_type"})",
+                    json_type);
+    if (!connections_open_error.empty())
+      return answer(req, http::status::ok,
+                    json{{"ok", false}, {"error", connections_open_error}}.dump(), json_type);
+    const int ticket = ++next_ticket;
+    unused_tickets.insert(ticket);
+    const std::string url =
+        base_url("ws") + "/link/?ticket=" + std::to_string(ticket) + "&app_id=A111";
+    return answer(req, http::status::ok, json{{"ok", true}, {"url", url}}.dump(), json_type);
   }
-  if (call.method == "chat.postMessage" || call.method == "chat.postEphemeral") {
-    if (st->rate_limited > 0) {
-      --st->rate_limited;
-      auto res =
-          answer(req, http::status::too_many_requests, R"({"ok":false,"error":"ratelimited"})");
-      res.set(http::field::retry_after, std::to_string(st->retry_after_s));
-      lock.unlock();
-      return record(std::move(res));
+  if (call.api_method == "chat.postMessage" || call.api_method == "chat.postEphemeral") {
+    if (rate_limited > 0) {
+      --rate_limited;
+      auto res = answer(req, http::status::too_many_requests,
+                        R"({"ok":false,"error":"ratelimited"})", json_type);
+      res.set(http::field::retry_after, std::to_string(retry_after_s));
+      return res;
     }
     std::string error;
     if (call.authorization.rfind("Bearer xoxb-", 0) != 0)
@@ -158,14 +79,14 @@ http::response<http::string_body> route(state* st, const http::request<http::str
       error = "channel_not_found";
     else if (!call.body.contains("text") && !call.body.contains("blocks"))
       error = "no_text";
-    else if (call.method == "chat.postEphemeral" && !call.body.contains("user"))
+    else if (call.api_method == "chat.postEphemeral" && !call.body.contains("user"))
       error = "user_not_in_channel";
-    else if (call.method == "chat.postMessage" && !st->post_error.empty())
-      error = st->post_error;
+    else if (call.api_method == "chat.postMessage" && !post_error.empty())
+      error = post_error;
     json body;
     if (error.empty()) {
-      const std::string ts = "1700000000." + std::to_string(100000 + ++st->next_ts);
-      body = call.method == "chat.postMessage"
+      const std::string ts = "1700000000." + std::to_string(100000 + ++next_ts);
+      body = call.api_method == "chat.postMessage"
                  ? json{{"ok", true},
                         {"channel", call.body["channel"]},
                         {"ts", ts},
@@ -174,143 +95,53 @@ http::response<http::string_body> route(state* st, const http::request<http::str
     } else {
       body = json{{"ok", false}, {"error", error}};
     }
-    lock.unlock();
-    return record(answer(req, http::status::ok, body.dump()));
+    return answer(req, http::status::ok, body.dump(), json_type);
   }
-  lock.unlock();
-  return record(answer(req, http::status::ok, R"({"ok":false,"error":"unknown_method"})"));
+  return answer(req, http::status::ok, R"({"ok":false,"error":"unknown_method"})", json_type);
 }
 
-net::awaitable<void> write_frames(state* st, std::shared_ptr<fake_socket> s) {
-  (void)st;
-  for (;;) {
-    auto [ec, text] = co_await s->out.async_receive(nothrow);
-    if (ec) co_return;
-    auto [wec, n] = co_await s->ws.async_write(net::buffer(text), nothrow);
-    if (wec) co_return;
-  }
-}
-
-net::awaitable<void> run_socket(state* st, beast::tcp_stream stream,
-                                http::request<http::string_body> req) {
+std::optional<fake::response> fake_slack::state::check_upgrade(const fake::request& req) {
   // Tickets are single use, as Slack's are.
   const std::string target(req.target());
-  int ticket = -1;
-  if (auto pos = target.find("ticket="); pos != std::string::npos)
-    ticket = std::atoi(target.c_str() + pos + 7);
+  const std::string ticket_text = fake::query_value(target, "ticket");
+  const int ticket = ticket_text.empty() ? -1 : std::atoi(ticket_text.c_str());
   bool valid = false;
   {
-    std::lock_guard lock(st->mutex);
-    valid = target.rfind("/link", 0) == 0 && st->unused_tickets.erase(ticket) != 0;
-    if (!valid) ++st->bad_tickets;
+    std::lock_guard lock(mutex);
+    valid = target.rfind("/link", 0) == 0 && unused_tickets.erase(ticket) != 0;
+    if (!valid) ++bad_tickets;
   }
-  if (!valid) {
-    st->notify();
-    auto res = answer(req, http::status::unauthorized, R"({"ok":false,"error":"invalid_ticket"})");
-    res.keep_alive(false);
-    co_await http::async_write(stream, res, nothrow);
-    co_return;
-  }
-  auto ex = stream.get_executor();
-  auto s = std::make_shared<fake_socket>(std::move(stream), ex);
-  beast::get_lowest_layer(s->ws).expires_never();
-  auto [aec] = co_await s->ws.async_accept(req, nothrow);
-  if (aec) co_return;
-  const int index = static_cast<int>(st->sockets.size());
-  st->sockets.push_back(s);
-  bool hello = false;
-  {
-    std::lock_guard lock(st->mutex);
-    hello = st->send_hello;
-  }
-  if (hello) {
-    const json frame{
-        {"type", "hello"},
-        {"num_connections", 1},
-        {"debug_info",
-         {{"host", "applink-fake"}, {"build_number", 10}, {"approximate_connection_time", 18060}}},
-        {"connection_info", {{"app_id", "A111"}}}};
-    s->out.try_send(boost::system::error_code{}, frame.dump());
-  }
-  net::co_spawn(ex, write_frames(st, s), net::detached);
-  if (hello) {
-    std::lock_guard lock(st->mutex);
-    ++st->hello_sent;
-    st->notify();
-  }
-  beast::flat_buffer buffer;
-  for (;;) {
-    auto [ec, n] = co_await s->ws.async_read(buffer, nothrow);
-    if (ec) {
-      std::lock_guard lock(st->mutex);
-      if (ec == websocket::error::closed) st->closed_by_client.insert(index);
-      st->ended.insert(index);
-      st->notify();
-      break;
-    }
-    {
-      std::lock_guard lock(st->mutex);
-      st->frames.push_back({index, beast::buffers_to_string(buffer.data()), clock::now()});
-      st->notify();
-    }
-    buffer.consume(buffer.size());
-  }
-  s->out.close();
+  if (valid) return std::nullopt;
+  notify();
+  return answer(req, http::status::unauthorized, R"({"ok":false,"error":"invalid_ticket"})",
+                "application/json; charset=utf-8");
 }
 
-net::awaitable<void> serve(state* st, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request<http::string_body> req;
-    auto [ec, n] = co_await http::async_read(stream, buffer, req, nothrow);
-    if (ec) co_return;
-    if (websocket::is_upgrade(req)) {
-      co_await run_socket(st, std::move(stream), std::move(req));
-      co_return;
-    }
-    auto res = route(st, req);
-    auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
-    if (wec || !res.keep_alive()) co_return;
-  }
+void fake_slack::state::on_open(fake::socket& s, const fake::request&) {
+  std::lock_guard lock(mutex);
+  if (!send_hello) return;
+  s.send(json{
+      {"type", "hello"},
+      {"num_connections", 1},
+      {"debug_info",
+       {{"host", "applink-fake"}, {"build_number", 10}, {"approximate_connection_time", 18060}}},
+      {"connection_info", {{"app_id", "A111"}}}});
+  ++hello_sent;
 }
 
-net::awaitable<void> accept_loop(state* st) {
-  for (;;) {
-    auto [ec, socket] = co_await st->acceptor->async_accept(nothrow);
-    if (ec) co_return;
-    net::co_spawn(st->acceptor->get_executor(), serve(st, std::move(socket)), net::detached);
-  }
+namespace {
+bool is_post(const recorded_request& c) {
+  return c.api_method == "chat.postMessage" || c.api_method == "chat.postEphemeral";
 }
-
 }  // namespace
 
-fake_slack::fake_slack() : state_(std::make_shared<state>()) {
-  auto* st = state_.get();
-  st->acceptor = std::make_unique<tcp::acceptor>(
-      *st->ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  st->port = st->acceptor->local_endpoint().port();
-  net::co_spawn(*st->ioc, accept_loop(st), net::detached);
-  st->thread = std::thread([st] { st->ioc->run(); });
-}
+fake_slack::fake_slack() : state_(std::make_shared<state>()) { state_->start(); }
 
-fake_slack::~fake_slack() {
-  auto* st = state_.get();
-  st->ioc->stop();
-  st->thread.join();
-  // Coroutine frames still suspended are destroyed with the io_context, while it exists.
-  st->sockets.clear();
-  st->acceptor.reset();
-  st->ioc.reset();
-}
+fake_slack::~fake_slack() { state_->stop(); }
 
-std::string fake_slack::api_url() const {
-  return "http://127.0.0.1:" + std::to_string(state_->port) + "/api/";
-}
+std::string fake_slack::api_url() const { return state_->base_url() + "/api/"; }
 
-std::string fake_slack::response_url() const {
-  return "http://127.0.0.1:" + std::to_string(state_->port) + "/response/T111/1/xyz";
-}
+std::string fake_slack::response_url() const { return state_->base_url() + "/response/T111/1/xyz"; }
 
 void fake_slack::fail_connections_open(std::string error) {
   std::lock_guard lock(state_->mutex);
@@ -343,18 +174,15 @@ void fake_slack::send(int socket, const json& frame) {
 
 void fake_slack::send_text(int socket, std::string text) {
   auto* st = state_.get();
-  net::post(*st->ioc, [st, socket, text = std::move(text)]() mutable {
-    if (socket < 0 || socket >= static_cast<int>(st->sockets.size())) return;
-    st->sockets[static_cast<std::size_t>(socket)]->out.try_send(boost::system::error_code{},
-                                                                std::move(text));
+  st->on_server([st, socket, text = std::move(text)]() mutable {
+    if (auto s = st->at(socket)) s->send(std::move(text));
   });
 }
 
 void fake_slack::drop(int socket) {
   auto* st = state_.get();
-  net::post(*st->ioc, [st, socket] {
-    if (socket < 0 || socket >= static_cast<int>(st->sockets.size())) return;
-    beast::get_lowest_layer(st->sockets[static_cast<std::size_t>(socket)]->ws).close();
+  st->on_server([st, socket] {
+    if (auto s = st->at(socket)) s->drop();
   });
 }
 
@@ -376,49 +204,26 @@ bool fake_slack::wait_for_ack(const std::string& envelope_id, ms timeout) {
 }
 
 bool fake_slack::wait_for_posts(std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t ok = 0;
-        for (const auto& c : state_->calls)
-          if ((c.method == "chat.postMessage" || c.method == "chat.postEphemeral") &&
-              c.status == 200)
-            ++ok;
-        return ok >= n;
-      },
-      timeout);
+  return state_->wait_for_requests(
+      [](const recorded_request& c) { return is_post(c) && c.status == 200; }, n, timeout);
 }
 
 bool fake_slack::wait_for_calls(const std::string& method, std::size_t n, ms timeout) {
-  return state_->wait(
-      [&] {
-        std::size_t count = 0;
-        for (const auto& c : state_->calls)
-          if (c.method == method) ++count;
-        return count >= n;
-      },
-      timeout);
+  return state_->wait_for_requests(
+      [&](const recorded_request& c) { return c.api_method == method; }, n, timeout);
 }
 
-bool fake_slack::wait_closed(int socket, ms timeout) {
-  return state_->wait([&] { return state_->ended.count(socket) != 0; }, timeout);
-}
+bool fake_slack::wait_closed(int socket, ms timeout) { return state_->wait_ended(socket, timeout); }
 
 std::vector<api_call> fake_slack::calls(const std::string& method) const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<api_call> out;
-  for (const auto& c : state_->calls)
-    if (method.empty() || c.method == method) out.push_back(c);
-  return out;
+  return state_->requests_where(
+      [&](const recorded_request& c) { return method.empty() || c.api_method == method; });
 }
 
 std::vector<api_call> fake_slack::posts() const {
-  std::lock_guard lock(state_->mutex);
-  std::vector<api_call> out;
-  for (const auto& c : state_->calls)
-    if ((c.method == "chat.postMessage" || c.method == "chat.postEphemeral") && c.status == 200 &&
-        c.body.is_object())
-      out.push_back(c);
-  return out;
+  return state_->requests_where([](const recorded_request& c) {
+    return is_post(c) && c.status == 200 && c.body.is_object();
+  });
 }
 
 std::vector<socket_frame> fake_slack::frames(int socket) const {
@@ -453,7 +258,7 @@ int fake_slack::bad_tickets() const {
 
 bool fake_slack::closed_by_client(int socket) const {
   std::lock_guard lock(state_->mutex);
-  return state_->closed_by_client.count(socket) != 0;
+  return state_->client_close.count(socket) != 0;
 }
 
 namespace slack_frames {

@@ -5,6 +5,8 @@
 // 127.0.0.1 at an ephemeral port. apps.connections.open hands out single-use tickets; each
 // socket starts with `hello`; acks and API calls are recorded for the test to wait on.
 
+#include "tests/support/fake_records.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -15,20 +17,9 @@
 
 namespace sessiondx::test {
 
-struct api_call {
-  std::string method;         ///< "chat.postMessage", …, or "response_url"
-  std::string authorization;  ///< the Authorization header
-  std::string content_type;
-  nlohmann::json body;  ///< parsed JSON body (null when not JSON)
-  unsigned status = 0;  ///< what the fake answered
-  std::chrono::steady_clock::time_point at;
-};
-
-struct socket_frame {
-  int socket = 0;  ///< index of the websocket, in accept order from 0
-  std::string text;
-  std::chrono::steady_clock::time_point at;
-};
+/// A Web API call (api_method "chat.postMessage", …, or "response_url").
+using api_call = recorded_request;
+using socket_frame = received_frame;
 
 class fake_slack {
  public:

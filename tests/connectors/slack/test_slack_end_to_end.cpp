@@ -223,7 +223,7 @@ TEST_CASE("a broken checkout posted to the webhook is diagnosed through Slack", 
   const auto posts = e.slack.posts();
   REQUIRE(posts.size() == 1);
   const auto& post = posts[0];
-  CHECK(post.method == "chat.postMessage");
+  CHECK(post.api_method == "chat.postMessage");
   CHECK(post.authorization == "Bearer xoxb-e2e");
   CHECK(post.body["channel"] == channel);
   REQUIRE(post.body["blocks"].is_array());

@@ -116,7 +116,7 @@ TEST_CASE("slash command: acked at once, the reply posted in its channel with bl
   REQUIRE(h.slack.wait_for_posts(1));
 
   const auto post = h.slack.posts().at(0);
-  CHECK(post.method == "chat.postMessage");
+  CHECK(post.api_method == "chat.postMessage");
   CHECK(post.authorization == "Bearer xoxb-test");
   CHECK(post.content_type == "application/json; charset=utf-8");
   CHECK(post.body["channel"] == "C0SUPPORT");
@@ -308,7 +308,7 @@ TEST_CASE("ephemeral replies carry a Share button; its click posts for the chann
       0, frames::slash_command("env-1", "/session", known_id, "C1", "U1", h.slack.response_url()));
   REQUIRE(h.slack.wait_for_posts(1));
   const auto first = h.slack.posts().at(0);
-  CHECK(first.method == "chat.postEphemeral");
+  CHECK(first.api_method == "chat.postEphemeral");
   CHECK(first.body["user"] == "U1");
   const auto& last_block = first.body["blocks"].back();
   REQUIRE(last_block["type"] == "actions");
@@ -318,7 +318,7 @@ TEST_CASE("ephemeral replies carry a Share button; its click posts for the chann
   REQUIRE(h.slack.wait_for_posts(2));
   CHECK(h.slack.wait_for_ack("env-2"));
   const auto shared = h.slack.posts().at(1);
-  CHECK(shared.method == "chat.postMessage");
+  CHECK(shared.api_method == "chat.postMessage");
   CHECK(shared.body["channel"] == "C1");
   CHECK(header_of(shared) == std::string("Session ") + known_id + ": degraded");
   CHECK(shared.body["blocks"].back()["type"] != "actions");
