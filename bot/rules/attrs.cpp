@@ -116,6 +116,18 @@ nlohmann::json flat_attrs::to_json() const {
   return j;
 }
 
+bool lazy_attrs::may_hold(std::string_view key) const {
+  if (parsed_) return attrs_.find(key) != nullptr;
+  // A key is a JSON string: "key" verbatim, unless it is written with escapes.
+  for (std::size_t at = text_.find(key); at != std::string_view::npos;
+       at = text_.find(key, at + 1)) {
+    if (at > 0 && text_[at - 1] == '"' && at + key.size() < text_.size() &&
+        text_[at + key.size()] == '"')
+      return true;
+  }
+  return text_.find('\\') != std::string_view::npos;
+}
+
 std::string_view str_attr(const flat_attrs& attrs, const char* key) {
   const attr_value* v = attrs.find(key);
   return v && v->type == attr_value::kind::string ? std::string_view(v->text) : std::string_view();
