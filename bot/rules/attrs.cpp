@@ -91,6 +91,7 @@ class flat_scanner {
   bool object(std::vector<std::pair<std::string, attr_value>>& out) {
     ws();
     if (!eat('{')) return false;
+    out.reserve(6);  // events carry a handful of attributes: one allocation, not three
     ws();
     if (eat('}')) return rest_is_space();
     for (;;) {
