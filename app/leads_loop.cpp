@@ -14,7 +14,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <set>
+#include <utility>
 
 namespace sessiondx::app {
 
@@ -251,9 +254,9 @@ net::awaitable<void> leads_loop::look_alerts(std::int64_t now) {
     const auto rates =
         co_await net::co_spawn(reads_, read_rates(&reports_, now, open), net::use_awaitable);
     auto actions = detector_.evaluate(now, rates);
-    // Persisted while an incident is open (its last minute above the threshold moves), and when
-    // one ends; nothing to write on a quiet minute.
-    if (actions.empty() && open.empty()) co_return;
+    // Persisted while an incident is open (its last minute above the threshold moves), when one
+    // ends, and while a post waits for its retry; nothing to write on a quiet minute.
+    if (actions.empty() && open.empty() && incidents_.pending.empty()) co_return;
     for (auto& a : actions) {
       // Facets are read for the posts only, not every minute for every open incident.
       if (a.kind != bot::alert_kind::resolved) {
@@ -262,37 +265,86 @@ net::awaitable<void> leads_loop::look_alerts(std::int64_t now) {
         a.trend = co_await net::co_spawn(reads_, read_trend(&reports_, a.issue_key, now),
                                          net::use_awaitable);
       }
+      // Each post is queued, then made by post_pending: a failed one stays queued (and in the
+      // stored state) until it is posted, as a digest stays due until it is.
       const bot::report_reply report = bot::alert_report(a);
       for (const auto& poster : posters_) {
         const std::string platform(poster->platform());
-        const auto channel = settings_.alert_channels.find(platform);
-        if (channel == settings_.alert_channels.end() || channel->second.empty()) continue;
-        std::string thread;
-        if (a.kind != bot::alert_kind::opened) {
-          const auto& by_platform = incidents_.threads[a.issue_key];
-          if (auto it = by_platform.find(platform); it != by_platform.end()) thread = it->second;
-        }
-        try {
-          std::string target = channel->second;
-          const std::string id = co_await poster->post(target, report, thread);
-          if (a.kind == bot::alert_kind::opened) incidents_.threads[a.issue_key][platform] = id;
-          ++stats_.alerts_posted;
-          spdlog::info("leads: alert {} {} posted to {} {}", bot::to_string(a.kind), a.issue_key,
-                       platform, channel->second);
-        } catch (const std::exception& e) {
-          ++stats_.post_failures;
-          spdlog::warn("leads: alert {} {} not posted to {}: {}", bot::to_string(a.kind),
-                       a.issue_key, platform, e.what());
-        }
+        if (has_channel(settings_.alert_channels, platform))
+          incidents_.pending.push_back({a.issue_key, a.kind, platform, report.title, report.text,
+                                        report.markdown, report.mrkdwn, 0, now});
       }
-      if (a.kind == bot::alert_kind::resolved) incidents_.threads.erase(a.issue_key);
     }
+    co_await post_pending(now);
     incidents_.open = detector_.records();
     const std::string state_key = incident_state_key, state = bot::to_json(incidents_);
     co_await net::co_spawn(reads_, write_state(&store_, state_key, state), net::use_awaitable);
   } catch (const std::exception& e) {
     spdlog::warn("leads: alert evaluation failed: {}", e.what());
   }
+}
+
+void leads_loop::forget_thread(const std::string& issue_key, const std::string& platform) {
+  const auto it = incidents_.threads.find(issue_key);
+  if (it == incidents_.threads.end()) return;
+  it->second.erase(platform);
+  if (it->second.empty()) incidents_.threads.erase(it);
+}
+
+net::awaitable<void> leads_loop::post_pending(std::int64_t now) {
+  std::vector<bot::pending_alert> still;
+  // A post waits behind an earlier one of the same problem on the same platform: an update
+  // needs the thread its opening post starts, and the thread reads in order.
+  std::set<std::pair<std::string, std::string>> held;
+  for (auto& p : incidents_.pending) {
+    const auto key = std::make_pair(p.issue_key, p.platform);
+    const auto poster = std::find_if(posters_.begin(), posters_.end(),
+                                     [&p](const auto& x) { return x->platform() == p.platform; });
+    const auto channel = settings_.alert_channels.find(p.platform);
+    if (poster == posters_.end() || channel == settings_.alert_channels.end() ||
+        channel->second.empty()) {
+      spdlog::warn("leads: alert {} {} dropped: {} has no alert channel any more",
+                   bot::to_string(p.kind), p.issue_key, p.platform);
+      continue;
+    }
+    if (held.count(key) != 0 || p.next_ms > now) {
+      held.insert(key);
+      still.push_back(std::move(p));
+      continue;
+    }
+    std::string thread;
+    if (p.kind != bot::alert_kind::opened) {
+      if (const auto t = incidents_.threads.find(p.issue_key); t != incidents_.threads.end())
+        if (const auto it = t->second.find(p.platform); it != t->second.end()) thread = it->second;
+    }
+    try {
+      const std::string target = channel->second;
+      const bot::report_reply report{p.title, p.text, p.markdown, p.mrkdwn};
+      const std::string id = co_await (*poster)->post(target, report, thread);
+      if (p.kind == bot::alert_kind::opened) incidents_.threads[p.issue_key][p.platform] = id;
+      if (p.kind == bot::alert_kind::resolved) forget_thread(p.issue_key, p.platform);
+      ++stats_.alerts_posted;
+      spdlog::info("leads: alert {} {} posted to {} {}{}", bot::to_string(p.kind), p.issue_key,
+                   p.platform, channel->second,
+                   p.attempts > 0 ? " (retry " + std::to_string(p.attempts) + ")" : "");
+    } catch (const std::exception& e) {
+      ++stats_.post_failures;
+      ++p.attempts;
+      if (p.attempts >= bot::max_alert_attempts) {
+        spdlog::error("leads: alert {} {} to {} dropped after {} failed posts: {}",
+                      bot::to_string(p.kind), p.issue_key, p.platform, p.attempts, e.what());
+        if (p.kind == bot::alert_kind::resolved) forget_thread(p.issue_key, p.platform);
+        continue;
+      }
+      p.next_ms = now + bot::alert_retry_delay_ms(p.attempts);
+      spdlog::warn("leads: alert {} {} not posted to {} (retried from {}): {}",
+                   bot::to_string(p.kind), p.issue_key, p.platform, bot::rfc3339(p.next_ms),
+                   e.what());
+      held.insert(key);
+      still.push_back(std::move(p));
+    }
+  }
+  incidents_.pending = std::move(still);
 }
 
 }  // namespace sessiondx::app

@@ -56,7 +56,8 @@ class leads_loop {
   void stop();
 
   /// One look at `now_ms()`: scheduled digests, then incident alerts. Runs on the strand; never
-  /// throws (failures are logged; a digest that failed to post is retried at the next look).
+  /// throws (failures are logged; a digest that failed to post is retried at the next look, an
+  /// alert with a backoff, see post_pending; both across a restart).
   boost::asio::awaitable<void> look();
 
   boost::asio::strand<boost::asio::io_context::executor_type>& strand() { return strand_; }
@@ -70,6 +71,11 @@ class leads_loop {
   friend boost::asio::awaitable<void> run_loop(leads_loop* self);
   boost::asio::awaitable<void> look_digests(std::int64_t now);
   boost::asio::awaitable<void> look_alerts(std::int64_t now);
+  /// Makes the queued alert posts that are due (incidents_.pending), oldest first; a failed one
+  /// stays queued with its retry time (bot::alert_retry_delay_ms).
+  boost::asio::awaitable<void> post_pending(std::int64_t now);
+  /// An incident's thread on one platform, once its "back to normal" is posted (or given up).
+  void forget_thread(const std::string& issue_key, const std::string& platform);
 
   store::event_store& store_;
   leads_settings settings_;

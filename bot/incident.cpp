@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -130,6 +131,23 @@ void incident_detector::restore(const std::vector<incident_record>& records) {
     open_[r.issue_key] = incident{r.since_ms, r.posted_sessions, r.peak_sessions, r.last_above_ms};
 }
 
+std::int64_t alert_retry_delay_ms(int attempts) {
+  constexpr std::int64_t minute = 60'000, ceiling = 30 * minute;
+  if (attempts <= 1) return minute;
+  if (attempts >= 6) return ceiling;
+  return std::min(ceiling, minute << (attempts - 1));
+}
+
+namespace {
+
+std::optional<alert_kind> alert_kind_of(std::string_view name) {
+  for (const alert_kind k : {alert_kind::opened, alert_kind::grew, alert_kind::resolved})
+    if (to_string(k) == name) return k;
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string to_json(const incident_state& state) {
   nlohmann::json open = nlohmann::json::array();
   for (const auto& r : state.open)
@@ -140,7 +158,20 @@ std::string to_json(const incident_state& state) {
                     {"last_above_ms", r.last_above_ms}});
   nlohmann::json threads = nlohmann::json::object();
   for (const auto& [key, by_platform] : state.threads) threads[key] = by_platform;
-  return nlohmann::json{{"version", 1}, {"open", open}, {"threads", threads}}.dump();
+  nlohmann::json pending = nlohmann::json::array();
+  for (const auto& p : state.pending)
+    pending.push_back({{"issue_key", p.issue_key},
+                       {"kind", to_string(p.kind)},
+                       {"platform", p.platform},
+                       {"title", p.title},
+                       {"text", p.text},
+                       {"markdown", p.markdown},
+                       {"mrkdwn", p.mrkdwn},
+                       {"attempts", p.attempts},
+                       {"next_ms", p.next_ms}});
+  nlohmann::json j{{"version", 1}, {"open", open}, {"threads", threads}};
+  if (!state.pending.empty()) j["pending"] = std::move(pending);
+  return j.dump();
 }
 
 incident_state incident_state_from_json(std::string_view text) {
@@ -175,6 +206,32 @@ incident_state incident_state_from_json(std::string_view text) {
                                       " is not a string");
         state.threads[key][platform] = id.get<std::string>();
       }
+    }
+  }
+  if (j.contains("pending")) {
+    if (!j["pending"].is_array())
+      throw std::invalid_argument("incident state: pending is not a list");
+    for (const auto& o : j["pending"]) {
+      if (!o.is_object()) throw std::invalid_argument("incident state: pending is not a list");
+      auto text = [&o](const char* field) {
+        if (!o.contains(field) || !o[field].is_string())
+          throw std::invalid_argument(std::string("incident state: pending.") + field +
+                                      " is not a string");
+        return o[field].get<std::string>();
+      };
+      pending_alert p;
+      p.issue_key = text("issue_key");
+      const auto kind = alert_kind_of(text("kind"));
+      if (!kind) throw std::invalid_argument("incident state: pending.kind is not an alert kind");
+      p.kind = *kind;
+      p.platform = text("platform");
+      p.title = text("title");
+      p.text = text("text");
+      p.markdown = text("markdown");
+      p.mrkdwn = text("mrkdwn");
+      p.attempts = static_cast<int>(number(o, "attempts"));
+      p.next_ms = number(o, "next_ms");
+      state.pending.push_back(std::move(p));
     }
   }
   return state;

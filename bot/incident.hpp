@@ -30,6 +30,10 @@ struct incident_settings {
   double growth_factor = 2.0;
   /// Back to normal once the window has stayed below min_sessions for this long.
   std::int64_t quiet_ms = 30 * 60'000;
+  /// Distinct sessions are counted exactly up to this many per problem (bot::lead_reports::
+  /// rates); beyond it the figure is a lower bound (at least the cap and the largest bucket),
+  /// so an evaluation's cost does not grow with the incidents it watches.
+  std::int64_t exact_cap = 200;
   /// Empty: bot::is_noise_issue.
   std::function<bool(std::string_view)> is_noise;
 };
@@ -37,7 +41,9 @@ struct incident_settings {
 /// What one evaluation knows of one problem.
 struct problem_rate {
   std::string issue_key;
-  std::int64_t window_sessions = 0;    ///< distinct sessions in the last window_ms
+  /// Distinct sessions in the last window_ms: exact up to incident_settings::exact_cap (and
+  /// whenever the decision depends on it), a lower bound beyond.
+  std::int64_t window_sessions = 0;
   std::int64_t baseline_sessions = 0;  ///< sessions in the baseline_ms before the window
   std::int64_t first_seen_ms = 0;      ///< earliest event in the window
   std::string example_session;
@@ -74,11 +80,32 @@ struct incident_record {
   friend bool operator==(const incident_record&, const incident_record&) = default;
 };
 
-/// What the alert loop persists after each evaluation: the open incidents and, per problem, the
-/// message each platform's alert thread hangs from ("slack" -> ts, "discord" -> message id).
+/// An alert post to one platform not made yet (the post failed: network, 5xx, 429 beyond the
+/// poster's own wait, a refusal), kept with its rendered texts so that the retry says what the
+/// evaluation said then.
+struct pending_alert {
+  std::string issue_key;
+  alert_kind kind = alert_kind::opened;
+  std::string platform;
+  std::string title, text, markdown, mrkdwn;  ///< the report_reply of bot::alert_report
+  int attempts = 0;                           ///< failed posts so far
+  std::int64_t next_ms = 0;                   ///< not retried before
+  friend bool operator==(const pending_alert&, const pending_alert&) = default;
+};
+
+/// When a pending alert is retried after its `attempts`-th failure: 1 min, 2, 4, 8, 16, then
+/// every 30 min. The loop looks once a minute, so a delay rounds up to the next look.
+std::int64_t alert_retry_delay_ms(int attempts);
+/// Failures after which a pending alert is dropped (with an error logged): about 6 h of retries.
+inline constexpr int max_alert_attempts = 16;
+
+/// What the alert loop persists after each evaluation: the open incidents, per problem the
+/// message each platform's alert thread hangs from ("slack" -> ts, "discord" -> message id), and
+/// the posts still to make, oldest first (a restart retries them, it does not re-decide them).
 struct incident_state {
   std::vector<incident_record> open;
   std::map<std::string, std::map<std::string, std::string>> threads;
+  std::vector<pending_alert> pending;
   friend bool operator==(const incident_state&, const incident_state&) = default;
 };
 

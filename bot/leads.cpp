@@ -59,6 +59,40 @@ std::vector<problem_line> lead_reports::top(std::int64_t now_ms, std::int64_t wi
   return lines;
 }
 
+namespace {
+
+/// The fewest distinct sessions in the window that cross the rule against `baseline`.
+std::int64_t alert_threshold(const incident_detector& rule, std::int64_t baseline) {
+  const incident_settings& s = rule.settings();
+  problem_rate r;
+  r.baseline_sessions = baseline;
+  const double by_rate = s.rate_factor * static_cast<double>(baseline) *
+                         static_cast<double>(s.window_ms) / static_cast<double>(s.baseline_ms);
+  std::int64_t t = s.min_sessions;
+  if (baseline > 0 && by_rate > static_cast<double>(t))
+    t = by_rate >= 1e15 ? std::int64_t{1'000'000'000'000'000} : static_cast<std::int64_t>(by_rate);
+  // Settle the rounding on crosses() itself, so that the two can never disagree.
+  for (r.window_sessions = t; !rule.crosses(r); r.window_sessions = ++t) {
+  }
+  for (r.window_sessions = t - 1; t > s.min_sessions && rule.crosses(r);
+       r.window_sessions = --t - 1) {
+  }
+  return t;
+}
+
+}  // namespace
+
+std::int64_t lead_reports::window_count(const std::string& issue_key, std::int64_t from,
+                                        std::int64_t to, std::int64_t lower, std::int64_t upper,
+                                        std::int64_t limit) const {
+  const std::int64_t cap = std::min(upper, limit);
+  // The largest bucket already holds that many distinct sessions: all of them when it is the
+  // whole window (lower == upper), else a lower bound at or above the limit.
+  if (lower >= cap) return lower;
+  // min(distinct, cap): exact below the cap (and when cap == upper), "at least cap" at it.
+  return store_.issue_sessions(issue_key, from, to, cap);
+}
+
 std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms,
                                               const std::vector<incident_record>& open,
                                               bool with_facets) const {
@@ -82,34 +116,45 @@ std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms,
   std::map<std::string_view, const incident_record*> open_by_key;
   for (const auto& o : open) open_by_key.emplace(o.issue_key, &o);
   const incident_detector rule(incidents_);
+  const std::int64_t cap = std::max<std::int64_t>(incidents_.exact_cap, 1);
+  const auto baseline_of = [&](const std::string& key) {
+    std::int64_t sum = 0;
+    for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
+      sum += b.sessions;
+    return sum;
+  };
   std::vector<problem_rate> out;
   for (auto& [key, r] : by_key) {
     problem_rate& rate = r.rate;
-    if (rate.window_sessions >= incidents_.min_sessions) {
-      const auto o = open_by_key.find(key);
-      bool exact = true;
-      if (o != open_by_key.end()) {
-        // Open: it stays open, does not grow and sets no new peak whatever the exact count.
-        const bool stays_above = r.lower >= incidents_.min_sessions;
-        const bool may_grow =
-            static_cast<double>(rate.window_sessions) >=
-            incidents_.growth_factor * static_cast<double>(o->second->posted_sessions);
-        const bool may_peak = rate.window_sessions > o->second->peak_sessions;
-        if (stays_above && !may_grow && !may_peak) {
-          rate.window_sessions = r.lower;
-          exact = false;
-        }
-      } else {
-        for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
-          rate.baseline_sessions += b.sessions;
-        exact = rule.crosses(rate);  // the upper bound does not cross: neither does the count
+    const std::int64_t upper = rate.window_sessions, lower = r.lower;
+    const auto o = open_by_key.find(key);
+    if (upper >= incidents_.min_sessions && o == open_by_key.end()) {
+      // Not open: it alerts when the distinct count reaches the threshold its baseline sets.
+      // Below that the upper bound stays (it cannot alert); otherwise count up to the
+      // threshold or the cap, whichever is larger (the figure posted), never the incident.
+      rate.baseline_sessions = baseline_of(key);
+      const std::int64_t threshold = alert_threshold(rule, rate.baseline_sessions);
+      if (upper >= threshold) {
+        rate.window_sessions = window_count(key, from, to, lower, upper, std::max(cap, threshold));
+        if (with_facets && rule.crosses(rate)) rate.facets = store_.issue_facets(key, from, to);
       }
-      if (exact) {
-        rate.window_sessions = store_.issue_sessions(key, from, to, distinct_cap);
-        if (o != open_by_key.end())
-          for (const auto& b : store_.issue_history(key, from - incidents_.baseline_ms, from))
-            rate.baseline_sessions += b.sessions;
-        if (with_facets) rate.facets = store_.issue_facets(key, from, to);
+    } else if (upper >= incidents_.min_sessions) {
+      // Open: it stays open, does not grow and sets no new peak whatever the exact count when
+      // the largest bucket keeps it above and the sum reaches neither the update nor the peak.
+      const incident_record& inc = *o->second;
+      const double grow_at = incidents_.growth_factor * static_cast<double>(inc.posted_sessions);
+      const bool settled = lower >= incidents_.min_sessions &&
+                           static_cast<double>(upper) < grow_at && upper <= inc.peak_sessions;
+      if (settled) {
+        rate.window_sessions = lower;
+      } else {
+        // Counted up to the cap: beyond it, the largest bucket alone says whether it grew.
+        rate.window_sessions =
+            window_count(key, from, to, lower, upper, std::max(cap, incidents_.min_sessions));
+        if (static_cast<double>(rate.window_sessions) >= grow_at) {
+          rate.baseline_sessions = baseline_of(key);
+          if (with_facets) rate.facets = store_.issue_facets(key, from, to);
+        }
       }
     }
     out.push_back(std::move(rate));

@@ -28,14 +28,21 @@ class lead_reports {
   /// with its baseline and facets. Blocking.
   ///
   /// Cost: one bounded read of the window's summary rows; then, per problem, only what its
-  /// decision needs. The summary's per-bucket counts bound the distinct sessions of the window
-  /// (at least the largest bucket, at most their sum), and the exact count (reading the
-  /// window's session entries) is taken only when the bounds cannot decide: a problem that is
-  /// not `open` and whose upper bound does not cross the rule keeps the upper bound (it cannot
-  /// alert); an `open` incident whose lower bound stays at or above min_sessions and whose upper
-  /// bound reaches neither the growth factor nor its peak keeps the lower bound (it stays open,
-  /// with no update and no new peak). Facets are read only when `with_facets` (the loop reads
-  /// them for the posts only, see facets()).
+  /// decision needs, bounded by incident_settings::exact_cap (or the problem's threshold, if
+  /// larger), never by the incident's size. The summary's per-bucket counts bound the distinct
+  /// sessions of the window (at least the largest bucket, at most their sum):
+  ///  - a problem that is not `open` reads its baseline (the 24 h of summary rows before the
+  ///    window) when its upper bound reaches min_sessions; if the upper bound stays below the
+  ///    threshold that baseline sets, it keeps the upper bound (it cannot alert); otherwise its
+  ///    distinct sessions are counted, stopping at max(exact_cap, threshold) — or not at all when
+  ///    the largest bucket already holds that many;
+  ///  - an `open` incident whose largest bucket keeps it above min_sessions and whose sum reaches
+  ///    neither the growth factor nor its peak keeps the lower bound (it stays open, with no
+  ///    update and no new peak); otherwise it is counted up to exact_cap, and beyond the cap the
+  ///    largest bucket alone decides whether it grew.
+  /// `window_sessions` is thus exact up to the cap and a lower bound beyond it. Facets are read
+  /// only when `with_facets` and the problem alerts or grows (the loop reads them for the posts
+  /// only, see facets()).
   std::vector<problem_rate> rates(std::int64_t now_ms,
                                   const std::vector<incident_record>& open = {},
                                   bool with_facets = true) const;
@@ -51,6 +58,11 @@ class lead_reports {
   report_reply answer(const command& cmd, std::int64_t now_ms) const;
 
  private:
+  /// min(distinct sessions of [from, to), min(upper, limit)), or `lower` when the largest bucket
+  /// already reaches that: never reads more than about `limit` entries per bucket.
+  std::int64_t window_count(const std::string& issue_key, std::int64_t from, std::int64_t to,
+                            std::int64_t lower, std::int64_t upper, std::int64_t limit) const;
+
   store::event_store& store_;
   digest_settings settings_;
   incident_settings incidents_;

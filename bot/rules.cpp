@@ -93,12 +93,13 @@ void build_view(const session_input& input, session_view& view) {
   }
   view.events.reserve(events.size());
   for (std::size_t i : order) {
-    detail::view_event v;
+    detail::view_event& v = view.events.emplace_back();
     v.ev = &events[i];
-    v.attrs = detail::flat_attrs::parse(events[i].attrs);
+    // Parsed when a rule first reads them; the message fallback parses only attrs that hold one.
+    v.attrs = detail::lazy_attrs(events[i].attrs);
     v.message = events[i].message;
-    if (v.message.empty()) v.message = detail::str_attr(v.attrs, "message");
-    view.events.push_back(std::move(v));
+    if (v.message.empty() && v.attrs.may_hold("message"))
+      v.message = detail::str_attr(v.attrs, "message");
   }
   if (!view.events.empty()) view.last_ts_ms = view.events.back().ev->ts_ms;
 }

@@ -308,10 +308,22 @@ std::int64_t reader_connection::issue_sessions(const std::string& issue_key, std
   for (const issue_bucket& b : issue_history(issue_key, from_ms, to_ms))
     buckets.push_back(b.bucket_start_ms);
   std::unordered_set<std::string> sessions;
-  const auto budget = static_cast<std::size_t>(std::max<std::int64_t>(cap, 0));
-  // Reads at most max(cap, max_blast_entries) entries: bounded whatever the incident's size.
-  collect_sessions(issue_key, buckets, std::string(), std::max(budget, max_blast_entries_),
-                   sessions);
+  const auto wanted = static_cast<std::size_t>(std::max<std::int64_t>(cap, 0));
+  // Stops once `cap` distinct sessions are seen (an alert deciding "at least 10" reads about 10
+  // entries per bucket, not the incident); never reads more than max(cap, max_blast_entries).
+  std::size_t budget = std::max(wanted, max_blast_entries_);
+  for (const std::int64_t bucket : buckets) {
+    if (budget == 0 || sessions.size() >= wanted) break;
+    reset_on_exit reset(bucket_sessions_);
+    bucket_sessions_.bind(1, bucket);
+    bucket_sessions_.bindNoCopy(2, issue_key);
+    bucket_sessions_.bind(3, sql_limit(budget));
+    while (sessions.size() < wanted && bucket_sessions_.executeStep()) {
+      --budget;
+      const SQLite::Column column = bucket_sessions_.getColumn(0);
+      sessions.emplace(column.getText(""), static_cast<std::size_t>(column.getBytes()));
+    }
+  }
   return std::min<std::int64_t>(static_cast<std::int64_t>(sessions.size()), cap);
 }
 

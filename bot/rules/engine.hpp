@@ -51,10 +51,40 @@ class flat_attrs {
   std::vector<std::pair<std::string, attr_value>> items_;
 };
 
-/// One event with its attributes parsed once.
+/// An event's attributes, parsed on first use and then kept: a session's events are parsed
+/// only as far as some rule reads them (a rule family reads the attrs of the types it handles,
+/// the timeline those of the entries it shows). Reads like a flat_attrs. Not thread-safe (one
+/// run_rules call owns it).
+class lazy_attrs {
+ public:
+  lazy_attrs() = default;
+  /// `text` must outlive this (the event's attrs column).
+  explicit lazy_attrs(std::string_view text) : text_(text), parsed_(text.empty()) {}
+  const flat_attrs& get() const {
+    if (!parsed_) {
+      attrs_ = flat_attrs::parse(text_);
+      parsed_ = true;
+    }
+    return attrs_;
+  }
+  operator const flat_attrs&() const { return get(); }  // NOLINT: reads as the attrs themselves
+  const attr_value* find(std::string_view key) const { return get().find(key); }
+  nlohmann::json to_json() const { return get().to_json(); }
+  bool empty() const { return get().empty(); }
+  /// Whether the text may hold `key` at all (a byte search, far cheaper than parsing): false
+  /// means find(key) is nullptr, without parsing. Keys written with escapes count as may.
+  bool may_hold(std::string_view key) const;
+
+ private:
+  std::string_view text_;
+  mutable bool parsed_ = true;
+  mutable flat_attrs attrs_;
+};
+
+/// One event with its attributes parsed once, when first read.
 struct view_event {
   const store::event* ev = nullptr;
-  flat_attrs attrs;
+  lazy_attrs attrs;
   std::string_view message;               ///< event.message, else attrs.message (may be empty)
   noise::kind noise = noise::kind::none;  ///< not a problem: counted in `checked`, never a finding
 };

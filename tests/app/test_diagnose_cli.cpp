@@ -139,3 +139,96 @@ TEST_CASE("sessiondx diagnose opens the store read-only: a read-only file system
   CHECK_FALSE(std::filesystem::exists(db.string() + "-wal"));
   if (!mounted) std::filesystem::permissions(ro, std::filesystem::perms::owner_all);
 }
+
+TEST_CASE("sessiondx digest and audit answer from a read-only store file", "[cli]") {
+  test::temp_dir dir;
+  const auto ro = dir / "ro";
+  std::filesystem::create_directory(ro);
+  // As root, permissions do not stop a write: a tmpfs remounted read-only does, when allowed.
+  const bool mounted = ::mount("tmpfs", ro.c_str(), "tmpfs", 0, "size=8m") == 0;
+  struct unmount_at_end {
+    std::filesystem::path path;
+    bool active;
+    ~unmount_at_end() {
+      if (active) ::umount2(path.c_str(), MNT_DETACH);
+    }
+  } unmount{ro, mounted};
+  const auto db = ro / "events.db";
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  {
+    store::store_settings settings;
+    settings.path = db;
+    auto store = store::make_sqlite_store(settings);
+    std::vector<store::event> events;
+    for (int i = 0; i < 3; ++i) {
+      store::event e;
+      e.id = "e" + std::to_string(i);
+      e.session_id = "sess" + std::to_string(i) + "abcdefgh";
+      e.ts_ms = now - 60'000;
+      e.type = "http_request";
+      e.attrs = R"({"method":"POST","route":"/api/payment","status":502})";
+      e.issue_key = "route:POST /api/payment";
+      events.push_back(std::move(e));
+    }
+    store->record_lookup({now - 30'000, "sess1abcdefgh", "broken", "route:POST /api/payment",
+                          "U_ALICE", "slack", "C_SUPPORT"});
+    // The writer commits the lookup log in queue order: the append behind it commits it.
+    REQUIRE_FALSE(store->append_and_wait(std::move(events)).error);
+    REQUIRE(store->lookups({}).size() == 1);
+    store->close();
+  }
+  // The file and its directory read-only (no -wal or -shm may be created beside it).
+  if (mounted) {
+    REQUIRE(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  } else {
+    WARN("cannot mount a tmpfs here: testing a chmod 0444 file in a 0555 directory instead");
+    std::filesystem::permissions(db, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::group_read |
+                                         std::filesystem::perms::others_read);
+    std::filesystem::permissions(
+        ro, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
+  }
+  struct writable_at_end {
+    std::filesystem::path path;
+    bool active;
+    ~writable_at_end() {
+      if (active) std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    }
+  } restore{ro, !mounted};
+  const std::string db_flag = " --db " + db.string();
+
+  const auto digest = run("digest --since 24h --format json" + db_flag);
+  REQUIRE(digest.exit_code == 0);
+  const auto doc = nlohmann::json::parse(digest.output);
+  CHECK(doc["events_received"] == 3);
+  CHECK(doc["lookups"] == 1);
+  REQUIRE(doc["top"].size() == 1);
+  CHECK(doc["top"][0]["issue_key"] == "route:POST /api/payment");
+  CHECK(doc["top"][0]["sessions"] == 3);
+  CHECK(doc["top"][0]["lookups"] == 1);
+  REQUIRE(doc["most_looked_up"].size() == 1);
+  CHECK(doc["most_looked_up"][0]["issue_key"] == "route:POST /api/payment");
+
+  const auto text = run("digest --since 24h --format markdown" + db_flag);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.output, Catch::Contains("route:POST /api/payment"));
+
+  const auto by_session = run("audit --session sess1abcdefgh" + db_flag);
+  CHECK(by_session.exit_code == 0);
+  CHECK_THAT(by_session.output, Catch::Contains("U_ALICE"));
+  CHECK_THAT(by_session.output, Catch::Contains("C_SUPPORT"));
+  CHECK_THAT(by_session.output, Catch::Contains("broken"));
+  CHECK_THAT(by_session.output, Catch::Contains("1 lookup\n"));
+  const auto by_user = run("audit --user U_ALICE" + db_flag);
+  CHECK(by_user.exit_code == 0);
+  CHECK_THAT(by_user.output, Catch::Contains("sess1abcdefgh"));
+  CHECK_THAT(by_user.output, Catch::Contains("route:POST /api/payment"));
+  // Someone else's lookups: none, and the answer says so (exit 3), still without writing.
+  CHECK(run("audit --user U_BOB" + db_flag).exit_code == 3);
+  CHECK_FALSE(std::filesystem::exists(db.string() + "-wal"));
+  CHECK_FALSE(std::filesystem::exists(db.string() + "-shm"));
+}

@@ -323,6 +323,95 @@ TEST_CASE("leads: a refused post is retried at the next look, not lost", "[leads
   CHECK(mm_posts_to(w.mattermost, "mm-digest").size() == 1);
 }
 
+TEST_CASE("leads: a failed alert post is retried with backoff, across a restart, and arrives once",
+          "[leads][e2e]") {
+  world w;
+  auto settings = w.settings();
+  settings.digest_schedule.clear();  // alerts only: every Slack call below is an alert post
+  const auto make_loop = [&] {
+    return std::make_unique<app::leads_loop>(w.ioc, *w.db, settings, w.posters(),
+                                             [&w] { return w.now.load(); });
+  };
+  const auto alert_calls = [&w] { return slack_posts_to(w.slack, "CALERTS").size(); };
+  auto loop = make_loop();
+  w.look(*loop);
+  w.now = utc(2025, 1, 13, 8, 0) + 30'000;
+  w.hit("js:checkout", 12);
+
+  // 08:01: Slack fails the post; Mattermost gets its alert at once.
+  w.slack.fail_post_message("internal_error");
+  w.now = utc(2025, 1, 13, 8, 1);
+  w.look(*loop);
+  CHECK(alert_calls() == 1);
+  CHECK(loop->stats().post_failures == 1);
+  CHECK(mm_posts_to(w.mattermost, "mm-alerts").size() == 1);
+  // Not before its retry time (one minute after the first failure).
+  w.now = utc(2025, 1, 13, 8, 1) + 30'000;
+  w.look(*loop);
+  CHECK(alert_calls() == 1);
+
+  // Restarted: the pending post is in the store, retried at 08:02, and fails again.
+  loop.reset();
+  loop = make_loop();
+  w.now = utc(2025, 1, 13, 8, 2);
+  w.look(*loop);
+  CHECK(alert_calls() == 2);
+  // The second failure waits two minutes: nothing at 08:03.
+  w.slack.fail_post_message("");
+  w.now = utc(2025, 1, 13, 8, 3);
+  w.look(*loop);
+  CHECK(alert_calls() == 2);
+  // 08:04: posted, with what the evaluation said at 08:01.
+  w.now = utc(2025, 1, 13, 8, 4);
+  w.look(*loop);
+  auto alerts = slack_posts_to(w.slack, "CALERTS");
+  REQUIRE(alerts.size() == 3);
+  const std::string opened = slack_text(alerts[2]);
+  INFO(opened);
+  CHECK(opened.find("Possible incident") != std::string::npos);
+  CHECK(opened.find("12 sessions") != std::string::npos);
+  CHECK(loop->stats().alerts_posted == 1);
+  // Once: later looks, and another restart, post nothing more.
+  w.now = utc(2025, 1, 13, 8, 5);
+  w.look(*loop);
+  loop.reset();
+  loop = make_loop();
+  w.now = utc(2025, 1, 13, 8, 6);
+  w.look(*loop);
+  CHECK(alert_calls() == 3);
+  CHECK(mm_posts_to(w.mattermost, "mm-alerts").size() == 1);
+
+  // The update goes into the thread the retried post started.
+  w.hit("js:checkout", 24);
+  w.now = utc(2025, 1, 13, 8, 7);
+  w.look(*loop);
+  alerts = slack_posts_to(w.slack, "CALERTS");
+  REQUIRE(alerts.size() == 4);
+  CHECK(slack_text(alerts[3]).find("Growing") != std::string::npos);
+  CHECK_FALSE(alerts[3].body.value("thread_ts", "").empty());
+  CHECK(mm_posts_to(w.mattermost, "mm-alerts").size() == 2);
+}
+
+TEST_CASE("leads: an alert post that keeps failing is dropped after its last attempt", "[leads]") {
+  // The schedule of retries: 1, 2, 4, 8, 16, then 30 minutes, max_alert_attempts in all.
+  CHECK(bot::alert_retry_delay_ms(1) == minute);
+  CHECK(bot::alert_retry_delay_ms(2) == 2 * minute);
+  CHECK(bot::alert_retry_delay_ms(5) == 16 * minute);
+  CHECK(bot::alert_retry_delay_ms(6) == 30 * minute);
+  CHECK(bot::alert_retry_delay_ms(40) == 30 * minute);
+  std::int64_t total = 0;
+  for (int i = 1; i < bot::max_alert_attempts; ++i) total += bot::alert_retry_delay_ms(i);
+  CHECK(total > 5 * hour);
+  CHECK(total < 7 * hour);
+  // The pending posts go through the stored state as JSON.
+  bot::incident_state state;
+  state.pending.push_back(
+      {"js:x", bot::alert_kind::grew, "slack", "t", "x", "**x**", "*x*", 3, 1'700'000'000'000});
+  CHECK(bot::incident_state_from_json(bot::to_json(state)) == state);
+  CHECK_THROWS_WITH(bot::incident_state_from_json(R"({"pending":[{"issue_key":"k"}]})"),
+                    "incident state: pending.kind is not a string");
+}
+
 TEST_CASE("leads: a 429 from Slack is waited out", "[leads][e2e]") {
   world w;
   auto posters = w.posters();

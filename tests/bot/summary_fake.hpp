@@ -5,7 +5,9 @@
 
 #include "store/event_store.hpp"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,22 @@ class summary_fake final : public store::event_store {
     facets_[{start, key}]["app_version\x1f" + version] += sessions;
     facets_[{start, key}]["browser\x1f" + browser] += sessions;
   }
+  /// Adds the named sessions to the bucket holding ts_ms: a session named in several buckets
+  /// counts in each bucket's `sessions` but once in issue_sessions(), as in the real store.
+  void add_named(const std::string& key, std::int64_t ts_ms, const std::vector<std::string>& ids) {
+    const std::int64_t start = store::bucket_of(ts_ms);
+    auto& named = named_[{start, key}];
+    std::int64_t fresh = 0;
+    for (const auto& id : ids)
+      if (std::find(named.begin(), named.end(), id) == named.end()) {
+        named.push_back(id);
+        ++fresh;
+      }
+    auto& b = rows_[{start, key}];
+    if (b.sessions == 0) b = {key, start, 0, 0, ts_ms, ts_ms, ids.empty() ? key : ids.front()};
+    b.sessions += fresh;
+    b.events += fresh;
+  }
   void add_traffic(std::int64_t ts_ms, std::int64_t events, std::int64_t sessions) {
     auto& t = traffic_[store::bucket_of(ts_ms)];
     t.bucket_start_ms = store::bucket_of(ts_ms);
@@ -36,8 +54,10 @@ class summary_fake final : public store::event_store {
     t.new_sessions += sessions;
   }
   std::vector<store::lookup_record> lookups_log;
-  /// issue_sessions() calls: the exact distinct counts read (the costly part of an evaluation).
+  /// issue_sessions() calls: the exact distinct counts read (the costly part of an evaluation),
+  /// and the largest cap one asked for (what it may read is about cap entries per bucket).
   int exact_counts = 0;
+  std::int64_t largest_cap = 0;
 
   std::vector<store::issue_bucket> issue_buckets(std::int64_t from, std::int64_t to) override {
     std::vector<store::issue_bucket> out;
@@ -52,13 +72,22 @@ class summary_fake final : public store::event_store {
       if (k.second == key && k.first >= from && k.first < to) out.push_back(b);
     return out;
   }
-  // Generated sessions are distinct per bucket.
+  // Generated sessions (add) are distinct per bucket; named ones (add_named) count once.
   std::int64_t issue_sessions(const std::string& key, std::int64_t from, std::int64_t to,
                               std::int64_t cap) override {
     ++exact_counts;
+    largest_cap = std::max(largest_cap, cap);
     std::int64_t n = 0;
-    for (const auto& b : issue_history(key, from, to)) n += b.sessions;
-    return std::min(n, cap);
+    std::set<std::string> named;
+    for (const auto& b : issue_history(key, from, to)) {
+      const auto it = named_.find({b.bucket_start_ms, key});
+      if (it == named_.end()) {
+        n += b.sessions;
+      } else {
+        named.insert(it->second.begin(), it->second.end());
+      }
+    }
+    return std::min(n + static_cast<std::int64_t>(named.size()), cap);
   }
   std::vector<store::facet_count> issue_facets(const std::string& key, std::int64_t from,
                                                std::int64_t to) override {
@@ -106,6 +135,7 @@ class summary_fake final : public store::event_store {
   std::map<std::pair<std::int64_t, std::string>, store::issue_bucket> rows_;
   std::map<std::pair<std::int64_t, std::string>, std::map<std::string, std::int64_t>> facets_;
   std::map<std::int64_t, store::ingest_bucket> traffic_;
+  std::map<std::pair<std::int64_t, std::string>, std::vector<std::string>> named_;
 };
 
 }  // namespace sessiondx::test

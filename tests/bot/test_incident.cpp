@@ -241,3 +241,111 @@ TEST_CASE("incidents: the summary's bounds spare the exact counts of steady prob
   // and the sum can reach neither the growth factor nor a new peak.
   CHECK(spiking.exact_counts == 1);
 }
+
+TEST_CASE("incidents: bucket sums that over-count do not alert below the threshold", "[incident]") {
+  // Five customers retrying for 15 minutes: each bucket counts them, the sum says 15, but only 5
+  // distinct sessions are affected. The decision depends on the exact count, so it is read.
+  summary_fake store;
+  const std::vector<std::string> five{"s1", "s2", "s3", "s4", "s5"};
+  for (std::int64_t start = t0; start < t0 + 15 * minute; start += bucket)
+    store.add_named("js:retry", start + 1, five);
+  const bot::incident_settings settings;
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  const std::int64_t now = t0 + 10 * minute + 30'000;  // the window: buckets t0 .. t0 + 10 min
+  const auto rates = reports.rates(now, detector.records());
+  REQUIRE(rates.size() == 1);
+  CHECK(rates[0].window_sessions == 5);
+  CHECK(store.exact_counts == 1);
+  CHECK(store.largest_cap <= 15);  // never more than the upper bound, never the whole incident
+  CHECK(detector.evaluate(now, rates).empty());
+
+  // Five more customers in the newest bucket: ten distinct sessions, it alerts with the exact
+  // figure.
+  store.add_named("js:retry", t0 + 10 * minute + 2, {"s6", "s7", "s8", "s9", "s10"});
+  const auto more = detector.evaluate(now, reports.rates(now, detector.records()));
+  REQUIRE(more.size() == 1);
+  CHECK(more[0].kind == bot::alert_kind::opened);
+  CHECK(more[0].sessions == 10);
+}
+
+TEST_CASE("incidents: a big incident is decided from the summary, whatever its size",
+          "[incident]") {
+  bot::incident_settings settings;
+  settings.exact_cap = 200;
+  summary_fake store;
+  // 40 problems start at once, 5,000 sessions a bucket each: the largest bucket alone is above
+  // the cap, so no distinct count is read, and the figure is that lower bound.
+  for (int p = 0; p < 40; ++p)
+    for (std::int64_t start = t0; start < t0 + 15 * minute; start += bucket)
+      store.add("js:big-" + std::to_string(p), start + 1, 5'000);
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  const std::int64_t now = t0 + 10 * minute + 30'000;
+  const auto opened = detector.evaluate(now, reports.rates(now, detector.records()));
+  REQUIRE(opened.size() == 40);
+  for (const auto& a : opened) {
+    CHECK(a.kind == bot::alert_kind::opened);
+    CHECK(a.sessions == 5'000);  // at least the largest bucket; exact up to the cap only
+  }
+  CHECK(store.exact_counts == 0);
+  // The minutes after: they stay open, no repeat, still no count.
+  for (std::int64_t m = 1; m < 5; ++m)
+    CHECK(detector.evaluate(now + m * minute, reports.rates(now + m * minute, detector.records()))
+              .empty());
+  CHECK(store.exact_counts == 0);
+  // One of them doubles within a bucket: the largest bucket says so, an update is posted.
+  store.add("js:big-7", t0 + 10 * minute + 3, 5'000);
+  const auto grew =
+      detector.evaluate(now + 5 * minute, reports.rates(now + 5 * minute, detector.records()));
+  REQUIRE(grew.size() == 1);
+  CHECK(grew[0].kind == bot::alert_kind::grew);
+  CHECK(grew[0].issue_key == "js:big-7");
+  CHECK(grew[0].sessions == 10'000);
+  CHECK(grew[0].previous_sessions == 5'000);
+}
+
+TEST_CASE("incidents: a medium incident is counted up to the cap, not to its size", "[incident]") {
+  bot::incident_settings settings;
+  settings.exact_cap = 50;
+  summary_fake store;
+  // 40 sessions a bucket: the largest bucket (40) is below the cap, the sum (120) above it.
+  for (std::int64_t start = t0; start < t0 + 15 * minute; start += bucket)
+    store.add("js:medium", start + 1, 40);
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  const std::int64_t now = t0 + 10 * minute + 30'000;
+  const auto opened = detector.evaluate(now, reports.rates(now, detector.records()));
+  REQUIRE(opened.size() == 1);
+  CHECK(opened[0].sessions == 50);  // "at least 50": the count stopped at the cap
+  CHECK(store.exact_counts == 1);
+  CHECK(store.largest_cap == 50);
+}
+
+TEST_CASE("incidents: the threshold a baseline sets is counted up to, exactly", "[incident]") {
+  // 2 sessions a bucket for a day: 576 in the baseline, so the window needs 5 x 576 x 15/1440
+  // = 30 distinct sessions. The sum of the window reaches 45 but only 29 sessions are distinct.
+  summary_fake store;
+  for (std::int64_t start = t0 - 24 * hour; start < t0; start += bucket)
+    store.add("js:usual", start + 1, 2);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 15; ++i) ids.push_back("a" + std::to_string(i));
+  store.add_named("js:usual", t0 + 1, ids);
+  store.add_named("js:usual", t0 + bucket + 1, ids);
+  ids.clear();
+  for (int i = 0; i < 14; ++i) ids.push_back("b" + std::to_string(i));
+  store.add_named("js:usual", t0 + 2 * bucket + 1, ids);
+  const bot::incident_settings settings;
+  bot::lead_reports reports(store, {}, settings);
+  bot::incident_detector detector(settings);
+  const std::int64_t now = t0 + 10 * minute + 30'000;
+  const auto rates = reports.rates(now, detector.records());
+  REQUIRE(rates.size() == 1);
+  CHECK(rates[0].baseline_sessions == 576);
+  CHECK(rates[0].window_sessions == 29);
+  CHECK(detector.evaluate(now, rates).empty());
+  store.add_named("js:usual", t0 + 2 * bucket + 2, {"b99"});
+  const auto opened = detector.evaluate(now, reports.rates(now, detector.records()));
+  REQUIRE(opened.size() == 1);
+  CHECK(opened[0].sessions == 30);
+}
