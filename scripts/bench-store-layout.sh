@@ -8,7 +8,8 @@
 #      empty store and on a copy of the prefilled one.
 #
 #   scripts/bench-store-layout.sh BEFORE_CEILING AFTER_CEILING
-#   env: PREFILL=1000000 PREFILL_SESSIONS=100000 SECONDS_PER_RUN=10 ROUNDS=2 CG_SECONDS=4
+#   env: PREFILL=1000000 PREFILL_SESSIONS=100000 SECONDS_PER_RUN=10 ROUNDS=2 CG_SECONDS=10
+# Put the working directory on tmpfs (TMPDIR=/dev/shm) to keep a shared disk out of it.
 set -euo pipefail
 before=$(realpath "$1")
 after=$(realpath "$2")
@@ -16,7 +17,7 @@ prefill=${PREFILL:-1000000}
 prefill_sessions=${PREFILL_SESSIONS:-100000}
 seconds=${SECONDS_PER_RUN:-10}
 rounds=${ROUNDS:-2}
-cg_seconds=${CG_SECONDS:-4}
+cg_seconds=${CG_SECONDS:-10}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -35,7 +36,7 @@ for v in before after; do
   valgrind --tool=callgrind --callgrind-out-file="$work/$v.cg" \
     --toggle-collect='*writer_connection::commit*' \
     "$bin" --db "$work/$v.cg.db" -p 1 -b 100 --in-flight 4 --duration "$cg_seconds" \
-    --warmup 0 --session-seed 3 --json >"$work/$v.cg.json" 2>"$work/$v.cg.log"
+    --warmup 0 --session-seed 1 --sessions "$prefill_sessions" --json >"$work/$v.cg.json" 2>"$work/$v.cg.log"
   ir=$(callgrind_annotate "$work/$v.cg" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
   # Events stored during the run: the file's events minus the prefill's.
   stored=$(($(sqlite3 "$work/$v.cg.db" 'SELECT count(*) FROM events') - prefill))
@@ -49,7 +50,7 @@ for store in empty prefilled; do
       rm -f "$work/run.db" "$work/run.db-wal" "$work/run.db-shm"
       [ "$store" = prefilled ] && cp "$work/$v.db" "$work/run.db"
       out=$("$bin" --db "$work/run.db" -p 2 -b 100 --in-flight 4 --duration "$seconds" \
-        --warmup 2 --session-seed 3 --json)
+        --warmup 2 --session-seed 1 --sessions "$prefill_sessions" --json)
       eps=$(sed -n 's/.*"events_per_s":\([0-9.]*\).*/\1/p' <<<"$out")
       echo "$store round $r $v: $eps events/s  $(uptime | sed 's/.*load/load/')  $out"
     done
