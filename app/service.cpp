@@ -17,6 +17,7 @@
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/client.hpp"
 #include "connectors/webhook/server.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>

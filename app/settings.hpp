@@ -10,7 +10,7 @@
 #include "connectors/slack/settings.hpp"
 #include "connectors/webhook/event_parser.hpp"
 #include "connectors/webhook/server.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <filesystem>
 #include <functional>

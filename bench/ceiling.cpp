@@ -12,7 +12,7 @@
 #include "bench/event_gen.hpp"
 #include "bench/latency.hpp"
 #include "connectors/webhook/event_parser.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

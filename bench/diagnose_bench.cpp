@@ -30,7 +30,7 @@
 #include "bot/render/render.hpp"
 #include "bot/rules.hpp"
 #include "connectors/webhook/event_parser.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

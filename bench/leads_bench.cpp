@@ -9,7 +9,7 @@
 
 #include "bot/incident.hpp"
 #include "bot/leads.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -22,7 +22,7 @@
 #include "bot/diagnoser.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/event_parser.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/connectors/slack/fake_slack.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -22,7 +22,8 @@ diagnose_result diagnoser::diagnose(const std::string& session_id) const {
   }
   session_input input;
   input.session_id = session_id;
-  input.events = store_.session_events(session_id, settings_.max_events);
+  // Only the columns the rules read: the latest context comes with the summary.
+  input.events = store_.diagnosis_events(session_id, settings_.max_events);
   input.events_truncated = summary->event_count > static_cast<std::int64_t>(settings_.max_events);
   input.summary = std::move(summary);
   const std::int64_t now = now_ms_();

@@ -39,7 +39,7 @@ start_server() {
   fail "the server did not say where it listens"
 }
 
-# (The ids are counted per event_id in one pass: the unique index is on (session_id, event_id),
+# (The ids are counted per event_id in one pass: the unique index is on (sid, event_id),
 # so a lookup per acknowledged id would scan the table and make 1,000 rounds quadratic.)
 # One sender: batches of 10 events; a batch is resent until it is answered 200, and only then
 # are its ids recorded as acknowledged. Stops when the server is gone.
@@ -75,7 +75,8 @@ CREATE TEMP TABLE acked(id TEXT PRIMARY KEY);
 .import $work/acked.txt acked
 .mode list
 CREATE TEMP TABLE stored AS
-  SELECT event_id, count(*) AS n FROM events WHERE session_id LIKE 'crashtest%' GROUP BY event_id;
+  SELECT e.event_id, count(*) AS n FROM events e JOIN sessions s ON s.sid = e.sid
+  WHERE s.session_id LIKE 'crashtest%' GROUP BY e.event_id;
 CREATE INDEX temp.stored_id ON stored(event_id);
 SELECT (SELECT count(*) FROM acked a LEFT JOIN stored s ON s.event_id = a.id
          WHERE coalesce(s.n, 0) != 1) || ' ' || $total;

@@ -115,8 +115,8 @@ CREATE TEMP TABLE acked(id TEXT PRIMARY KEY);
 .import $work/acked.txt acked
 .mode list
 SELECT (SELECT count(*) FROM acked a
-         WHERE (SELECT count(*) FROM events e
-                 WHERE e.session_id = 'diskfull' AND e.event_id = a.id) != 1)
+         WHERE (SELECT count(*) FROM events e JOIN sessions s ON s.sid = e.sid
+                 WHERE s.session_id = 'diskfull' AND e.event_id = a.id) != 1)
        || ' ' || (SELECT count(*) FROM acked);
 PRAGMA integrity_check;
 SQL

@@ -10,37 +10,37 @@ namespace sessiondx::store::detail::sql {
 // --- writer ---------------------------------------------------------------------------------
 
 inline constexpr const char* insert_event = R"sql(
-INSERT OR IGNORE INTO events(session_id, event_id, ts, type, severity, page, message, attrs,
-                             context, extra, issue_key, app_version, received_ms, sent_ts)
+INSERT OR IGNORE INTO events(sid, event_id, ts, type, severity, page, message, attrs, context,
+                             extra, issue_key, app_version, received_ms, sent_ts)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
 
-// One per distinct session per commit, with the aggregate of the events that commit inserted.
-// In DO UPDATE SET the bare column names are the values before the update. The returned count
-// equals the commit's own when the session is new (ingest_buckets.new_sessions).
-inline constexpr const char* upsert_session = R"sql(
-INSERT INTO sessions(session_id, first_seen, last_seen, event_count, context, app_version, rev_id,
-                     context_ts, app_version_ts)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT(session_id) DO UPDATE SET
-  first_seen = min(first_seen, excluded.first_seen),
-  last_seen = max(last_seen, excluded.last_seen),
-  event_count = event_count + excluded.event_count,
-  context = CASE WHEN excluded.context_ts >= coalesce(context_ts, excluded.context_ts)
-                 THEN excluded.context ELSE context END,
-  context_ts = CASE WHEN excluded.context_ts >= coalesce(context_ts, excluded.context_ts)
-                    THEN excluded.context_ts ELSE context_ts END,
-  app_version = CASE WHEN excluded.app_version_ts >= coalesce(app_version_ts, excluded.app_version_ts)
-                     THEN excluded.app_version ELSE app_version END,
-  app_version_ts = CASE WHEN excluded.app_version_ts >= coalesce(app_version_ts, excluded.app_version_ts)
-                        THEN excluded.app_version_ts ELSE app_version_ts END
-RETURNING event_count)sql";
+// The integer key of a session (schema 5), for the sessions of a commit not in the writer's
+// cache; a session not stored yet gets a row first (filled in by update_session).
+inline constexpr const char* find_session = "SELECT sid FROM sessions WHERE session_id = ?1";
+inline constexpr const char* create_session = R"sql(
+INSERT INTO sessions(session_id, event_count, rev_id) VALUES(?1, 0, ?2) RETURNING sid)sql";
+
+// One per distinct session per commit, by its integer key, with the aggregate of the events that
+// commit inserted (?2 first ts, ?3 last ts, ?4 count, ?5/?6 context and its ts, ?7/?8 app
+// version and its ts; NULL when the commit has none). The bare column names are the values
+// before the update; of the same ts, the later commit wins.
+inline constexpr const char* update_session = R"sql(
+UPDATE sessions SET
+  first_seen = min(coalesce(first_seen, ?2), ?2),
+  last_seen = max(coalesce(last_seen, ?3), ?3),
+  event_count = event_count + ?4,
+  context = CASE WHEN ?6 >= coalesce(context_ts, ?6) THEN ?5 ELSE context END,
+  context_ts = CASE WHEN ?6 >= coalesce(context_ts, ?6) THEN ?6 ELSE context_ts END,
+  app_version = CASE WHEN ?8 >= coalesce(app_version_ts, ?8) THEN ?7 ELSE app_version END,
+  app_version_ts = CASE WHEN ?8 >= coalesce(app_version_ts, ?8) THEN ?8 ELSE app_version_ts END
+WHERE sid = ?1)sql";
 
 // --- the per-problem summary (schema 3), one statement per distinct key per commit ---
 
 // One per distinct (bucket, problem, session) per commit: a change means the session is new to
 // the bucket.
 inline constexpr const char* insert_bucket_session = R"sql(
-INSERT OR IGNORE INTO issue_bucket_sessions(bucket_start, issue_key, session_id)
+INSERT OR IGNORE INTO issue_bucket_sessions(bucket_start, issue_key, sid)
 VALUES(?1, ?2, ?3))sql";
 
 // One per distinct (bucket, problem) per commit, with the commit's aggregate. runner_ms (the
@@ -100,20 +100,22 @@ ON CONFLICT(version) DO UPDATE SET
   first_seen = min(first_seen, excluded.first_seen),
   last_seen = max(last_seen, excluded.last_seen))sql";
 
-// Retention: the first received first, through the received_ms index, at most ?2 rows per
-// transaction.
+// Retention: rowids follow receipt order (schema 5), so the oldest received are the first ?2
+// rows of the table; of those, the ones received before ?1 go. No index: a range of the table's
+// own key. A row received later than one behind it (the clock stepped back) waits at the front
+// until it is old enough itself; then the next round goes on.
 inline constexpr const char* prune_events = R"sql(
-DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_ms < ?1
-                                   ORDER BY received_ms LIMIT ?2)
-RETURNING session_id)sql";
+DELETE FROM events WHERE rowid IN (SELECT rowid FROM events ORDER BY rowid LIMIT ?2)
+  AND received_ms < ?1
+RETURNING sid)sql";
 
-inline constexpr const char* session_first_ts = "SELECT min(ts) FROM events WHERE session_id = ?1";
+inline constexpr const char* session_first_ts = "SELECT min(ts) FROM events WHERE sid = ?1";
 
 inline constexpr const char* shrink_session = R"sql(
-UPDATE sessions SET event_count = max(event_count - ?2, 0), first_seen = ?3
-WHERE session_id = ?1)sql";
+UPDATE sessions SET event_count = max(event_count - ?2, 0), first_seen = ?3 WHERE sid = ?1)sql";
 
-inline constexpr const char* forget_session = "DELETE FROM sessions WHERE session_id = ?1";
+inline constexpr const char* forget_session =
+    "DELETE FROM sessions WHERE sid = ?1 RETURNING session_id";
 
 inline constexpr const char* prune_app_versions = "DELETE FROM app_versions WHERE last_seen < ?1";
 
@@ -131,19 +133,27 @@ inline constexpr const char* prune_lookups = "DELETE FROM lookups WHERE at_ms < 
 
 // --- readers --------------------------------------------------------------------------------
 
-// The most recent ?2 events, newest first; the caller reverses them. The (session_id, ts) index
-// ends with the rowid, so this ORDER BY is a backward index walk with no sort.
+// A session's integer key (readers look it up once per call, through sessions_session_id).
+inline constexpr const char* session_key = "SELECT sid FROM sessions WHERE session_id = ?1";
+
+// The most recent ?2 events of session key ?1, newest first; the caller reverses them. The
+// (sid, ts) index ends with the rowid, so this ORDER BY is a backward index walk with no sort.
 inline constexpr const char* session_events = R"sql(
-SELECT event_id, session_id, ts, type, severity, page, message, attrs, context, extra, issue_key,
-       app_version
-FROM events WHERE session_id = ?1 ORDER BY ts DESC, rowid DESC LIMIT ?2)sql";
+SELECT event_id, ts, type, severity, page, message, attrs, context, extra, issue_key, app_version
+FROM events WHERE sid = ?1 ORDER BY ts DESC, rowid DESC LIMIT ?2)sql";
+
+// The same for the diagnosis: only the columns the rules read. No context (the session summary
+// carries the latest one) and no extra.
+inline constexpr const char* diagnosis_events = R"sql(
+SELECT event_id, ts, type, severity, page, message, attrs, issue_key, app_version
+FROM events WHERE sid = ?1 ORDER BY ts DESC, rowid DESC LIMIT ?2)sql";
 
 inline constexpr const char* session_row = R"sql(
 SELECT first_seen, last_seen, event_count, context, app_version FROM sessions
 WHERE session_id = ?1)sql";
 
 inline constexpr const char* session_type_counts = R"sql(
-SELECT type, count(*) FROM events WHERE session_id = ?1 GROUP BY type ORDER BY type)sql";
+SELECT type, count(*) FROM events WHERE sid = ?1 GROUP BY type ORDER BY type)sql";
 
 // Blast radius, step 1: the problem's buckets in the window (at most window / bucket rows).
 inline constexpr const char* blast_buckets = R"sql(
@@ -152,11 +162,11 @@ WHERE issue_key = ?1 AND bucket_start >= ?2 ORDER BY bucket_start DESC)sql";
 
 // Blast radius, step 2: the sessions of one bucket, at most ?3 (a key prefix range).
 inline constexpr const char* bucket_sessions = R"sql(
-SELECT session_id FROM issue_bucket_sessions WHERE bucket_start = ?1 AND issue_key = ?2
+SELECT sid FROM issue_bucket_sessions WHERE bucket_start = ?1 AND issue_key = ?2
 LIMIT ?3)sql";
 
 inline constexpr const char* bucket_has_session = R"sql(
-SELECT 1 FROM issue_bucket_sessions WHERE bucket_start = ?1 AND issue_key = ?2 AND session_id = ?3)sql";
+SELECT 1 FROM issue_bucket_sessions WHERE bucket_start = ?1 AND issue_key = ?2 AND sid = ?3)sql";
 
 // Digests and /top: every problem of a time range, a range of the primary key.
 inline constexpr const char* issue_buckets_between = R"sql(

@@ -55,7 +55,9 @@ bool near_miss(std::string_view typed, std::string_view id) {
 
 reader_connection::reader_connection(const store_settings& settings)
     : db_(open_connection(settings, connection_role::reader)),
+      session_key_(db_, sql::session_key),
       session_events_(db_, sql::session_events),
+      diagnosis_events_(db_, sql::diagnosis_events),
       session_row_(db_, sql::session_row),
       type_counts_(db_, sql::session_type_counts),
       max_blast_entries_(std::max<std::size_t>(settings.max_blast_entries, 1)),
@@ -78,29 +80,64 @@ reader_connection::reader_connection(const store_settings& settings)
       session_ids_in_(db_, sql::session_ids_in),
       app_versions_(db_, sql::app_versions_since) {}
 
+std::optional<std::int64_t> reader_connection::session_key(const std::string& session_id) {
+  reset_on_exit reset(session_key_);
+  session_key_.bindNoCopy(1, session_id);
+  if (!session_key_.executeStep()) return std::nullopt;
+  return session_key_.getColumn(0).getInt64();
+}
+
 std::vector<event> reader_connection::session_events(const std::string& session_id,
                                                      std::size_t limit) {
   std::vector<event> events;
   if (limit == 0) return events;
+  const std::optional<std::int64_t> sid = session_key(session_id);
+  if (!sid) return events;
   reset_on_exit reset(session_events_);
-  session_events_.bindNoCopy(1, session_id);
+  session_events_.bind(1, *sid);
   session_events_.bind(2, sql_limit(limit));
   while (session_events_.executeStep()) {
     event& e = events.emplace_back();
     e.id = text_at(session_events_, 0);
-    e.session_id = text_at(session_events_, 1);
-    e.ts_ms = session_events_.getColumn(2).getInt64();
-    e.type = text_at(session_events_, 3);
-    e.severity = text_at(session_events_, 4);
-    e.page = text_at(session_events_, 5);
-    e.message = text_at(session_events_, 6);
-    e.attrs = text_at(session_events_, 7);
-    e.context = text_at(session_events_, 8);
-    e.extra = text_at(session_events_, 9);
-    e.issue_key = text_at(session_events_, 10);
-    e.app_version = text_at(session_events_, 11);
+    e.session_id = session_id;
+    e.ts_ms = session_events_.getColumn(1).getInt64();
+    e.type = text_at(session_events_, 2);
+    e.severity = text_at(session_events_, 3);
+    e.page = text_at(session_events_, 4);
+    e.message = text_at(session_events_, 5);
+    e.attrs = text_at(session_events_, 6);
+    e.context = text_at(session_events_, 7);
+    e.extra = text_at(session_events_, 8);
+    e.issue_key = text_at(session_events_, 9);
+    e.app_version = text_at(session_events_, 10);
   }
   // Read newest first to stop at the limit; the contract is oldest first.
+  std::reverse(events.begin(), events.end());
+  return events;
+}
+
+std::vector<event> reader_connection::diagnosis_events(const std::string& session_id,
+                                                       std::size_t limit) {
+  std::vector<event> events;
+  if (limit == 0) return events;
+  const std::optional<std::int64_t> sid = session_key(session_id);
+  if (!sid) return events;
+  reset_on_exit reset(diagnosis_events_);
+  diagnosis_events_.bind(1, *sid);
+  diagnosis_events_.bind(2, sql_limit(limit));
+  while (diagnosis_events_.executeStep()) {
+    event& e = events.emplace_back();
+    e.id = text_at(diagnosis_events_, 0);
+    e.session_id = session_id;
+    e.ts_ms = diagnosis_events_.getColumn(1).getInt64();
+    e.type = text_at(diagnosis_events_, 2);
+    e.severity = text_at(diagnosis_events_, 3);
+    e.page = text_at(diagnosis_events_, 4);
+    e.message = text_at(diagnosis_events_, 5);
+    e.attrs = text_at(diagnosis_events_, 6);
+    e.issue_key = text_at(diagnosis_events_, 7);
+    e.app_version = text_at(diagnosis_events_, 8);
+  }
   std::reverse(events.begin(), events.end());
   return events;
 }
@@ -122,8 +159,10 @@ std::optional<session_summary> reader_connection::summary(const std::string& ses
 std::vector<std::pair<std::string, std::int64_t>> reader_connection::type_counts(
     const std::string& session_id) {
   std::vector<std::pair<std::string, std::int64_t>> counts;
+  const std::optional<std::int64_t> sid = session_key(session_id);
+  if (!sid) return counts;
   reset_on_exit reset(type_counts_);
-  type_counts_.bindNoCopy(1, session_id);
+  type_counts_.bind(1, *sid);
   while (type_counts_.executeStep())
     counts.emplace_back(text_at(type_counts_, 0), type_counts_.getColumn(1).getInt64());
   return counts;
@@ -131,8 +170,8 @@ std::vector<std::pair<std::string, std::int64_t>> reader_connection::type_counts
 
 void reader_connection::collect_sessions(const std::string& issue_key,
                                          const std::vector<std::int64_t>& buckets,
-                                         const std::string& skip, std::size_t budget,
-                                         std::unordered_set<std::string>& out) {
+                                         std::int64_t skip, std::size_t budget,
+                                         std::unordered_set<std::int64_t>& out) {
   for (const std::int64_t bucket : buckets) {
     if (budget == 0) return;
     reset_on_exit reset(bucket_sessions_);
@@ -141,9 +180,8 @@ void reader_connection::collect_sessions(const std::string& issue_key,
     bucket_sessions_.bind(3, sql_limit(budget));
     while (bucket_sessions_.executeStep()) {
       --budget;
-      const SQLite::Column column = bucket_sessions_.getColumn(0);
-      std::string_view id(column.getText(""), static_cast<std::size_t>(column.getBytes()));
-      if (id != skip) out.emplace(id);
+      const std::int64_t sid = bucket_sessions_.getColumn(0).getInt64();
+      if (sid != skip) out.insert(sid);
     }
   }
 }
@@ -174,21 +212,23 @@ blast_radius reader_connection::other_sessions(const std::string& issue_key,
     }
   }
   if (radius.first_seen_ms == 0) return radius;  // no other session in the window
+  // No key: the session is not stored, so it is in no bucket (0 is never a key).
+  const std::int64_t sid = session_key(session_id).value_or(0);
   // One bucket counts its distinct sessions already: this session is in it or not.
   if (buckets.size() == 1) {
     reset_on_exit reset(bucket_has_session_);
     bucket_has_session_.bind(1, buckets.front());
     bucket_has_session_.bindNoCopy(2, issue_key);
-    bucket_has_session_.bindNoCopy(3, session_id);
+    bucket_has_session_.bind(3, sid);
     radius.other_sessions = entries - (bucket_has_session_.executeStep() ? 1 : 0);
     return radius;
   }
   // Sessions active in several buckets appear in each: count them once, reading at most
   // max_blast_entries_ entries (all of them when the window holds no more, then it is exact).
-  std::unordered_set<std::string> others;
+  std::unordered_set<std::int64_t> others;
   others.reserve(static_cast<std::size_t>(
       std::min<std::int64_t>(entries, static_cast<std::int64_t>(max_blast_entries_))));
-  collect_sessions(issue_key, buckets, session_id, max_blast_entries_, others);
+  collect_sessions(issue_key, buckets, sid, max_blast_entries_, others);
   radius.capped = entries > static_cast<std::int64_t>(max_blast_entries_);
   radius.other_sessions = static_cast<std::int64_t>(others.size());
   return radius;
@@ -307,7 +347,7 @@ std::int64_t reader_connection::issue_sessions(const std::string& issue_key, std
   std::vector<std::int64_t> buckets;
   for (const issue_bucket& b : issue_history(issue_key, from_ms, to_ms))
     buckets.push_back(b.bucket_start_ms);
-  std::unordered_set<std::string> sessions;
+  std::unordered_set<std::int64_t> sessions;
   const auto wanted = static_cast<std::size_t>(std::max<std::int64_t>(cap, 0));
   // Stops once `cap` distinct sessions are seen (an alert deciding "at least 10" reads about 10
   // entries per bucket, not the incident); never reads more than max(cap, max_blast_entries).
@@ -320,8 +360,7 @@ std::int64_t reader_connection::issue_sessions(const std::string& issue_key, std
     bucket_sessions_.bind(3, sql_limit(budget));
     while (sessions.size() < wanted && bucket_sessions_.executeStep()) {
       --budget;
-      const SQLite::Column column = bucket_sessions_.getColumn(0);
-      sessions.emplace(column.getText(""), static_cast<std::size_t>(column.getBytes()));
+      sessions.insert(bucket_sessions_.getColumn(0).getInt64());
     }
   }
   return std::min<std::int64_t>(static_cast<std::int64_t>(sessions.size()), cap);

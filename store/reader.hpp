@@ -3,7 +3,7 @@
 // The read side of the SQLite store: read-only connections with their prepared statements, and
 // a small pool that lends them to calling threads.
 
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -24,6 +24,7 @@ class reader_connection {
   explicit reader_connection(const store_settings& settings);
 
   std::vector<event> session_events(const std::string& session_id, std::size_t limit);
+  std::vector<event> diagnosis_events(const std::string& session_id, std::size_t limit);
   std::optional<session_summary> summary(const std::string& session_id);
   std::vector<std::pair<std::string, std::int64_t>> type_counts(const std::string& session_id);
   blast_radius other_sessions(const std::string& issue_key, const std::string& session_id,
@@ -52,15 +53,20 @@ class reader_connection {
   template <typename Fn>
   void scan_prefix(range_scan& scan, const std::string& prefix, std::size_t max_rows, Fn fn);
 
+  /// The session's integer key, nullopt when it is not stored.
+  std::optional<std::int64_t> session_key(const std::string& session_id);
+
   SQLite::Database db_;
+  SQLite::Statement session_key_;
   SQLite::Statement session_events_;
+  SQLite::Statement diagnosis_events_;
   SQLite::Statement session_row_;
   SQLite::Statement type_counts_;
   /// Collects the distinct sessions of the problem's `buckets` but `skip`, in the given order,
   /// reading at most `budget` entries.
   void collect_sessions(const std::string& issue_key, const std::vector<std::int64_t>& buckets,
-                        const std::string& skip, std::size_t budget,
-                        std::unordered_set<std::string>& out);
+                        std::int64_t skip, std::size_t budget,
+                        std::unordered_set<std::int64_t>& out);
 
   std::size_t max_blast_entries_;
   SQLite::Statement blast_buckets_;

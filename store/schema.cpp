@@ -15,7 +15,9 @@ namespace {
 
 struct migration {
   int version;
-  const char* sql;  ///< idempotent from version 4 on (IF [NOT] EXISTS)
+  /// Version 4 is idempotent (IF [NOT] EXISTS); version 5 rebuilds tables and relies on the
+  /// user_version check inside its transaction (migrate) never to run twice.
+  const char* sql;
   /// A column the step adds to `table`, when it has not got it already (SQLite has no
   /// ADD COLUMN IF NOT EXISTS): a step re-run over a newer file must not fail.
   const char* table = nullptr;
@@ -212,6 +214,98 @@ DROP INDEX IF EXISTS events_ts;
               // The ts as sent when it was out of bounds around the receipt time and clamped;
               // NULL otherwise.
               "events", "sent_ts INTEGER"},
+    migration{5, R"sql(
+-- Schema 5, the layout of the write path (docs/performance.md, "Store layout (schema 5)"): every
+-- index on events is led by an integer session key instead of the text session id, the rowid
+-- follows receipt order, and only the indexes a query uses remain. One transaction (see
+-- migrate()): a crash midway leaves the version-4 store as it was.
+
+-- Sessions get an explicit integer key (an alias of the rowid: VACUUM keeps it). AUTOINCREMENT:
+-- a forgotten session's key is never reused, so the summary's entries of it stay distinct.
+-- Keys are handed out in order of first sight, so the sessions active now hold the highest keys
+-- and their index entries sit together at the right edge of each events index.
+CREATE TABLE sessions_v5(
+  sid INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL,
+  first_seen INTEGER,
+  last_seen INTEGER,
+  event_count INTEGER,
+  context TEXT,
+  app_version TEXT,
+  rev_id TEXT,
+  context_ts INTEGER,
+  app_version_ts INTEGER
+);
+INSERT INTO sessions_v5(session_id, first_seen, last_seen, event_count, context, app_version,
+                        rev_id, context_ts, app_version_ts)
+  SELECT session_id, first_seen, last_seen, event_count, context, app_version, rev_id,
+         context_ts, app_version_ts
+  FROM sessions ORDER BY first_seen, session_id;
+-- Events without a sessions row (none the writer leaves behind) get one, so none is lost.
+INSERT INTO sessions_v5(session_id, first_seen, last_seen, event_count)
+  SELECT session_id, min(ts), max(ts), count(*) FROM events
+  WHERE session_id NOT IN (SELECT session_id FROM sessions) GROUP BY session_id
+  ORDER BY min(ts), session_id;
+DROP TABLE sessions;
+ALTER TABLE sessions_v5 RENAME TO sessions;
+CREATE UNIQUE INDEX sessions_session_id ON sessions(session_id);
+CREATE INDEX sessions_rev_id ON sessions(rev_id);
+
+-- Events keyed by receipt: rowids are handed out in commit order, so the oldest received are a
+-- prefix of the table and retention reads it from the front (no events_received index). The
+-- copy is in receipt order for that reason.
+CREATE TABLE events_v5(
+  rowid INTEGER PRIMARY KEY,
+  sid INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  severity TEXT,
+  page TEXT,
+  message TEXT,
+  attrs TEXT,
+  context TEXT,
+  extra TEXT,
+  issue_key TEXT,
+  app_version TEXT,
+  received_ms INTEGER NOT NULL,
+  sent_ts INTEGER
+);
+INSERT INTO events_v5(sid, event_id, ts, type, severity, page, message, attrs, context, extra,
+                      issue_key, app_version, received_ms, sent_ts)
+  SELECT s.sid, e.event_id, e.ts, e.type, e.severity, e.page, e.message, e.attrs, e.context,
+         e.extra, e.issue_key, e.app_version, e.received_ms, e.sent_ts
+  FROM events e JOIN sessions s ON s.session_id = e.session_id
+  ORDER BY e.received_ms, e.rowid;
+DROP TABLE events;  -- with events_session_ts, events_session_event, events_issue_ts, events_received
+ALTER TABLE events_v5 RENAME TO events;
+-- The timeline (session_events, type_counts, a session's first ts after retention).
+CREATE INDEX events_session_ts ON events(sid, ts);
+-- Deduplication: the event id within its session.
+CREATE UNIQUE INDEX events_session_event ON events(sid, event_id);
+-- events_issue_ts is gone: since schema 3 the blast radius reads the summary, no query read it.
+
+-- The summary's memberships by the integer key too. Entries of sessions forgotten by retention
+-- (their buckets are still in the window) keep a distinct key of their own, below zero.
+CREATE TABLE issue_bucket_sessions_v5(
+  bucket_start INTEGER NOT NULL,
+  issue_key TEXT NOT NULL,
+  sid INTEGER NOT NULL,
+  PRIMARY KEY (bucket_start, issue_key, sid)
+) WITHOUT ROWID;
+CREATE TABLE forgotten_v5(session_id TEXT PRIMARY KEY, sid INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO forgotten_v5(session_id, sid)
+  SELECT session_id, -row_number() OVER (ORDER BY session_id) FROM
+    (SELECT DISTINCT session_id FROM issue_bucket_sessions
+     WHERE session_id NOT IN (SELECT session_id FROM sessions));
+INSERT INTO issue_bucket_sessions_v5(bucket_start, issue_key, sid)
+  SELECT b.bucket_start, b.issue_key, coalesce(s.sid, f.sid) FROM issue_bucket_sessions b
+  LEFT JOIN sessions s ON s.session_id = b.session_id
+  LEFT JOIN forgotten_v5 f ON f.session_id = b.session_id;
+DROP TABLE forgotten_v5;
+DROP TABLE issue_bucket_sessions;
+ALTER TABLE issue_bucket_sessions_v5 RENAME TO issue_bucket_sessions;
+)sql"},
 };
 
 int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }

@@ -3,7 +3,7 @@
 // The SQLite schema of the event store and the connections that use it: migrations keyed by
 // PRAGMA user_version, and the pragmas each kind of connection runs with.
 
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <SQLiteCpp/Database.h>
 

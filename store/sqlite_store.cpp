@@ -4,7 +4,8 @@
 // thread prunes old events through the writer; readers borrow read-only connections from a pool
 // on the caller's thread.
 
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
+
 #include "store/reader.hpp"
 #include "store/schema.hpp"
 #include "store/writer.hpp"
@@ -150,6 +151,10 @@ class sqlite_store final : public event_store {
 
   std::vector<event> session_events(const std::string& session_id, std::size_t limit) override {
     return readers_->borrow()->session_events(session_id, limit);
+  }
+
+  std::vector<event> diagnosis_events(const std::string& session_id, std::size_t limit) override {
+    return readers_->borrow()->diagnosis_events(session_id, limit);
   }
 
   std::optional<session_summary> summary(const std::string& session_id) override {

@@ -51,7 +51,9 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
       begin_(db_, "BEGIN IMMEDIATE"),
       commit_(db_, "COMMIT"),
       insert_event_(db_, sql::insert_event),
-      upsert_session_(db_, sql::upsert_session),
+      find_session_(db_, sql::find_session),
+      create_session_(db_, sql::create_session),
+      update_session_(db_, sql::update_session),
       upsert_app_version_(db_, sql::upsert_app_version),
       insert_bucket_session_(db_, sql::insert_bucket_session),
       upsert_issue_bucket_(db_, sql::upsert_issue_bucket),
@@ -81,24 +83,59 @@ writer_connection::writer_connection(const store_settings& settings, std::atomic
 
 writer_connection::~writer_connection() { sqlite3_wal_hook(db_.getHandle(), nullptr, nullptr); }
 
+std::int64_t writer_connection::resolve_session(const std::string& session_id, bool& created) {
+  created = false;
+  if (const auto it = sid_cache_.find(session_id); it != sid_cache_.end()) return it->second;
+  find_session_.bindNoCopy(1, session_id);
+  const bool found = find_session_.executeStep();
+  const std::int64_t sid = found ? find_session_.getColumn(0).getInt64() : 0;
+  find_session_.reset();
+  if (found) return sid;
+  // The id reversed: similar_sessions finds ids sharing a suffix through sessions_rev_id.
+  const std::string rev_id(session_id.rbegin(), session_id.rend());
+  create_session_.bindNoCopy(1, session_id);
+  create_session_.bindNoCopy(2, rev_id);
+  create_session_.executeStep();
+  const std::int64_t new_sid = create_session_.getColumn(0).getInt64();
+  create_session_.reset();
+  created = true;
+  return new_sid;
+}
+
 commit_counts writer_connection::commit(const std::vector<const std::vector<event>*>& batches,
                                         std::vector<std::vector<append_outcome>>& outcomes) {
   commit_counts counts;
   sessions_.clear();
+  event_sessions_.clear();
   versions_.clear();
   buckets_.clear();
   memberships_.clear();
   traffic_.clear();
   try {
     run(begin_);
+    // Every session of the commit gets its integer key first, in order of first sight: the
+    // events rows and their indexes carry the key, not the text id.
+    for (const auto* batch : batches) {
+      for (const event& e : *batch) {
+        auto [it, fresh] = sessions_.try_emplace(e.session_id);
+        session_totals& s = it->second;
+        if (fresh) {
+          s.key = &e.session_id;
+          s.sid = resolve_session(e.session_id, s.created);
+        }
+        event_sessions_.push_back(&s);
+      }
+    }
     const std::int64_t received_ms = now_ms_ ? now_ms_() : system_now_ms();
     insert_event_.bind(13, received_ms);
+    std::size_t index = 0;
     for (std::size_t b = 0; b < batches.size(); ++b) {
       auto& batch_outcomes = outcomes[b];
       batch_outcomes.clear();
       batch_outcomes.reserve(batches[b]->size());
       for (const event& e : *batches[b]) {
-        insert_event_.bindNoCopy(1, e.session_id);
+        session_totals& s = *event_sessions_[index++];
+        insert_event_.bind(1, s.sid);
         insert_event_.bindNoCopy(2, e.id);
         insert_event_.bind(3, e.ts_ms);
         insert_event_.bindNoCopy(4, e.type);
@@ -117,8 +154,8 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
         }
         const int changes = insert_event_.exec();
         insert_event_.reset();
-        // OR IGNORE: no change means (session_id, event_id) is already stored, possibly by an
-        // earlier event of this very commit.
+        // OR IGNORE: no change means (sid, event_id) is already stored, possibly by an earlier
+        // event of this very commit.
         if (changes == 0) {
           batch_outcomes.push_back(append_outcome::duplicate);
           ++counts.duplicates;
@@ -127,10 +164,7 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
         batch_outcomes.push_back(append_outcome::stored);
         ++counts.stored;
 
-        auto [it, fresh] = sessions_.try_emplace(e.session_id);
-        session_totals& s = it->second;
-        if (fresh) {
-          s.key = &e.session_id;
+        if (s.count == 0) {
           s.first_seen = s.last_seen = e.ts_ms;
         } else {
           s.first_seen = std::min(s.first_seen, e.ts_ms);
@@ -139,7 +173,7 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
         ++s.count;
         const std::int64_t bucket = bucket_of(e.ts_ms);
         ++traffic_[bucket].first;
-        if (!e.issue_key.empty()) add_to_summary(e, bucket);
+        if (!e.issue_key.empty()) add_to_summary(e, s.sid, bucket);
         // ">=": of events with the same ts, the later arrival wins.
         if (!e.context.empty() && (!s.latest_context || e.ts_ms >= s.latest_context->ts_ms)) {
           s.latest_context = &e;
@@ -159,32 +193,29 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
       }
     }
 
-    std::string rev_id;
-    for (const auto& [session_id, s] : sessions_) {
-      rev_id.assign(session_id.rbegin(), session_id.rend());
-      upsert_session_.bindNoCopy(1, *s.key);
-      upsert_session_.bind(2, s.first_seen);
-      upsert_session_.bind(3, s.last_seen);
-      upsert_session_.bind(4, s.count);
+    for (const auto& entry : sessions_) {
+      const session_totals& s = entry.second;
+      if (s.count == 0) continue;  // only duplicates: nothing changes
+      update_session_.bind(1, s.sid);
+      update_session_.bind(2, s.first_seen);
+      update_session_.bind(3, s.last_seen);
+      update_session_.bind(4, s.count);
       if (s.latest_context) {
-        upsert_session_.bindNoCopy(5, s.latest_context->context);
-        upsert_session_.bind(8, s.latest_context->ts_ms);
+        update_session_.bindNoCopy(5, s.latest_context->context);
+        update_session_.bind(6, s.latest_context->ts_ms);
       } else {
-        upsert_session_.bind(5);
-        upsert_session_.bind(8);
+        update_session_.bind(5);
+        update_session_.bind(6);
       }
       if (s.latest_app_version) {
-        upsert_session_.bindNoCopy(6, s.latest_app_version->app_version);
-        upsert_session_.bind(9, s.latest_app_version->ts_ms);
+        update_session_.bindNoCopy(7, s.latest_app_version->app_version);
+        update_session_.bind(8, s.latest_app_version->ts_ms);
       } else {
-        upsert_session_.bind(6);
-        upsert_session_.bind(9);
+        update_session_.bind(7);
+        update_session_.bind(8);
       }
-      upsert_session_.bindNoCopy(7, rev_id);
-      // RETURNING: the row's event count after the upsert; the commit's own count means new.
-      if (upsert_session_.executeStep() && upsert_session_.getColumn(0).getInt64() == s.count)
-        ++traffic_[bucket_of(s.first_seen)].second;
-      upsert_session_.reset();
+      run(update_session_);
+      if (s.created) ++traffic_[bucket_of(s.first_seen)].second;
     }
     for (const auto& entry : versions_) {
       const version_totals& v = entry.second;
@@ -199,30 +230,37 @@ commit_counts writer_connection::commit(const std::vector<const std::vector<even
     rollback();
     throw;
   }
+  // Committed: the new sessions' keys are valid from now on.
+  if (sid_cache_.size() + sessions_.size() > max_cached_sessions) sid_cache_.clear();
+  for (const auto& [session_id, s] : sessions_) {
+    if (s.created || sid_cache_.size() < max_cached_sessions) sid_cache_.try_emplace(*s.key, s.sid);
+  }
   return counts;
 }
 
-void writer_connection::add_to_summary(const event& e, std::int64_t bucket) {
+void writer_connection::add_to_summary(const event& e, std::int64_t sid, std::int64_t bucket) {
   auto [it, fresh] = buckets_.try_emplace(bucket_key{bucket, e.issue_key});
   bucket_totals& b = it->second;
   ++b.events;
   if (fresh) {
     b.first_ms = b.last_ms = e.ts_ms;
     b.first_session = &e.session_id;
+    b.first_sid = sid;
   } else {
     b.last_ms = std::max(b.last_ms, e.ts_ms);
-    if (e.session_id == *b.first_session) {
+    if (sid == b.first_sid) {
       b.first_ms = std::min(b.first_ms, e.ts_ms);
     } else if (e.ts_ms < b.first_ms) {
       // The old first session becomes the earliest other one (its first event is the earliest).
       b.runner_ms = b.first_ms;
       b.first_ms = e.ts_ms;
       b.first_session = &e.session_id;
+      b.first_sid = sid;
     } else {
       b.runner_ms = std::min(b.runner_ms.value_or(e.ts_ms), e.ts_ms);
     }
   }
-  membership& m = memberships_[{bucket, e.issue_key, e.session_id}];
+  membership& m = memberships_[{bucket, e.issue_key, sid}];
   if (!e.app_version.empty()) m.with_app_version = &e;
   if (!e.context.empty()) m.with_context = &e;
 }
@@ -230,10 +268,10 @@ void writer_connection::add_to_summary(const event& e, std::int64_t bucket) {
 void writer_connection::write_summary() {
   // The views are whole std::strings of the batch, so data() is NUL-terminated text.
   for (const auto& [key, m] : memberships_) {
-    const auto& [bucket, issue_key, session_id] = key;
+    const auto& [bucket, issue_key, sid] = key;
     insert_bucket_session_.bind(1, bucket);
     insert_bucket_session_.bindNoCopy(2, issue_key.data());
-    insert_bucket_session_.bindNoCopy(3, session_id.data());
+    insert_bucket_session_.bind(3, sid);
     const int changes = insert_bucket_session_.exec();
     insert_bucket_session_.reset();
     if (changes == 0) continue;  // the bucket already counts this session
@@ -315,23 +353,26 @@ std::size_t writer_connection::prune(std::int64_t cutoff_ms, std::size_t max_row
     prune_events_.bind(2, static_cast<std::int64_t>(
                               std::min<std::size_t>(max_rows, std::numeric_limits<int>::max())));
     while (prune_events_.executeStep()) {
-      ++pruned_per_session_[prune_events_.getColumn(0).getString()];
+      ++pruned_per_session_[prune_events_.getColumn(0).getInt64()];
       ++deleted;
     }
     prune_events_.reset();
 
     // Sessions that lost events: forget those left empty, otherwise fix their count and start.
-    for (const auto& [session_id, count] : pruned_per_session_) {
-      session_first_ts_.bindNoCopy(1, session_id);
+    for (const auto& [sid, count] : pruned_per_session_) {
+      session_first_ts_.bind(1, sid);
       session_first_ts_.executeStep();
       const bool empty = session_first_ts_.getColumn(0).isNull();
       const std::int64_t first_ts = session_first_ts_.getColumn(0).getInt64();
       session_first_ts_.reset();
       if (empty) {
-        forget_session_.bindNoCopy(1, session_id);
-        run(forget_session_);
+        forget_session_.bind(1, sid);
+        // Erased even if this transaction rolls back: a cache miss only costs a lookup.
+        if (forget_session_.executeStep())
+          sid_cache_.erase(forget_session_.getColumn(0).getString());
+        forget_session_.reset();
       } else {
-        shrink_session_.bindNoCopy(1, session_id);
+        shrink_session_.bind(1, sid);
         shrink_session_.bind(2, count);
         shrink_session_.bind(3, first_ts);
         run(shrink_session_);
@@ -370,7 +411,9 @@ void writer_connection::rollback() noexcept {
   for (SQLite::Statement* statement : {&begin_,
                                        &commit_,
                                        &insert_event_,
-                                       &upsert_session_,
+                                       &find_session_,
+                                       &create_session_,
+                                       &update_session_,
                                        &upsert_app_version_,
                                        &insert_bucket_session_,
                                        &upsert_issue_bucket_,

@@ -4,7 +4,7 @@
 // statements, and the transactions it runs (group commit, retention). Used only by the store's
 // writer thread, and by close() once that thread has ended.
 
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -63,13 +63,18 @@ class writer_connection {
  private:
   void rollback() noexcept;
   /// Adds a problem event of the current commit to the summary aggregates.
-  void add_to_summary(const event& e, std::int64_t bucket);
+  void add_to_summary(const event& e, std::int64_t sid, std::int64_t bucket);
   /// Writes the commit's summary aggregates (memberships first: they decide the counts).
   void write_summary();
+
+  /// The integer key of a commit's session: from the cache, the sessions table, or a new row.
+  std::int64_t resolve_session(const std::string& session_id, bool& created);
 
   // `key` is the event string the map's string_view key points into, bound as TEXT.
   struct session_totals {
     const std::string* key = nullptr;
+    std::int64_t sid = 0;
+    bool created = false;  ///< the commit inserted its sessions row
     std::int64_t first_seen = 0;
     std::int64_t last_seen = 0;
     std::int64_t count = 0;
@@ -87,7 +92,9 @@ class writer_connection {
   SQLite::Statement begin_;
   SQLite::Statement commit_;
   SQLite::Statement insert_event_;
-  SQLite::Statement upsert_session_;
+  SQLite::Statement find_session_;
+  SQLite::Statement create_session_;
+  SQLite::Statement update_session_;
   SQLite::Statement upsert_app_version_;
   SQLite::Statement insert_bucket_session_;
   SQLite::Statement upsert_issue_bucket_;
@@ -108,6 +115,14 @@ class writer_connection {
   SQLite::Statement prune_lookups_;
   // Per-commit aggregates, kept to reuse their buckets; keys point into the batches.
   std::unordered_map<std::string_view, session_totals> sessions_;
+  /// Per event of the commit, in order: its session's totals (filled before the inserts).
+  std::vector<session_totals*> event_sessions_;
+  /// Session id -> integer key of sessions committed earlier: most commits find their sessions
+  /// here and read nothing of the sessions table. Cleared when it reaches its bound; entries of
+  /// sessions created by a commit join only once that commit succeeded, and retention erases
+  /// those it forgets.
+  std::unordered_map<std::string, std::int64_t> sid_cache_;
+  static constexpr std::size_t max_cached_sessions = 1 << 16;
   std::unordered_map<std::string_view, version_totals> versions_;
   // The commit's contribution to the per-problem summary. first/runner follow the same merge
   // rule as upsert_issue_bucket (see queries.hpp).
@@ -117,6 +132,7 @@ class writer_connection {
     std::int64_t first_ms = 0;
     std::int64_t last_ms = 0;
     const std::string* first_session = nullptr;
+    std::int64_t first_sid = 0;
     std::optional<std::int64_t> runner_ms;
   };
   /// A (bucket, problem, session) of the commit, with an event carrying its facets.
@@ -126,10 +142,10 @@ class writer_connection {
   };
   using bucket_key = std::pair<std::int64_t, std::string_view>;
   std::map<bucket_key, bucket_totals> buckets_;
-  std::map<std::tuple<std::int64_t, std::string_view, std::string_view>, membership> memberships_;
+  std::map<std::tuple<std::int64_t, std::string_view, std::int64_t>, membership> memberships_;
   /// Events and new sessions per ingest bucket.
   std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> traffic_;
-  std::unordered_map<std::string, std::int64_t> pruned_per_session_;
+  std::unordered_map<std::int64_t, std::int64_t> pruned_per_session_;  ///< by integer key
 };
 
 }  // namespace sessiondx::store::detail

@@ -6,6 +6,7 @@
 #include "bot/diagnoser.hpp"
 #include "connectors/discord/messages.hpp"
 #include "connectors/shell/shell_connector.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 // restarted; every event that was answered 200 must be in the store.
 #include "app/service.hpp"
 #include "connectors/webhook/signature.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 

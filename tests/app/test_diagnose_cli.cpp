@@ -1,6 +1,6 @@
 // `sessiondx diagnose` as an operator runs it: the real binary, a real store, exit codes.
 #include "app/service.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -7,6 +7,7 @@
 #include "connectors/discord/poster.hpp"
 #include "connectors/mattermost/poster.hpp"
 #include "connectors/slack/poster.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/connectors/discord/fake_discord.hpp"
 #include "tests/connectors/mattermost/fake_mattermost.hpp"
 #include "tests/connectors/slack/fake_slack.hpp"

@@ -2,6 +2,7 @@
 // the process serves. The store is capped with store.max_size_mib so that it fills like a disk.
 #include "app/readiness.hpp"
 #include "connectors/webhook/server.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -1,5 +1,6 @@
 #include "bot/diagnoser.hpp"
 #include "bot/issue_key.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

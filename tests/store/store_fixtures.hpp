@@ -3,7 +3,7 @@
 // Small builders shared by the store tests.
 
 #include "store/event.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <string>

@@ -1,6 +1,6 @@
 // The per-problem summary maintained at ingest (schema 3), the lookup log and service state.
 
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/store/store_fixtures.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -1,7 +1,7 @@
 // Store health: a full disk (or database size cap) fails commits with SQLite's error in the log,
 // turns the store not ready after max_failed_commits, and it recovers once space is back, with
 // every acknowledged event still stored exactly once.
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/store/store_fixtures.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
-#include "store/event_store.hpp"
 #include "store/queries.hpp"
 #include "store/schema.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/store/store_fixtures.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -95,10 +95,23 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
   auto s = store::make_sqlite_store(settings);
   SQLite::Database db(settings.path, SQLite::OPEN_READONLY);
 
-  const std::string timeline = query_plan(db, sql::session_events);
-  INFO(timeline);
-  CHECK(timeline.find("USING INDEX events_session_ts (session_id=?)") != std::string::npos);
-  CHECK(timeline.find("TEMP B-TREE") == std::string::npos);  // no sort: a backward index walk
+  // Schema 5: every events index is led by the integer session key.
+  for (const char* events_of_session : {sql::session_events, sql::diagnosis_events}) {
+    const std::string timeline = query_plan(db, events_of_session);
+    INFO(timeline);
+    CHECK(timeline.find("USING INDEX events_session_ts (sid=?)") != std::string::npos);
+    CHECK(timeline.find("TEMP B-TREE") == std::string::npos);  // no sort: a backward index walk
+  }
+  for (const char* key_of_session : {sql::session_key, sql::find_session}) {
+    const std::string key = query_plan(db, key_of_session);
+    INFO(key);
+    CHECK(key.find("COVERING INDEX sessions_session_id (session_id=?)") != std::string::npos);
+  }
+  for (const char* by_key : {sql::update_session, sql::shrink_session, sql::forget_session}) {
+    const std::string plan = query_plan(db, by_key);
+    INFO(plan);
+    CHECK(plan.find("sessions USING INTEGER PRIMARY KEY (rowid=?)") != std::string::npos);
+  }
 
   // Blast radius: the problem's buckets in the window, then one bucket's sessions; both are
   // key ranges, with no sort.
@@ -113,8 +126,7 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
         std::string::npos);
   const std::string member = query_plan(db, sql::bucket_has_session);
   INFO(member);
-  CHECK(member.find("PRIMARY KEY (bucket_start=? AND issue_key=? AND session_id=?)") !=
-        std::string::npos);
+  CHECK(member.find("PRIMARY KEY (bucket_start=? AND issue_key=? AND sid=?)") != std::string::npos);
 
   // Digests, /top and alerts read only the summary, by key ranges.
   const std::string digest = query_plan(db, sql::issue_buckets_between);
@@ -169,19 +181,25 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
 
   const std::string counts = query_plan(db, sql::session_type_counts);
   INFO(counts);
-  CHECK(counts.find("events_session_ts (session_id=?)") != std::string::npos);
+  // Either index of the session key serves it (both need the row for the type).
+  CHECK(counts.find("INDEX events_session_") != std::string::npos);
+  CHECK(counts.find("(sid=?)") != std::string::npos);
 
   const std::string first_ts = query_plan(db, sql::session_first_ts);
   INFO(first_ts);
-  CHECK(first_ts.find("events_session_ts (session_id=?)") != std::string::npos);
+  CHECK(first_ts.find("events_session_ts (sid=?)") != std::string::npos);
 
+  // Retention reads the front of the table in rowid (receipt) order: no index, no sort.
   const std::string prune = query_plan(db, sql::prune_events);
   INFO(prune);
-  CHECK(prune.find("COVERING INDEX events_received (received_ms<?)") != std::string::npos);
+  CHECK(prune.find("SCAN events") != std::string::npos);
+  CHECK(prune.find("INTEGER PRIMARY KEY (rowid=?)") != std::string::npos);
+  CHECK(prune.find("TEMP B-TREE") == std::string::npos);
+  CHECK(prune.find("INDEX") == std::string::npos);
 
   const std::string ids = query_plan(db, sql::session_ids_between);
   INFO(ids);
-  CHECK(ids.find("COVERING INDEX sqlite_autoindex_sessions_1 (session_id>? AND session_id<?)") !=
+  CHECK(ids.find("COVERING INDEX sessions_session_id (session_id>? AND session_id<?)") !=
         std::string::npos);
 
   const std::string rev_ids = query_plan(db, sql::rev_ids_between);
@@ -191,8 +209,7 @@ TEST_CASE("store: queries use the intended indexes", "[store]") {
 
   const std::string probes = query_plan(db, sql::session_ids_in);
   INFO(probes);
-  CHECK(probes.find("COVERING INDEX sqlite_autoindex_sessions_1 (session_id=?)") !=
-        std::string::npos);
+  CHECK(probes.find("COVERING INDEX sessions_session_id (session_id=?)") != std::string::npos);
   CHECK(probes.find("SCAN") == std::string::npos);
 
   const std::string versions = query_plan(db, sql::app_versions_since);
@@ -206,22 +223,17 @@ TEST_CASE("store: migrations 2 and 3 rebuild the summaries from the events alrea
   const auto settings = test_settings(dir);
   constexpr std::int64_t b = store::issue_bucket_ms;
   {
-    auto s = store::make_sqlite_store(settings);
-    auto a = make_event("SESSIONAA", "1", 5 * b);
-    auto bb = make_event("SESSIONBB", "2", 6 * b);
-    auto c = make_event("SESSIONCC", "3", 7 * b);
-    a.issue_key = bb.issue_key = c.issue_key = "js:abc";
-    REQUIRE_FALSE(s->append_and_wait({a, bb, c}).error);
-    s->close();
-  }
-  {
-    // Back to what a version-1 database looks like.
-    SQLite::Database db(settings.path, SQLite::OPEN_READWRITE);
-    for (const char* table : {"issue_buckets", "issue_bucket_sessions", "issue_bucket_facets",
-                              "ingest_buckets", "lookups", "service_state"}) {
-      db.exec(std::string("DROP TABLE ") + table);
-    }
-    db.exec("PRAGMA user_version = 1");
+    // A version-1 database: events and sessions only.
+    SQLite::Database db(settings.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    store::detail::migrate(db, 1);
+    db.exec(R"sql(
+      INSERT INTO events(session_id, event_id, ts, type, issue_key, received_ms) VALUES
+        ('SESSIONAA', '1', 1500000, 'js_error', 'js:abc', 0),
+        ('SESSIONBB', '2', 1800000, 'js_error', 'js:abc', 0),
+        ('SESSIONCC', '3', 2100000, 'js_error', 'js:abc', 0);
+      INSERT INTO sessions(session_id, first_seen, last_seen, event_count, rev_id)
+        SELECT session_id, min(ts), max(ts), count(*), '' FROM events GROUP BY session_id;)sql");
+    static_assert(5 * b == 1500000 && 6 * b == 1800000 && 7 * b == 2100000);
   }
   auto s = store::make_sqlite_store(settings);
   const auto radius = s->other_sessions("js:abc", "SESSIONAA", 0);

@@ -1,4 +1,4 @@
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/store/store_fixtures.hpp"
 #include "tests/support/temp_dir.hpp"
 

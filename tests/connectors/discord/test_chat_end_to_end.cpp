@@ -7,7 +7,7 @@
 #include "connectors/discord/discord_connector.hpp"
 #include "connectors/mattermost/mattermost_connector.hpp"
 #include "connectors/webhook/server.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/connectors/discord/fake_discord.hpp"
 #include "tests/connectors/mattermost/fake_mattermost.hpp"
 #include "tests/support/http_client.hpp"

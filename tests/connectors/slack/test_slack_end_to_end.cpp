@@ -5,7 +5,7 @@
 #include "bot/diagnoser.hpp"
 #include "connectors/slack/socket_mode_connector.hpp"
 #include "connectors/webhook/server.hpp"
-#include "store/event_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/connectors/slack/fake_slack.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -2,6 +2,7 @@
 // SQLite store in a temporary directory.
 #include "connectors/webhook/gzip.hpp"
 #include "connectors/webhook/server.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/connectors/webhook/fake_store.hpp"
 #include "tests/connectors/webhook/raw_socket.hpp"
 #include "tests/support/http_client.hpp"
