@@ -87,59 +87,59 @@ std::optional<std::int64_t> reader_connection::session_key(const std::string& se
   return session_key_.getColumn(0).getInt64();
 }
 
-std::vector<event> reader_connection::session_events(const std::string& session_id,
-                                                     std::size_t limit) {
+namespace {
+
+/// Which columns an events query selects after id, ts, type, severity, page, message, attrs:
+/// the timeline's context and extra too, or only issue_key and app_version (the diagnosis).
+enum class event_columns { all, diagnosis };
+
+/// The rows of a (sid, limit) events query, newest first in SQL, returned oldest first.
+std::vector<event> read_events(SQLite::Statement& statement, std::int64_t sid,
+                               const std::string& session_id, std::size_t limit,
+                               event_columns columns) {
   std::vector<event> events;
-  if (limit == 0) return events;
-  const std::optional<std::int64_t> sid = session_key(session_id);
-  if (!sid) return events;
-  reset_on_exit reset(session_events_);
-  session_events_.bind(1, *sid);
-  session_events_.bind(2, sql_limit(limit));
-  while (session_events_.executeStep()) {
+  reset_on_exit reset(statement);
+  statement.bind(1, sid);
+  statement.bind(2, sql_limit(limit));
+  while (statement.executeStep()) {
     event& e = events.emplace_back();
-    e.id = text_at(session_events_, 0);
+    e.id = text_at(statement, 0);
     e.session_id = session_id;
-    e.ts_ms = session_events_.getColumn(1).getInt64();
-    e.type = text_at(session_events_, 2);
-    e.severity = text_at(session_events_, 3);
-    e.page = text_at(session_events_, 4);
-    e.message = text_at(session_events_, 5);
-    e.attrs = text_at(session_events_, 6);
-    e.context = text_at(session_events_, 7);
-    e.extra = text_at(session_events_, 8);
-    e.issue_key = text_at(session_events_, 9);
-    e.app_version = text_at(session_events_, 10);
+    e.ts_ms = statement.getColumn(1).getInt64();
+    e.type = text_at(statement, 2);
+    e.severity = text_at(statement, 3);
+    e.page = text_at(statement, 4);
+    e.message = text_at(statement, 5);
+    e.attrs = text_at(statement, 6);
+    int next = 7;
+    if (columns == event_columns::all) {
+      e.context = text_at(statement, next++);
+      e.extra = text_at(statement, next++);
+    }
+    e.issue_key = text_at(statement, next++);
+    e.app_version = text_at(statement, next);
   }
   // Read newest first to stop at the limit; the contract is oldest first.
   std::reverse(events.begin(), events.end());
   return events;
 }
 
+}  // namespace
+
+std::vector<event> reader_connection::session_events(const std::string& session_id,
+                                                     std::size_t limit) {
+  if (limit == 0) return {};
+  const std::optional<std::int64_t> sid = session_key(session_id);
+  if (!sid) return {};
+  return read_events(session_events_, *sid, session_id, limit, event_columns::all);
+}
+
 std::vector<event> reader_connection::diagnosis_events(const std::string& session_id,
                                                        std::size_t limit) {
-  std::vector<event> events;
-  if (limit == 0) return events;
+  if (limit == 0) return {};
   const std::optional<std::int64_t> sid = session_key(session_id);
-  if (!sid) return events;
-  reset_on_exit reset(diagnosis_events_);
-  diagnosis_events_.bind(1, *sid);
-  diagnosis_events_.bind(2, sql_limit(limit));
-  while (diagnosis_events_.executeStep()) {
-    event& e = events.emplace_back();
-    e.id = text_at(diagnosis_events_, 0);
-    e.session_id = session_id;
-    e.ts_ms = diagnosis_events_.getColumn(1).getInt64();
-    e.type = text_at(diagnosis_events_, 2);
-    e.severity = text_at(diagnosis_events_, 3);
-    e.page = text_at(diagnosis_events_, 4);
-    e.message = text_at(diagnosis_events_, 5);
-    e.attrs = text_at(diagnosis_events_, 6);
-    e.issue_key = text_at(diagnosis_events_, 7);
-    e.app_version = text_at(diagnosis_events_, 8);
-  }
-  std::reverse(events.begin(), events.end());
-  return events;
+  if (!sid) return {};
+  return read_events(diagnosis_events_, *sid, session_id, limit, event_columns::diagnosis);
 }
 
 std::optional<session_summary> reader_connection::summary(const std::string& session_id) {
