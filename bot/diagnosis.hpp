@@ -36,7 +36,9 @@ struct message_arg {
   double value = 0;
   int decimals = 0;
   std::string text{};
-  std::vector<message> items{};  ///< list
+  // No initialiser: `message` is incomplete here, and `{}` would instantiate the vector's
+  // constructor now (clang with libstdc++ rejects it).
+  std::vector<message> items;  ///< list
 };
 
 /// A text of the rules as a catalog message (i18n/*.po, keys "rules.*") with typed arguments:

@@ -96,7 +96,9 @@ std::int64_t lead_reports::window_count(const std::string& issue_key, std::int64
 std::vector<problem_rate> lead_reports::rates(std::int64_t now_ms,
                                               const std::vector<incident_record>& open,
                                               bool with_facets) const {
-  const auto [from, to] = window_of(now_ms, incidents_.window_ms);
+  // Not a structured binding: the lambda below captures `from` (clang 14 cannot capture one).
+  const auto window = window_of(now_ms, incidents_.window_ms);
+  const std::int64_t from = window.first, to = window.second;
   struct bounds {
     problem_rate rate;
     std::int64_t lower = 0;  ///< the largest bucket: distinct sessions are at least this

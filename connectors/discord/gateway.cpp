@@ -9,6 +9,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
+constexpr double k_max_heartbeat_ms = 3'600'000;  // one hour
+
 enum opcode : int {
   dispatch = 0,
   heartbeat = 1,
@@ -142,8 +144,10 @@ std::vector<gateway_action> gateway_session::on_frame(const std::string& text,
           !d["heartbeat_interval"].is_number())
         return out;
       const double ms = d["heartbeat_interval"].get<double>();
-      if (ms < 1) return out;
-      interval_ = milliseconds(static_cast<std::int64_t>(ms));
+      if (!(ms >= 1)) return out;  // also NaN
+      // Discord sends about 41 s; anything beyond an hour is hostile or broken: heartbeat hourly
+      // rather than convert an out-of-range double (undefined behaviour).
+      interval_ = milliseconds(static_cast<std::int64_t>(std::min(ms, k_max_heartbeat_ms)));
       hello_seen_ = true;
       awaiting_ack_ = false;
       out.push_back(timer(milliseconds(static_cast<std::int64_t>(

@@ -226,3 +226,20 @@ TEST_CASE("malformed and unknown payloads give no action and keep the state") {
   CHECK(g.session_id() == "sess-1");
   CHECK(g.sequence() == 1);
 }
+
+TEST_CASE("an absurd heartbeat interval is capped at an hour, a NaN-like one ignored") {
+  // Found by fuzz_discord_gateway: 6.7e122 ms converted to an integer was undefined behaviour.
+  auto g = make(1.0);
+  const auto actions =
+      g.on_frame(R"({"op":10,"d":{"heartbeat_interval":6.66667e122}})", clock_type::time_point{});
+  const auto* timer = find(actions, kind::heartbeat_timer);
+  REQUIRE(timer != nullptr);
+  CHECK(timer->delay == std::chrono::hours(1));
+
+  auto h = make();
+  for (const char* bad : {R"({"op":10,"d":{"heartbeat_interval":0.5}})",
+                          R"({"op":10,"d":{"heartbeat_interval":-1e300}})"}) {
+    INFO(bad);
+    CHECK(find(h.on_frame(bad, clock_type::time_point{}), kind::heartbeat_timer) == nullptr);
+  }
+}
