@@ -106,6 +106,7 @@ struct finding {
   std::string title;      ///< one line: "Payment API failed: POST /api/payment -> 502"
   message title_msg{};    ///< the title as a catalog message, empty when none
   std::string threshold;  ///< the rule and threshold applied: "LCP 7.4 s > 4.0 s, poor"
+  message threshold_msg{};  ///< the threshold as a catalog message, empty when none
   std::int64_t first_seen_ms = 0;
   std::int64_t count = 0;
   std::string issue_key;  ///< cross-session key, "" when none
@@ -113,6 +114,7 @@ struct finding {
   /// The probable cause this symptom was linked to (a finding's title), "" when none:
   /// "502 from POST /api/payment 300 ms before".
   std::string caused_by;
+  message caused_by_msg{};  ///< caused_by as a catalog message, empty when none
   std::vector<bot::evidence> evidence;
   /// A release regression, "" when none: "new in 4.12.0, first seen 14:02 UTC, not seen with
   /// 4.11.3" (also in threshold and the escalation summary).

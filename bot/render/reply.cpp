@@ -327,6 +327,12 @@ std::string category_word(const words& w, category c) {
   return w("agent.category." + std::string(to_string(c)));
 }
 
+// A rules text in the team language when its message can be shown there, else the rules'
+// English string (customer data as it came).
+rich localized(const words& w, const message& msg, const std::string& english) {
+  return w.localize(msg) ? w.render(msg) : rich().data(english);
+}
+
 finding_item item_of(const words& w, const clock& t, const finding& f, bool details,
                      std::int64_t reference_ms) {
   finding_item it;
@@ -349,7 +355,7 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
           .append(w.compose("agent.detail.rule", {}, {{"rule", rich().token(f.rule)}})));
   if (!f.threshold.empty()) {
     it.details.push_back(
-        w.compose("agent.detail.threshold", {}, {{"threshold", rich().data(f.threshold)}}));
+        w.compose("agent.detail.threshold", {}, {{"threshold", localized(w, f.threshold_msg, f.threshold)}}));
   }
   it.details.push_back(
       rich().text(f.count == 1 ? w("agent.detail.seen_once", {{"time", first}})
@@ -359,7 +365,7 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
   }
   if (!f.caused_by.empty()) {
     it.details.push_back(
-        w.compose("agent.detail.caused_by", {}, {{"cause", rich().data(f.caused_by)}}));
+        w.compose("agent.detail.caused_by", {}, {{"cause", localized(w, f.caused_by_msg, f.caused_by)}}));
   }
   if (!f.issue_key.empty()) {
     it.details.push_back(

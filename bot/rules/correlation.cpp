@@ -24,24 +24,41 @@ int symptom_priority(const draft& d) {
   return 1;
 }
 
-// "502 from POST /api/payment", "timeout from GET /api/cart", "backend error in payments".
-std::string cause_short(const session_view& view, std::size_t pos) {
+// "502 from POST /api/payment", "timeout on GET /api/cart", "backend error in payments (“x”)".
+message cause_short(const session_view& view, std::size_t pos) {
   const view_event& e = view.events[pos];
   if (e.ev->type == "http_request") {
     const http_info h = read_http(e);
     const std::string call = h.method + " " + clip(h.route, 100);
-    if (h.status && *h.status >= 400) return fmt_number(*h.status, 0) + " from " + call;
-    const std::string outcome = http_outcome(h);
-    return outcome.substr(0, outcome.find(':')).substr(0, outcome.find(" (")) + " on " + call;
+    if (h.status && *h.status >= 400) {
+      return message("rules.caused.status")
+          .literal("status", fmt_number(*h.status, 0))
+          .data("call", call);
+    }
+    // The kind of the outcome without its details: "timeout", "network error", "200 with error".
+    message outcome;
+    if (!h.status || *h.status == 0) {
+      const bool timeout = http_outcome_msg(h).id.starts_with("rules.outcome.timeout");
+      outcome = message(timeout ? "rules.caused.timeout" : "rules.caused.network");
+    } else {
+      outcome = message("rules.caused.with_error").literal("status", fmt_number(*h.status, 0));
+    }
+    return message("rules.caused.on_call").nested("outcome", std::move(outcome)).data("call", call);
   }
   if (e.ev->type == "backend_error") {
     const std::string_view svc = str_attr(e.attrs, "service");
-    return "backend error in " + (svc.empty() ? std::string("(unknown service)") : clip(svc, 40)) +
-           " (" + quoted(e.message, 60) + ")";
+    message m("rules.caused.backend");
+    if (svc.empty()) {
+      m.nested("service", message("rules.caused.unknown_service"));
+    } else {
+      m.data("service", clip(svc, 40));
+    }
+    return std::move(m.data("message", quoted(e.message, 60)));
   }
-  if (e.ev->type == "resource_error")
-    return "failed resource " + clip(str_attr(e.attrs, "url"), 80);
-  return "JavaScript error " + quoted(e.message, 60);
+  if (e.ev->type == "resource_error") {
+    return message("rules.caused.resource").data("url", clip(str_attr(e.attrs, "url"), 80));
+  }
+  return message("rules.caused.js_error").data("message", quoted(e.message, 60));
 }
 
 std::string host_of(const session_view& view, std::size_t pos) {
@@ -153,10 +170,13 @@ void correlate(session_view& view) {
     if (ci == si || ci == npos) continue;
     const std::int64_t gap = ts(best_symptom) - ts(c);
     draft& symptom = view.drafts[si];
-    symptom.f.caused_by =
-        cause_short(view, c) + " " + fmt_duration(static_cast<double>(gap)) + " before" +
-        (best.refusals > 0 ? ", then " + std::to_string(best.refusals) + " × " + best.refusal_status
-                           : std::string());
+    message caused(best.refusals > 0 ? "rules.caused_by.refusals" : "rules.caused_by");
+    caused.nested("cause", cause_short(view, c)).duration("gap", static_cast<double>(gap));
+    if (best.refusals > 0) {
+      caused.literal("n", std::to_string(best.refusals))
+          .literal("statuses", best.refusal_status);
+    }
+    put(symptom.f.caused_by, symptom.f.caused_by_msg, std::move(caused));
     draft& cause = view.drafts[ci];
     cause.linked_cause = true;
     if (cause.blocks_when_linked) cause.blocks = true;

@@ -86,10 +86,17 @@ void detect_resources(session_view& view, std::size_t pos) {
       title.data("what", what);
     }
     put(n.f.title, n.f.title_msg, std::move(title.literal("status", code)));
-    n.f.threshold = "resource_error: " + what + code +
-                    (n.third_party ? ", a third-party host not configured as critical"
-                     : blocking    ? ", a script or stylesheet: the page may not work"
-                                   : ", not a script or stylesheet");
+    message threshold("rules.threshold.resource");
+    if (url.empty()) {
+      threshold.nested("what", message("rules.title.a_resource"));
+    } else {
+      threshold.data("what", what);
+    }
+    put(n.f.threshold, n.f.threshold_msg,
+        std::move(threshold.literal("status", code).nested(
+            "why", message(n.third_party ? "rules.threshold.resource_third_party"
+                           : blocking    ? "rules.threshold.resource_blocking"
+                                         : "rules.threshold.resource_other"))));
     n.f.issue_key = key;
     // A script or stylesheet of ours, or of a critical third party (a payment provider's script).
     n.may_cause = blocking || is_critical_host(view, host);
@@ -236,8 +243,10 @@ class call_tracker {
       n.f.category = category::backend;
       n.f.severity = severity::warning;
       put(n.f.title, n.f.title_msg, message(b.title_id).data("call", call));
-      n.f.threshold = call + " -> " + std::to_string(status) +
-                      ": a business refusal, an answer of the server, not a failure";
+      put(n.f.threshold, n.f.threshold_msg,
+          message("rules.threshold.business")
+              .data("call", call)
+              .literal("status", std::to_string(status)));
       n.business = true;
       n.may_cause = true;
       n.plain = std::string(b.plain) + " (" + call + " returned " + std::to_string(status) + ")";
@@ -306,9 +315,9 @@ class call_tracker {
               .data("call", call)
               .nested("outcome", short_outcome_msg(h))
               .duration("gap", static_cast<double>(f.retry_gap_ms)));
-      n.f.threshold = "a failure followed by a success of the same call within " +
-                      fmt_duration(static_cast<double>(view_.settings.retry_window_ms)) +
-                      " (recovered, at most a warning)";
+      put(n.f.threshold, n.f.threshold_msg,
+          message("rules.threshold.recovered")
+              .duration("window", static_cast<double>(view_.settings.retry_window_ms)));
       n.plain = "a request (" + call + ") was retried automatically and succeeded";
       n.escalation = "route " + call + " recovered on retry";
       put(n.cause_phrase, n.cause_msg, message("rules.cause.recovered").data("call", call));
@@ -349,9 +358,19 @@ class call_tracker {
         const std::string outcomes = join(d.statuses);
         put(d.f.title, d.f.title_msg,
             message("rules.title.api_failed").data("call", call).list("outcomes", d.status_msgs));
-        d.f.threshold = call + " -> " + outcomes +
-                        (d.f.count > 1 ? ", " + std::to_string(d.f.count) + " failures" : "") +
-                        (d.third_party ? "; a third-party host not configured as critical" : "");
+        message threshold("rules.threshold.api_failed");
+        threshold.data("call", call).list("outcomes", d.status_msgs);
+        if (d.f.count > 1) {
+          threshold.nested("failures", message("rules.threshold.failures").count("n", d.f.count));
+        } else {
+          threshold.literal("failures", "");
+        }
+        if (d.third_party) {
+          threshold.nested("third_party", message("rules.threshold.api_third_party"));
+        } else {
+          threshold.literal("third_party", "");
+        }
+        put(d.f.threshold, d.f.threshold_msg, std::move(threshold));
         d.plain =
             d.server_side
                 ? "a request to the server (" + call + ") failed with an error (" + outcomes + ")"
@@ -370,7 +389,8 @@ class call_tracker {
             message("rules.title.auth_refused")
                 .count("n", d.f.count)
                 .literal("statuses", statuses));
-        d.f.threshold = n + " × " + statuses + " (the server no longer accepted the session)";
+        put(d.f.threshold, d.f.threshold_msg,
+            message("rules.threshold.auth_refused").literal("n", n).literal("statuses", statuses));
         d.plain = "the server refused the customer's session (" + statuses + ")";
         put(d.cause_phrase, d.cause_msg,
             message("rules.cause.auth_refused")
@@ -387,9 +407,16 @@ class call_tracker {
         const std::string call = d.f.title.substr(std::string_view("Slow API call: ").size());
         put(d.f.title, d.f.title_msg,
             message("rules.title.api_slow").data("call", call).duration("duration", worst));
-        d.f.threshold = call + " " + fmt_duration(worst) + " > " +
-                        fmt_duration(view_.settings.slow_api_ms) + " (slow API)" +
-                        (d.f.count > 1 ? ", " + std::to_string(d.f.count) + " slow calls" : "");
+        message threshold("rules.threshold.api_slow");
+        threshold.data("call", call)
+            .duration("duration", worst)
+            .duration("limit", view_.settings.slow_api_ms);
+        if (d.f.count > 1) {
+          threshold.nested("calls", message("rules.threshold.slow_calls").count("n", d.f.count));
+        } else {
+          threshold.literal("calls", "");
+        }
+        put(d.f.threshold, d.f.threshold_msg, std::move(threshold));
         d.plain = "the server took " + fmt_duration(worst) + " to answer (" + call + ")";
       }
     }

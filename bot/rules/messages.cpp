@@ -35,8 +35,15 @@ void detect_ui_message(session_view& view, std::size_t pos) {
                                                            : severity::warning;
     put(n.f.title, n.f.title_msg,
         message(is_error ? "rules.title.ui_error" : "rules.title.ui_warning").data("text", shown));
-    n.f.threshold = "ui_message level " + level + ": " + shown +
-                    (component.empty() ? std::string() : " in " + clip(component, 40));
+    message threshold("rules.threshold.ui_message");
+    threshold.data("level", level).data("text", shown);
+    if (component.empty()) {
+      threshold.literal("component", "");
+    } else {
+      threshold.nested("component",
+                       message("rules.threshold.in_component").data("component", clip(component, 40)));
+    }
+    put(n.f.threshold, n.f.threshold_msg, std::move(threshold));
     n.f.issue_key = key;
     n.symptom = true;
     n.blocks = is_error;
@@ -76,8 +83,12 @@ void detect_js_error(session_view& view, std::size_t pos) {
       title.data("message", clip(e.message, 100));
     }
     put(n.f.title, n.f.title_msg, std::move(title));
-    n.f.threshold = "js_error " + msg + ", fingerprint " + clip(fp, 40) +
-                    (sender_fp.empty() ? " (message + top stack frame)" : " (from the sender)");
+    put(n.f.threshold, n.f.threshold_msg,
+        message("rules.threshold.js_error")
+            .data("message", msg)
+            .data("fingerprint", clip(fp, 40))
+            .nested("origin", message(sender_fp.empty() ? "rules.threshold.fingerprint_ours"
+                                                        : "rules.threshold.fingerprint_sender")));
     n.f.issue_key = key;
     n.symptom = true;
     n.blocks = true;
@@ -125,7 +136,8 @@ void detect_backend(session_view& view) {
       n.f.severity = e.ev->severity == "critical" ? severity::critical : severity::error;
       put(n.f.title, n.f.title_msg,
           message("rules.title.backend_error").data("service", service).data("message", msg));
-      n.f.threshold = "backend_error from " + service + ": " + msg;
+      put(n.f.threshold, n.f.threshold_msg,
+          message("rules.threshold.backend_error").data("service", service).data("message", msg));
       n.f.issue_key = key;
       n.blocks = true;
       n.may_cause = true;

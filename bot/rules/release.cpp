@@ -206,6 +206,11 @@ void detect_releases(session_view& view) {
     if (f.empty()) f = across_sessions(view, d);
     if (f.empty()) continue;
     d.f.threshold += "; " + f.note;
+    if (!d.f.threshold_msg.empty()) {
+      d.f.threshold_msg = std::move(message("rules.threshold.with_release")
+                                        .nested("threshold", std::move(d.f.threshold_msg))
+                                        .nested("release", f.msg));
+    }
     d.escalation += ", " + f.note;
     d.release = std::move(f.note);
     d.release_msg = std::move(f.msg);

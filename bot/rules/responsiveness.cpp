@@ -42,8 +42,6 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
   view.counts.tbt_mobile_bands = mobile;
   if (worst->tbt_ms <= good) return;
   const bool is_poor = worst->tbt_ms > poor;
-  const std::string band = is_poor ? "poor" : "needs improvement";
-  const std::string cls = mobile ? "mobile" : "desktop";
   const std::string on_page = worst->page.empty() ? std::string() : " on " + clip(worst->page, 80);
   draft& d = view.group("long_task", [&] {
     draft n;
@@ -60,12 +58,21 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
     title.nested("band", message(is_poor ? "rules.band.poor" : "rules.band.needs_improvement"))
         .duration("worst", worst->worst_ms);
     put(n.f.title, n.f.title_msg, std::move(title));
-    n.f.threshold = "total blocking time " + fmt_duration(worst->tbt_ms) + on_page + " > " +
-                    fmt_duration(is_poor ? poor : good) + " (" + band + ", " + cls +
-                    " bands: good ≤ " + fmt_duration(good) + ", poor > " + fmt_duration(poor) +
-                    "); " + std::to_string(worst->tasks.size()) +
-                    (worst->tasks.size() == 1 ? " long task" : " long tasks") + ", worst " +
-                    fmt_duration(worst->worst_ms);
+    message threshold(mobile ? "rules.threshold.tbt_mobile" : "rules.threshold.tbt_desktop");
+    threshold.duration("tbt", worst->tbt_ms);
+    if (worst->page.empty()) {
+      threshold.literal("on_page", "");
+    } else {
+      threshold.nested("on_page", message("rules.ev.on_page").data("page", clip(worst->page, 80)));
+    }
+    put(n.f.threshold, n.f.threshold_msg,
+        std::move(threshold.duration("limit", is_poor ? poor : good)
+                      .nested("band", message(is_poor ? "rules.band.poor"
+                                                      : "rules.band.needs_improvement"))
+                      .duration("good", good)
+                      .duration("poor", poor)
+                      .count("tasks", static_cast<std::int64_t>(worst->tasks.size()))
+                      .duration("worst", worst->worst_ms)));
     n.plain = "the page was unresponsive for " + fmt_duration(worst->tbt_ms) +
               " while loading (longest freeze " + fmt_duration(worst->worst_ms) + ")";
     n.escalation = "main thread: total blocking time " + fmt_duration(worst->tbt_ms) + on_page +
@@ -128,9 +135,6 @@ message rage_msg(session_view& view, const rage_episode& ep) {
       .duration("duration", static_cast<double>(span));
 }
 
-std::string rage_text(session_view& view, const rage_episode& ep) {
-  return english(rage_msg(view, ep));
-}
 
 // Rage clicks: episodes collected from the clicks and the sender's rage_click events while the
 // events are read, then turned into one draft per element with its threshold text in finish().
@@ -190,16 +194,27 @@ class rage_tracker {
       add_episode(view_, d, {pos}, std::move(text));
     }
     // Threshold texts: the biggest episode found in the clicks, else the sender's report.
-    const std::string rule = " (rage: " + std::to_string(s.rage_click_count) +
-                             " or more clicks on the same element, each within " +
-                             fmt_duration(static_cast<double>(s.rage_click_gap_ms)) +
-                             " of the previous)";
     for (const element& el : elements_) {
       draft& d = view_.drafts[el.draft];
-      d.f.threshold = el.biggest             ? rage_text(view_, *el.biggest) + rule
-                      : d.f.evidence.empty() ? "rage_click reported by the sender"
-                                             : d.f.evidence.front().summary;
-      if (d.f.count > 1) d.f.threshold += "; " + std::to_string(d.f.count) + " episodes";
+      message threshold;
+      if (el.biggest) {
+        threshold = message("rules.threshold.rage")
+                        .nested("episode", rage_msg(view_, *el.biggest))
+                        .literal("count", std::to_string(s.rage_click_count))
+                        .duration("gap", static_cast<double>(s.rage_click_gap_ms));
+      } else if (d.f.evidence.empty() || d.f.evidence.front().summary_msg.empty()) {
+        threshold = message("rules.threshold.rage_sender");
+      } else {
+        threshold = message("rules.threshold.rage_event")
+                        .nested("event", d.f.evidence.front().summary_msg);
+      }
+      if (d.f.count > 1) {
+        threshold.nested("episodes", message("rules.threshold.episodes")
+                                         .literal("n", std::to_string(d.f.count)));
+      } else {
+        threshold.literal("episodes", "");
+      }
+      put(d.f.threshold, d.f.threshold_msg, std::move(threshold));
     }
   }
 
@@ -261,8 +276,8 @@ void detect_interface(session_view& view) {
         n.f.severity = severity::warning;
         put(n.f.title, n.f.title_msg,
             message("rules.title.dead_click").data("target", clip(target, 80)));
-        n.f.threshold = "dead_click reported by the sender on " + clip(target, 80) +
-                        " (no page activity after the click)";
+        put(n.f.threshold, n.f.threshold_msg,
+            message("rules.threshold.dead_click").data("target", clip(target, 80)));
         n.plain = "clicking " + clip(target, 80) + " did nothing";
         n.escalation = "element " + clip(target, 80);
         n.notice_what = customer_notice::what::page_error;
@@ -283,10 +298,12 @@ void detect_interface(session_view& view) {
           n.f.severity = severity::error;
           put(n.f.title, n.f.title_msg,
               message("rules.title.error_click").data("target", clip(target, 80)));
-          n.f.threshold = "click on " + clip(target, 80) + " followed " +
-                          fmt_duration(static_cast<double>(gap)) + " later by JavaScript error " +
-                          quoted(e.message, 80) + " (window " +
-                          fmt_duration(static_cast<double>(s.error_click_window_ms)) + ")";
+          put(n.f.threshold, n.f.threshold_msg,
+              message("rules.threshold.error_click")
+                  .data("target", clip(target, 80))
+                  .duration("gap", static_cast<double>(gap))
+                  .data("message", quoted(e.message, 80))
+                  .duration("window", static_cast<double>(s.error_click_window_ms)));
           n.symptom = true;
           n.blocks = true;
           n.plain = "clicking " + clip(target, 80) + " made the page fail with an error";

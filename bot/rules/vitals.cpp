@@ -49,13 +49,6 @@ std::vector<message> attribution_msgs(std::string_view metric, const flat_attrs&
   return out;
 }
 
-std::string attribution(std::string_view metric, const flat_attrs& a) {
-  std::string out;
-  for (const message& m : attribution_msgs(metric, a))
-    out += (out.empty() ? "" : ", ") + english(m);
-  return out;
-}
-
 std::string plain_for(const char* name, const std::string& worst) {
   const std::string_view n = name;
   if (n == "LCP") return "pages loaded slowly (the main content took " + worst + " to appear)";
@@ -210,29 +203,46 @@ void vital_tracker::finish(session_view& view) {
                      message("rules.title.attribution").list("parts", std::move(attributed_msgs)));
       }
       put(n.f.title, n.f.title_msg, std::move(title));
-      if (poor) {
-        n.f.threshold =
-            std::string(m.name) + " " + worst + " > " + fmt_value(m.poor, m.unitless) + ", poor";
-      } else {
-        n.f.threshold = std::string(m.name) + " " + worst + " > " + fmt_value(m.good, m.unitless) +
-                        ", needs improvement (poor > " + fmt_value(m.poor, m.unitless) + ")";
-      }
+      const auto value = [&](message& msg, const char* name, double v) -> message& {
+        return m.unitless ? msg.decimal(name, v, 2) : msg.duration(name, v);
+      };
+      message base(poor ? "rules.threshold.vital_poor" : "rules.threshold.vital_needs_improvement");
+      base.literal("metric", m.name);
+      value(base, "worst", m.worst);
+      value(base, "good", m.good);
+      value(base, "poor", m.poor);
+      message threshold("rules.threshold.vital");
+      threshold.nested("base", std::move(base));
       if (m.bad.size() > 1 || m.measured > 1) {
-        n.f.threshold += "; " + std::to_string(m.poor_count) + " poor, " +
-                         std::to_string(m.needs_improvement) + " needs improvement of " +
-                         std::to_string(m.measured) + " measurements";
+        threshold.nested("counts", message("rules.threshold.vital_counts")
+                                       .literal("poor", std::to_string(m.poor_count))
+                                       .literal("needs", std::to_string(m.needs_improvement))
+                                       .count("measured", static_cast<std::int64_t>(m.measured)));
+      } else {
+        threshold.literal("counts", "");
       }
-      const std::string attributed = attribution(m.name, view.events[m.worst_pos].attrs);
-      if (!attributed.empty()) {
-        n.f.threshold += "; " + attributed;
+      if (auto parts = attribution_msgs(m.name, view.events[m.worst_pos].attrs); !parts.empty()) {
+        threshold.nested("attribution",
+                         message("rules.threshold.attribution").list("parts", std::move(parts)));
+      } else {
+        threshold.literal("attribution", "");
       }
       // The connection and device explain a slow load.
-      std::string conditions;
-      if (!view.connection.empty()) conditions = "connection " + clip(view.connection, 20);
-      if (!view.device.empty()) {
-        conditions += (conditions.empty() ? "" : ", ") + clip(view.device, 20);
+      std::vector<message> conditions;
+      if (!view.connection.empty()) {
+        conditions.push_back(
+            message("rules.threshold.connection").data("connection", clip(view.connection, 20)));
       }
-      if (!conditions.empty()) n.f.threshold += " (" + conditions + ")";
+      if (!view.device.empty()) {
+        conditions.push_back(message("rules.threshold.device").data("device", clip(view.device, 20)));
+      }
+      if (!conditions.empty()) {
+        threshold.nested("conditions",
+                         message("rules.threshold.conditions").list("parts", std::move(conditions)));
+      } else {
+        threshold.literal("conditions", "");
+      }
+      put(n.f.threshold, n.f.threshold_msg, std::move(threshold));
       n.plain = plain_for(m.name, worst);
       n.escalation = std::string(m.name) + " " + worst +
                      (page.empty() ? std::string() : " on " + clip(page, 80));

@@ -424,6 +424,16 @@ TEST_CASE("rules messages say in English exactly what the rules' strings say, in
       REQUIRE_FALSE(f.title_msg.empty());
       CHECK(bot::english_text(f.title_msg) == f.title);
       collect(f.title_msg, ids);
+      if (!f.threshold.empty()) {
+        REQUIRE_FALSE(f.threshold_msg.empty());
+        CHECK(bot::english_text(f.threshold_msg) == f.threshold);
+        collect(f.threshold_msg, ids);
+      }
+      if (!f.caused_by.empty()) {
+        REQUIRE_FALSE(f.caused_by_msg.empty());
+        CHECK(bot::english_text(f.caused_by_msg) == f.caused_by);
+        collect(f.caused_by_msg, ids);
+      }
       for (const auto& e : f.evidence) {
         REQUIRE_FALSE(e.summary_msg.empty());
         CHECK(bot::english_text(e.summary_msg) == e.summary);
@@ -470,12 +480,14 @@ std::vector<std::string> english_phrases(const std::string& pattern) {
   return out;
 }
 
-// Headline, finding titles, evidence lines and the checked list of a reply, as plain text.
+// Headline, finding titles and their detail lines (thresholds, "Caused by"), evidence lines and
+// the checked list of a reply, as plain text.
 std::string rules_parts(const bot::render::reply_document& doc) {
   using bot::render::emit_plain;
   std::string out = emit_plain(doc.headline) + "\n";
   for (const auto& f : doc.findings) {
     out += emit_plain(f.title) + "\n";
+    for (const auto& x : f.details) out += emit_plain(x) + "\n";
     for (const auto& e : f.evidence) out += emit_plain(e) + "\n";
   }
   return out + emit_plain(doc.checked.value) + "\n";
