@@ -103,9 +103,9 @@ struct finding {
   std::string rule;  ///< stable rule id, e.g. "web_vital.lcp", "api.failed", "interface.rage_click"
   bot::category category = category::loading;
   bot::severity severity = severity::warning;
-  std::string title;      ///< one line: "Payment API failed: POST /api/payment -> 502"
-  message title_msg{};    ///< the title as a catalog message, empty when none
-  std::string threshold;  ///< the rule and threshold applied: "LCP 7.4 s > 4.0 s, poor"
+  std::string title;        ///< one line: "Payment API failed: POST /api/payment -> 502"
+  message title_msg{};      ///< the title as a catalog message, empty when none
+  std::string threshold;    ///< the rule and threshold applied: "LCP 7.4 s > 4.0 s, poor"
   message threshold_msg{};  ///< the threshold as a catalog message, empty when none
   std::int64_t first_seen_ms = 0;
   std::int64_t count = 0;

@@ -354,8 +354,8 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
           .text(labels + std::string(dot))
           .append(w.compose("agent.detail.rule", {}, {{"rule", rich().token(f.rule)}})));
   if (!f.threshold.empty()) {
-    it.details.push_back(
-        w.compose("agent.detail.threshold", {}, {{"threshold", localized(w, f.threshold_msg, f.threshold)}}));
+    it.details.push_back(w.compose("agent.detail.threshold", {},
+                                   {{"threshold", localized(w, f.threshold_msg, f.threshold)}}));
   }
   it.details.push_back(
       rich().text(f.count == 1 ? w("agent.detail.seen_once", {{"time", first}})
@@ -364,8 +364,8 @@ finding_item item_of(const words& w, const clock& t, const finding& f, bool deta
     it.details.push_back(w.compose("agent.detail.other_sessions", {}, {{"blast", it.blast}}));
   }
   if (!f.caused_by.empty()) {
-    it.details.push_back(
-        w.compose("agent.detail.caused_by", {}, {{"cause", localized(w, f.caused_by_msg, f.caused_by)}}));
+    it.details.push_back(w.compose("agent.detail.caused_by", {},
+                                   {{"cause", localized(w, f.caused_by_msg, f.caused_by)}}));
   }
   if (!f.issue_key.empty()) {
     it.details.push_back(

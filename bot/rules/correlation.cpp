@@ -173,8 +173,7 @@ void correlate(session_view& view) {
     message caused(best.refusals > 0 ? "rules.caused_by.refusals" : "rules.caused_by");
     caused.nested("cause", cause_short(view, c)).duration("gap", static_cast<double>(gap));
     if (best.refusals > 0) {
-      caused.literal("n", std::to_string(best.refusals))
-          .literal("statuses", best.refusal_status);
+      caused.literal("n", std::to_string(best.refusals)).literal("statuses", best.refusal_status);
     }
     put(symptom.f.caused_by, symptom.f.caused_by_msg, std::move(caused));
     draft& cause = view.drafts[ci];

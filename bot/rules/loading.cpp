@@ -93,10 +93,10 @@ void detect_resources(session_view& view, std::size_t pos) {
       threshold.data("what", what);
     }
     put(n.f.threshold, n.f.threshold_msg,
-        std::move(threshold.literal("status", code).nested(
-            "why", message(n.third_party ? "rules.threshold.resource_third_party"
-                           : blocking    ? "rules.threshold.resource_blocking"
-                                         : "rules.threshold.resource_other"))));
+        std::move(threshold.literal("status", code)
+                      .nested("why", message(n.third_party ? "rules.threshold.resource_third_party"
+                                             : blocking    ? "rules.threshold.resource_blocking"
+                                                           : "rules.threshold.resource_other"))));
     n.f.issue_key = key;
     // A script or stylesheet of ours, or of a critical third party (a payment provider's script).
     n.may_cause = blocking || is_critical_host(view, host);

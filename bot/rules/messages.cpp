@@ -40,8 +40,9 @@ void detect_ui_message(session_view& view, std::size_t pos) {
     if (component.empty()) {
       threshold.literal("component", "");
     } else {
-      threshold.nested("component",
-                       message("rules.threshold.in_component").data("component", clip(component, 40)));
+      threshold.nested(
+          "component",
+          message("rules.threshold.in_component").data("component", clip(component, 40)));
     }
     put(n.f.threshold, n.f.threshold_msg, std::move(threshold));
     n.f.issue_key = key;

@@ -67,8 +67,8 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
     }
     put(n.f.threshold, n.f.threshold_msg,
         std::move(threshold.duration("limit", is_poor ? poor : good)
-                      .nested("band", message(is_poor ? "rules.band.poor"
-                                                      : "rules.band.needs_improvement"))
+                      .nested("band",
+                              message(is_poor ? "rules.band.poor" : "rules.band.needs_improvement"))
                       .duration("good", good)
                       .duration("poor", poor)
                       .count("tasks", static_cast<std::int64_t>(worst->tasks.size()))
@@ -134,7 +134,6 @@ message rage_msg(session_view& view, const rage_episode& ep) {
       .data("target", clip(ep.target, 80))
       .duration("duration", static_cast<double>(span));
 }
-
 
 // Rage clicks: episodes collected from the clicks and the sender's rage_click events while the
 // events are read, then turned into one draft per element with its threshold text in finish().
@@ -205,12 +204,13 @@ class rage_tracker {
       } else if (d.f.evidence.empty() || d.f.evidence.front().summary_msg.empty()) {
         threshold = message("rules.threshold.rage_sender");
       } else {
-        threshold = message("rules.threshold.rage_event")
-                        .nested("event", d.f.evidence.front().summary_msg);
+        threshold =
+            message("rules.threshold.rage_event").nested("event", d.f.evidence.front().summary_msg);
       }
       if (d.f.count > 1) {
-        threshold.nested("episodes", message("rules.threshold.episodes")
-                                         .literal("n", std::to_string(d.f.count)));
+        threshold.nested(
+            "episodes",
+            message("rules.threshold.episodes").literal("n", std::to_string(d.f.count)));
       } else {
         threshold.literal("episodes", "");
       }

@@ -234,11 +234,13 @@ void vital_tracker::finish(session_view& view) {
             message("rules.threshold.connection").data("connection", clip(view.connection, 20)));
       }
       if (!view.device.empty()) {
-        conditions.push_back(message("rules.threshold.device").data("device", clip(view.device, 20)));
+        conditions.push_back(
+            message("rules.threshold.device").data("device", clip(view.device, 20)));
       }
       if (!conditions.empty()) {
-        threshold.nested("conditions",
-                         message("rules.threshold.conditions").list("parts", std::move(conditions)));
+        threshold.nested(
+            "conditions",
+            message("rules.threshold.conditions").list("parts", std::move(conditions)));
       } else {
         threshold.literal("conditions", "");
       }
