@@ -138,6 +138,8 @@ std::string english(const message& m);
 void put(std::string& text, message& msg, message m);
 /// The click target as an argument: the target, else "(unknown element)" from the catalog.
 message& target_arg(message& m, const char* name, const view_event& e);
+/// The page as the `on_page` argument: " on /checkout" (rules.ev.on_page), or nothing.
+message& on_page_arg(message& m, std::string_view page, std::size_t max_bytes = 80);
 
 /// A finding while the rules build it, with what correlation, ranking and the texts need.
 struct draft {

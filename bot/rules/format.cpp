@@ -223,13 +223,14 @@ message& target_arg(message& m, const char* name, const view_event& e) {
   return m.data(name, clip(t, 80));
 }
 
+message& on_page_arg(message& m, std::string_view page, std::size_t max_bytes) {
+  if (page.empty()) return m.literal("on_page", "");
+  return m.nested("on_page", message("rules.ev.on_page").data("page", clip(page, max_bytes)));
+}
+
 namespace {
 
-// " on /checkout", or nothing.
-message& on_page(message& m, const store::event& ev) {
-  if (ev.page.empty()) return m.literal("on_page", "");
-  return m.nested("on_page", message("rules.ev.on_page").data("page", clip(ev.page, 80)));
-}
+message& on_page(message& m, const store::event& ev) { return on_page_arg(m, ev.page); }
 
 // An optional part: `part` when `present`, else nothing.
 message& optional(message& m, const char* name, bool present, message part) {

@@ -706,11 +706,7 @@ std::vector<message> write_checked_msgs(const session_view& view, const report_i
     x.count("n", n(c.long_tasks))
         .duration("threshold", static_cast<double>(st.long_task_ms))
         .duration("tbt", c.worst_tbt_ms);
-    if (c.worst_tbt_page.empty()) {
-      x.literal("on_page", "");
-    } else {
-      x.nested("on_page", message("rules.ev.on_page").data("page", clip(c.worst_tbt_page, 60)));
-    }
+    on_page_arg(x, c.worst_tbt_page, 60);
     x.nested(
          "band",
          message(c.worst_tbt_ms <= good ? "rules.checked.tbt_good" : "rules.checked.tbt_above_good")

@@ -49,22 +49,12 @@ void judge_main_thread(session_view& view, const std::vector<page_load>& loads) 
     n.f.category = category::interface;
     n.f.severity = severity::warning;
     message title(is_poor ? "rules.title.page_froze" : "rules.title.page_busy");
-    title.duration("tbt", worst->tbt_ms);
-    if (worst->page.empty()) {
-      title.literal("on_page", "");
-    } else {
-      title.nested("on_page", message("rules.ev.on_page").data("page", clip(worst->page, 80)));
-    }
+    on_page_arg(title.duration("tbt", worst->tbt_ms), worst->page);
     title.nested("band", message(is_poor ? "rules.band.poor" : "rules.band.needs_improvement"))
         .duration("worst", worst->worst_ms);
     put(n.f.title, n.f.title_msg, std::move(title));
     message threshold(mobile ? "rules.threshold.tbt_mobile" : "rules.threshold.tbt_desktop");
-    threshold.duration("tbt", worst->tbt_ms);
-    if (worst->page.empty()) {
-      threshold.literal("on_page", "");
-    } else {
-      threshold.nested("on_page", message("rules.ev.on_page").data("page", clip(worst->page, 80)));
-    }
+    on_page_arg(threshold.duration("tbt", worst->tbt_ms), worst->page);
     put(n.f.threshold, n.f.threshold_msg,
         std::move(threshold.duration("limit", is_poor ? poor : good)
                       .nested("band",

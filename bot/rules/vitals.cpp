@@ -184,28 +184,20 @@ void vital_tracker::finish(session_view& view) {
       message title(m.category == category::interface   ? "rules.title.vital_input"
                     : std::string_view(m.name) == "CLS" ? "rules.title.vital_shifts"
                                                         : "rules.title.vital_loading");
-      title.literal("metric", m.name);
-      if (m.unitless) {
-        title.decimal("value", m.worst, 2);
-      } else {
-        title.duration("value", m.worst);
-      }
-      if (page.empty()) {
-        title.literal("on_page", "");
-      } else {
-        title.nested("on_page", message("rules.ev.on_page").data("page", clip(page, 80)));
-      }
+      // A metric's value: a duration, or a plain number for CLS.
+      const auto value = [&](message& msg, const char* name, double v) -> message& {
+        return m.unitless ? msg.decimal(name, v, 2) : msg.duration(name, v);
+      };
+      value(title.literal("metric", m.name), "value", m.worst);
+      on_page_arg(title, page);
       title.nested("band", message(poor ? "rules.band.poor" : "rules.band.needs_improvement"));
       if (attributed_msgs.empty()) {
         title.literal("attribution", "");
       } else {
         title.nested("attribution",
-                     message("rules.title.attribution").list("parts", std::move(attributed_msgs)));
+                     message("rules.title.attribution").list("parts", attributed_msgs));
       }
       put(n.f.title, n.f.title_msg, std::move(title));
-      const auto value = [&](message& msg, const char* name, double v) -> message& {
-        return m.unitless ? msg.decimal(name, v, 2) : msg.duration(name, v);
-      };
       message base(poor ? "rules.threshold.vital_poor" : "rules.threshold.vital_needs_improvement");
       base.literal("metric", m.name);
       value(base, "worst", m.worst);
@@ -221,9 +213,10 @@ void vital_tracker::finish(session_view& view) {
       } else {
         threshold.literal("counts", "");
       }
-      if (auto parts = attribution_msgs(m.name, view.events[m.worst_pos].attrs); !parts.empty()) {
-        threshold.nested("attribution",
-                         message("rules.threshold.attribution").list("parts", std::move(parts)));
+      if (!attributed_msgs.empty()) {
+        threshold.nested(
+            "attribution",
+            message("rules.threshold.attribution").list("parts", std::move(attributed_msgs)));
       } else {
         threshold.literal("attribution", "");
       }
